@@ -1,0 +1,5 @@
+"""ICPA shared package: contracts every service speaks, and the small common code they share.
+
+Imports here stay empty on purpose: a handler pays only for the submodules it uses
+(cold start, see RECIPES section 3).
+"""

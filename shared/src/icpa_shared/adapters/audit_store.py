@@ -1,0 +1,80 @@
+"""The audit table on DynamoDB: append-only (conditional put, no update or delete)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from icpa_shared.adapters.aws import client, raise_typed
+from icpa_shared.contracts.audit import AuditEvent
+
+
+class DynamoAuditStore:
+    """Items: pk `claim_id` (S), sk `sequence` (N), `event` (the event's JSON, verbatim)."""
+
+    def __init__(self, table: str, dynamodb: Any = None) -> None:
+        self._table = table
+        self._client = dynamodb
+
+    @property
+    def _ddb(self) -> Any:
+        if self._client is None:
+            self._client = client("dynamodb")
+        return self._client
+
+    def last_event(self, claim_id: str) -> AuditEvent | None:
+        try:
+            resp = self._ddb.query(
+                TableName=self._table,
+                KeyConditionExpression="claim_id = :c",
+                ExpressionAttributeValues={":c": {"S": claim_id}},
+                ScanIndexForward=False,
+                Limit=1,
+                ConsistentRead=True,
+            )
+        except Exception as exc:
+            raise_typed(exc, "audit.last_event")
+            raise
+        items = resp.get("Items", [])
+        return AuditEvent.model_validate_json(items[0]["event"]["S"]) if items else None
+
+    def append(self, event: AuditEvent) -> bool:
+        try:
+            self._ddb.put_item(
+                TableName=self._table,
+                Item={
+                    "claim_id": {"S": event.claim_id},
+                    "sequence": {"N": str(event.sequence)},
+                    "step": {"S": event.step},
+                    "event": {"S": event.model_dump_json()},
+                },
+                ConditionExpression="attribute_not_exists(claim_id) AND attribute_not_exists(#s)",
+                ExpressionAttributeNames={"#s": "sequence"},
+            )
+        except Exception as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise_typed(exc, "audit.append")
+            raise
+        return True
+
+    def events(self, claim_id: str) -> list[AuditEvent]:
+        out: list[AuditEvent] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "claim_id = :c",
+            "ExpressionAttributeValues": {":c": {"S": claim_id}},
+            "ConsistentRead": True,
+        }
+        while True:
+            resp = self._ddb.query(**kwargs)
+            out.extend(AuditEvent.model_validate(json.loads(i["event"]["S"])) for i in resp["Items"])
+            if "LastEvaluatedKey" not in resp:
+                return out
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def _code(exc: BaseException) -> str:
+    from icpa_shared.adapters.aws import error_code
+
+    return error_code(exc)

@@ -1,0 +1,58 @@
+"""boto3 clients built lazily, and ClientError turned into the project's typed errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from icpa_shared.errors import TransientDependencyError
+
+_TRANSIENT_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalServerError",
+        "InternalFailure",
+        "SlowDown",
+        "RequestTimeout",
+        "TransactionConflictException",
+    }
+)
+
+_clients: dict[tuple[str, str | None], Any] = {}
+
+
+def client(service: str, region: str | None = None) -> Any:
+    """A cached boto3 client (one per service and region per container)."""
+    key = (service, region)
+    if key not in _clients:
+        import boto3  # lazy: keeps module import cheap for tests and cold start
+
+        _clients[key] = boto3.client(service, region_name=region)  # type: ignore[call-overload]
+    return _clients[key]
+
+
+def reset_clients() -> None:
+    """Forget cached clients (tests that switch endpoints or mocks)."""
+    _clients.clear()
+
+
+def error_code(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def is_transient(exc: BaseException) -> bool:
+    return error_code(exc) in _TRANSIENT_CODES
+
+
+def raise_typed(exc: BaseException, what: str) -> None:
+    """Re-raise a transient ClientError as TransientDependencyError; others stay as they are."""
+    if is_transient(exc):
+        raise TransientDependencyError(f"{what}: {error_code(exc)}") from exc

@@ -1,0 +1,102 @@
+"""Claim documents (S3) and claim records (the claims table), shared by every service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from icpa_shared.adapters.aws import client, error_code, raise_typed
+from icpa_shared.contracts.claim import Claim
+from icpa_shared.contracts.workflow import ClaimRecord
+from icpa_shared.errors import ClaimNotFoundError
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
+class S3ClaimDocuments:
+    """Normalized claims as JSON objects in the documents bucket (SSE-KMS on AWS)."""
+
+    def __init__(self, bucket: str, s3: Any = None) -> None:
+        self.bucket = bucket
+        self._client = s3
+
+    @property
+    def _s3(self) -> Any:
+        if self._client is None:
+            self._client = client("s3")
+        return self._client
+
+    def uri_for(self, claim_id: str) -> str:
+        return f"s3://{self.bucket}/claims/{claim_id}.json"
+
+    def put(self, claim: Claim) -> str:
+        uri = self.uri_for(claim.claim_id)
+        bucket, key = split_s3_uri(uri)
+        try:
+            self._s3.put_object(
+                Bucket=bucket,
+                Key=key,
+                Body=claim.model_dump_json().encode(),
+                ContentType="application/json",
+            )
+        except Exception as exc:
+            raise_typed(exc, "claims.put")
+            raise
+        return uri
+
+    def get(self, uri: str) -> Claim:
+        bucket, key = split_s3_uri(uri)
+        try:
+            body = self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except Exception as exc:
+            if error_code(exc) in ("NoSuchKey", "404"):
+                raise ClaimNotFoundError(f"no claim document at {uri}") from exc
+            raise_typed(exc, "claims.get")
+            raise
+        return Claim.model_validate_json(body)
+
+
+class DynamoClaimRecords:
+    """The claims table. pk `claim_id`; the decision projection is stored as `record` (JSON)
+    next to top-level attributes for indexes (member/provider by service date) and queries."""
+
+    def __init__(self, table: str, dynamodb: Any = None) -> None:
+        self.table = table
+        self._client = dynamodb
+
+    @property
+    def _ddb(self) -> Any:
+        if self._client is None:
+            self._client = client("dynamodb")
+        return self._client
+
+    def put_record(self, record: ClaimRecord) -> None:
+        try:
+            self._ddb.update_item(
+                TableName=self.table,
+                Key={"claim_id": {"S": record.claim_id}},
+                UpdateExpression="SET #r = :r, outcome = :o, updated_at = :u",
+                ExpressionAttributeNames={"#r": "record"},
+                ExpressionAttributeValues={
+                    ":r": {"S": record.model_dump_json()},
+                    ":o": {"S": record.outcome.value},
+                    ":u": {"S": record.updated_at.isoformat()},
+                },
+            )
+        except Exception as exc:
+            raise_typed(exc, "claims.put_record")
+            raise
+
+    def get_record(self, claim_id: str) -> ClaimRecord | None:
+        try:
+            item = self._ddb.get_item(
+                TableName=self.table, Key={"claim_id": {"S": claim_id}}, ConsistentRead=True
+            ).get("Item")
+        except Exception as exc:
+            raise_typed(exc, "claims.get_record")
+            raise
+        if not item or "record" not in item:
+            return None
+        return ClaimRecord.model_validate_json(item["record"]["S"])

@@ -1,0 +1,60 @@
+"""The contracts: every payload that crosses a service boundary, defined once."""
+
+from icpa_shared.contracts.adjudication import (
+    Adjudication,
+    AdjudicationOutcome,
+    AdjudicationTotals,
+    LineAdjudication,
+)
+from icpa_shared.contracts.audit import AuditEvent
+from icpa_shared.contracts.claim import Address, Claim, ClaimLine, ClaimType, Patient
+from icpa_shared.contracts.fraud import FraudAssessment, FraudSignal, ModelJudgement
+from icpa_shared.contracts.money import Money
+from icpa_shared.contracts.policy import Policy, PolicyStatus
+from icpa_shared.contracts.review import ReviewDecision, ReviewNotice, ReviewStatus, ReviewVerdict
+from icpa_shared.contracts.routing import DecidedBy, Outcome, Route, RoutingDecision
+from icpa_shared.contracts.workflow import (
+    ClaimRecord,
+    EscalationResult,
+    FinalDecision,
+    IntakeResult,
+    SourceObject,
+    StepError,
+    StepInput,
+    WorkflowState,
+)
+
+__all__ = [
+    "Address",
+    "Adjudication",
+    "AdjudicationOutcome",
+    "AdjudicationTotals",
+    "AuditEvent",
+    "Claim",
+    "ClaimLine",
+    "ClaimRecord",
+    "ClaimType",
+    "DecidedBy",
+    "EscalationResult",
+    "FinalDecision",
+    "FraudAssessment",
+    "FraudSignal",
+    "IntakeResult",
+    "LineAdjudication",
+    "ModelJudgement",
+    "Money",
+    "Outcome",
+    "Patient",
+    "Policy",
+    "PolicyStatus",
+    "ReviewDecision",
+    "ReviewNotice",
+    "ReviewStatus",
+    "ReviewVerdict",
+    "Route",
+    "RoutingDecision",
+    "SourceObject",
+    "StepError",
+    "StepInput",
+    "WorkflowState",
+]

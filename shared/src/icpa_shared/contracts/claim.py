@@ -1,0 +1,116 @@
+"""The normalized claim: what Intake produces from any accepted input format."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from icpa_shared.contracts.money import Money, total
+from icpa_shared.contracts.types import (
+    SCHEMA_VERSION,
+    ClaimId,
+    Icd10CmCode,
+    MemberId,
+    Modifier,
+    Npi,
+    PolicyId,
+    ProcedureCode,
+    S3Uri,
+    SubscriberId,
+)
+
+MAX_LINES = 50
+MAX_DIAGNOSES = 12
+
+
+class ClaimType(StrEnum):
+    PROFESSIONAL = "professional"
+    INSTITUTIONAL = "institutional"
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    line: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=4
+    )
+    city: Annotated[str, StringConstraints(max_length=100)] | None = None
+    state: Annotated[str, StringConstraints(max_length=50)] | None = None
+    postal_code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z -]{3,10}$")] | None = None
+
+
+class Patient(BaseModel):
+    """Patient demographics. All of it is PHI: kept in encrypted storage, never in state or logs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    birth_date: date
+    gender: Literal["male", "female", "other", "unknown"] = "unknown"
+    address: Address | None = None
+
+
+class ClaimLine(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    line_number: int = Field(ge=1, le=MAX_LINES)
+    procedure_code: ProcedureCode
+    modifiers: list[Modifier] = Field(default_factory=list, max_length=4)
+    units: int = Field(ge=1, le=999)
+    charge: Money
+    service_date: date
+    diagnosis_pointers: list[Annotated[int, Field(ge=1, le=MAX_DIAGNOSES)]] = Field(
+        default_factory=lambda: [1], min_length=1, max_length=4
+    )
+
+    @model_validator(mode="after")
+    def _positive_charge(self) -> Self:
+        if self.charge.amount <= 0:
+            raise ValueError("line charge must be positive")
+        return self
+
+
+class Claim(BaseModel):
+    """A normalized health claim. Documents never travel with it: attachments are S3 URIs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    claim_id: ClaimId
+    claim_type: ClaimType = ClaimType.PROFESSIONAL
+    member_id: MemberId
+    subscriber_id: SubscriberId
+    policy_id: PolicyId
+    provider_npi: Npi
+    patient: Patient | None = None
+    service_date_from: date
+    service_date_to: date
+    received_date: date
+    diagnosis_codes: list[Icd10CmCode] = Field(min_length=1, max_length=MAX_DIAGNOSES)
+    lines: list[ClaimLine] = Field(min_length=1, max_length=MAX_LINES)
+    total_charge: Money
+    attachments: list[S3Uri] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.service_date_from > self.service_date_to:
+            raise ValueError("service_date_from is after service_date_to")
+        if self.service_date_to > self.received_date:
+            raise ValueError("service dates end after the claim was received")
+        numbers = [line.line_number for line in self.lines]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("line numbers repeat")
+        for line in self.lines:
+            if not self.service_date_from <= line.service_date <= self.service_date_to:
+                raise ValueError(f"line {line.line_number} service date is outside the claim's")
+            if line.charge.currency != self.total_charge.currency:
+                raise ValueError(f"line {line.line_number} currency differs from the total's")
+            if max(line.diagnosis_pointers) > len(self.diagnosis_codes):
+                raise ValueError(f"line {line.line_number} points at a missing diagnosis")
+        computed = total((line.charge for line in self.lines), self.total_charge.currency)
+        if computed != self.total_charge:
+            raise ValueError(f"total_charge {self.total_charge} is not the sum of lines {computed}")
+        return self

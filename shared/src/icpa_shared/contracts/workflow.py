@@ -1,0 +1,129 @@
+"""The small state the state machine carries between steps: references and decisions only.
+
+The claim itself and its documents live in S3 and DynamoDB; the state holds ids, S3 URIs and
+the decisions each step made, so it stays far below Step Functions' payload limit.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from icpa_shared.contracts.adjudication import Adjudication
+from icpa_shared.contracts.fraud import FraudAssessment
+from icpa_shared.contracts.money import Money
+from icpa_shared.contracts.review import ReviewDecision
+from icpa_shared.contracts.routing import DecidedBy, Outcome, RoutingDecision
+from icpa_shared.contracts.types import (
+    SCHEMA_VERSION,
+    ClaimId,
+    ReasonCode,
+    S3Uri,
+    ServiceVersion,
+    Sha256Hex,
+)
+
+
+class SourceObject(BaseModel):
+    """The uploaded object that started the workflow (from the EventBridge event)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    bucket: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")]
+    key: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    etag: Annotated[str, StringConstraints(max_length=200)] | None = None
+    version_id: Annotated[str, StringConstraints(max_length=1024)] | None = None
+    size: int | None = Field(default=None, ge=0)
+    event_time: AwareDatetime | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+class IntakeResult(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    claim_id: ClaimId
+    claim_uri: S3Uri
+    claim_digest: Sha256Hex
+    source_format: Literal["icpa", "fhir"]
+    line_count: int = Field(ge=1, le=50)
+    total_charge: Money
+    received_date: date
+    service_version: ServiceVersion
+
+
+class FinalDecision(BaseModel):
+    """Set by the ASL's Pass states once a route or a reviewer has decided."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    outcome: Outcome
+    decided_by: DecidedBy
+
+
+class StepError(BaseModel):
+    """What a Catch puts in state: the error's class name and its cause."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    error: str = Field(alias="Error", max_length=256)
+    cause: str = Field(default="", alias="Cause", max_length=32768)
+
+
+class EscalationResult(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    review_id: str | None = None
+    notified: bool
+    reason_codes: list[ReasonCode] = Field(max_length=10)
+
+
+class WorkflowState(BaseModel):
+    """The document each Task reads and adds to (each Task's ResultPath is one field)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    source: SourceObject
+    intake: IntakeResult | None = None
+    fraud: FraudAssessment | None = None
+    adjudication: Adjudication | None = None
+    routing: RoutingDecision | None = None
+    review: ReviewDecision | None = None
+    escalation: EscalationResult | None = None
+    final: FinalDecision | None = None
+    error: StepError | None = None
+
+
+class StepInput(BaseModel):
+    """What every Lambda task receives (the ASL's Parameters): the state and its context."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    state: WorkflowState
+    execution_id: Annotated[str, StringConstraints(min_length=1, max_length=400)]
+    task_token: Annotated[str, StringConstraints(min_length=1, max_length=8192)] | None = None
+
+
+class ClaimRecord(BaseModel):
+    """A claim's row in the claims table: its current outcome, for status queries."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    claim_id: ClaimId
+    outcome: Outcome
+    decided_by: DecidedBy
+    reason_codes: list[ReasonCode] = Field(default_factory=list, max_length=60)
+    payable: Money | None = None
+    source_uri: S3Uri
+    claim_uri: S3Uri | None = None
+    quarantine_uri: S3Uri | None = None
+    execution_id: Annotated[str, StringConstraints(max_length=400)] | None = None
+    service_version: ServiceVersion
+    updated_at: AwareDatetime

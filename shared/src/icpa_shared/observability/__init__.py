@@ -1,0 +1,1 @@
+"""Logging (structlog JSON + PHI redaction), tracing (X-Ray) and metrics (EMF)."""
