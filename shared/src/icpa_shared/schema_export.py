@@ -28,6 +28,8 @@ EXPORTED: tuple[type[BaseModel], ...] = (
     contracts.StepInput,
     contracts.IntakeResult,
     contracts.ClaimRecord,
+    contracts.ClaimIndexEntry,
+    contracts.QuarantineResult,
 )
 
 

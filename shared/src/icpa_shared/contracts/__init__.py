@@ -14,10 +14,13 @@ from icpa_shared.contracts.policy import Policy, PolicyStatus
 from icpa_shared.contracts.review import ReviewDecision, ReviewNotice, ReviewStatus, ReviewVerdict
 from icpa_shared.contracts.routing import DecidedBy, Outcome, Route, RoutingDecision
 from icpa_shared.contracts.workflow import (
+    ClaimIndexEntry,
     ClaimRecord,
     EscalationResult,
     FinalDecision,
+    IndexedLine,
     IntakeResult,
+    QuarantineResult,
     SourceObject,
     StepError,
     StepInput,
@@ -32,6 +35,7 @@ __all__ = [
     "AuditEvent",
     "Claim",
     "ClaimLine",
+    "ClaimIndexEntry",
     "ClaimRecord",
     "ClaimType",
     "DecidedBy",
@@ -39,6 +43,7 @@ __all__ = [
     "FinalDecision",
     "FraudAssessment",
     "FraudSignal",
+    "IndexedLine",
     "IntakeResult",
     "LineAdjudication",
     "ModelJudgement",
@@ -46,6 +51,7 @@ __all__ = [
     "Outcome",
     "Patient",
     "Policy",
+    "QuarantineResult",
     "PolicyStatus",
     "ReviewDecision",
     "ReviewNotice",

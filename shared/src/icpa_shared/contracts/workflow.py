@@ -19,6 +19,9 @@ from icpa_shared.contracts.routing import DecidedBy, Outcome, RoutingDecision
 from icpa_shared.contracts.types import (
     SCHEMA_VERSION,
     ClaimId,
+    MemberId,
+    Npi,
+    ProcedureCode,
     ReasonCode,
     S3Uri,
     ServiceVersion,
@@ -83,6 +86,42 @@ class EscalationResult(BaseModel):
     reason_codes: list[ReasonCode] = Field(max_length=10)
 
 
+class IndexedLine(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    procedure_code: ProcedureCode
+    units: int = Field(ge=1, le=999)
+    charge: Money
+    service_date: date
+
+
+class ClaimIndexEntry(BaseModel):
+    """What Intake writes to the claims table for history lookups (Fraud's duplicate and
+    frequency signals). The table has GSIs on (member_id, service_date) and
+    (provider_npi, service_date): lookups are keyed queries, never scans."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    claim_id: ClaimId
+    member_id: MemberId
+    provider_npi: Npi
+    service_date: date
+    lines: list[IndexedLine] = Field(min_length=1, max_length=50)
+    total_charge: Money
+    received_date: date
+
+
+class QuarantineResult(BaseModel):
+    """The error-handling step's output: where the original went and why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    claim_id: ClaimId
+    outcome: Outcome
+    reason_codes: list[ReasonCode] = Field(min_length=1, max_length=60)
+    quarantine_uri: S3Uri
+
+
 class WorkflowState(BaseModel):
     """The document each Task reads and adds to (each Task's ResultPath is one field)."""
 
@@ -98,6 +137,7 @@ class WorkflowState(BaseModel):
     escalation: EscalationResult | None = None
     final: FinalDecision | None = None
     error: StepError | None = None
+    quarantine: QuarantineResult | None = None
 
 
 class StepInput(BaseModel):
