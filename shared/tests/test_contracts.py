@@ -30,7 +30,7 @@ class TestMoney:
     @pytest.mark.parametrize("bad", [0.1, True, "abc", "-1.00", "10000000.01", "NaN", "Infinity"])
     def test_rejects_floats_negatives_absurd_and_non_numbers(self, bad: object) -> None:
         with pytest.raises(ValidationError):
-            Money(amount=bad)  # type: ignore[arg-type]
+            Money(amount=bad)
 
     @pytest.mark.parametrize("bad", ["usd", "US", "USDX", ""])
     def test_currency_is_iso_4217_shaped(self, bad: str) -> None:
@@ -135,7 +135,7 @@ class TestDecisions:
             "reason_codes": ["COVERED"],
         }
         fields.update(overrides)
-        return LineAdjudication(**fields)  # type: ignore[arg-type]
+        return LineAdjudication(**fields)
 
     def test_line_amounts_must_add_up(self) -> None:
         assert self._line().payable == usd("64")
@@ -150,7 +150,8 @@ class TestDecisions:
 
     def test_totals_are_sums(self) -> None:
         line = self._line()
-        totals = {k: getattr(line, k) for k in ("submitted", "allowed", "deductible", "copay", "coinsurance", "payable")}
+        names = ("submitted", "allowed", "deductible", "copay", "coinsurance", "payable")
+        totals = {k: getattr(line, k) for k in names}
         adj = Adjudication(
             claim_id="CLM-0001", policy_id="POL-GOLD001", outcome="APPROVED", lines=[line],
             totals=totals, service_version="1.0.0", adjudicated_at=FIXED_NOW,

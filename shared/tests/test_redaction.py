@@ -2,6 +2,7 @@
 
 import io
 import json
+from collections.abc import Iterator
 
 import pytest
 import structlog
@@ -21,7 +22,7 @@ PHI = {
 
 
 @pytest.fixture
-def captured() -> io.StringIO:
+def captured() -> Iterator[io.StringIO]:
     stream = io.StringIO()
     configure_logging(service="test", version="1.0.0", stream=stream)
     yield stream
