@@ -14,6 +14,16 @@ from icpa_shared.observability.redaction import redact_event
 _configured = False
 
 
+class _CurrentStdout:
+    """Writes to whatever sys.stdout is at write time (Lambda's stdout, or a local router)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
 def configure_logging(
     *, service: str, version: str, level: str = "INFO", stream: TextIO | None = None
 ) -> None:
@@ -32,7 +42,7 @@ def configure_logging(
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
         ),
-        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(file=stream or _CurrentStdout()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.bind_contextvars(service=service, service_version=version)

@@ -1,0 +1,24 @@
+"""The Lambda functions of the template, by logical id, and the handler each one runs."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Final
+
+# Logical id (as in orchestration/template.yaml and the ASL substitutions) -> "module:attr".
+FUNCTIONS: Final[dict[str, str]] = {
+    "IntakeFunction": "icpa_intake.handler:handler",
+    "QuarantineFunction": "icpa_intake.quarantine_handler:handler",
+    "FraudFunction": "icpa_fraud.handler:handler",
+    "AdjudicationFunction": "icpa_adjudication.handler:handler",
+    "RouterFunction": "icpa_router.handler:handler",
+    "RecordDecisionFunction": "icpa_router.record_handler:handler",
+    "ReviewRequestFunction": "icpa_review_callback.request_handler:handler",
+    "EscalationFunction": "icpa_review_callback.escalation_handler:handler",
+    "ReviewApiFunction": "icpa_review_callback.api_handler:handler",
+}
+
+
+def load_handler(logical_id: str) -> Any:
+    module_name, _, attr = FUNCTIONS[logical_id].partition(":")
+    return getattr(importlib.import_module(module_name), attr)

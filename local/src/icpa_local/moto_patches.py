@@ -1,0 +1,304 @@
+"""Where moto lacks a piece of the local cloud, it is patched here, and only here.
+
+Pinned to moto 5.2.5 (`MOTO_VERSION`): `install()` refuses any other version, because every
+patch below replaces a private method or module attribute of that exact release.
+
+1. Lambda without Docker: `LambdaFunction._invoke_lambda` (the only method that touches
+   Docker) calls the in-process Python handler registered for the function name instead.
+   An exception becomes `{"errorType": <class name>, "errorMessage": ...}` with errored=True,
+   so Step Functions' Retry/Catch match on the class name exactly as on AWS.
+2. EventBridge -> Step Functions: `Rule.send_to_targets` has no `states` target in moto. A
+   wrapper starts a named execution for such targets, applying the target's InputTransformer
+   (moto skips transformers for S3 events) to the event normalized to AWS's S3 shape (moto
+   says `eTag` where AWS says `etag`), and passes other targets on to moto.
+3. Time scale: Retry intervals, Wait states, Task/heartbeat/callback timeouts and the state
+   machine's TimeoutSeconds sleep in real time in moto. They are scaled where the interpreter
+   waits, not in the ASL, so the execution history still shows the declared values.
+4. Speed: one boto3 client per (service, region, endpoint) for the interpreter's own calls
+   instead of a new client per task (RECIPES section 7: ~2x).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+MOTO_VERSION: Final = "5.2.5"
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass
+class PatchState:
+    time_scale: float = 1.0
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    # Called with (execution_arn, source_event) whenever a rule starts an execution.
+    on_execution_started: list[Callable[[str, dict[str, Any]], None]] = field(default_factory=list)
+    installed: bool = False
+
+
+STATE = PatchState()
+_install_lock = threading.Lock()
+_local = threading.local()
+
+
+def in_handler() -> bool:
+    """True on a thread that is running a Lambda handler right now (log routing uses it)."""
+    return bool(getattr(_local, "in_handler", False))
+
+
+def set_time_scale(scale: float) -> None:
+    if not 0 < scale <= 1:
+        raise ValueError("time scale must be in (0, 1]")
+    STATE.time_scale = scale
+
+
+def scaled(seconds: float | None) -> float | None:
+    return None if seconds is None else max(0.0, seconds * STATE.time_scale)
+
+
+# --- 1. Lambda in-process -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    function_name: str
+    aws_request_id: str
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = ""
+    log_group_name: str = ""
+    log_stream_name: str = ""
+    function_version: str = "$LATEST"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def _invoke_in_process(self: Any, event: str | None = None) -> tuple[str, bool, str]:
+    handler = STATE.handlers.get(self.function_name)
+    if handler is None:
+        body = {"errorType": "ResourceNotFoundException",
+                "errorMessage": f"no in-process handler registered for {self.function_name}"}
+        return json.dumps(body), True, ""
+    if isinstance(event, str | bytes | bytearray):
+        payload = json.loads(event) if event else {}
+    else:  # moto hands over the already-decoded payload on some paths
+        payload = event or {}
+    context = LambdaContext(
+        function_name=self.function_name,
+        aws_request_id=str(uuid.uuid4()),
+        invoked_function_arn=self.function_arn,
+        log_group_name=f"/aws/lambda/{self.function_name}",
+    )
+    _local.in_handler = True
+    try:
+        result = handler(payload, context)
+    except Exception as exc:  # the Lambda runtime's contract: report, don't raise
+        body = {"errorType": type(exc).__name__, "errorMessage": str(exc), "stackTrace": []}
+        return json.dumps(body), True, ""
+    finally:
+        _local.in_handler = False
+    return json.dumps(result), False, ""
+
+
+# --- 2. EventBridge -> Step Functions -----------------------------------------------------------
+
+_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def execution_name_for(event: dict[str, Any]) -> str:
+    key = str(event.get("detail", {}).get("object", {}).get("key", "event"))
+    stem = _NAME_CHARS.sub("-", key.rsplit("/", 1)[-1].rsplit(".", 1)[0]).strip("-")[:40] or "claim"
+    return f"{stem}-{uuid.uuid4().hex[:12]}"
+
+
+def aws_shaped(event: dict[str, Any]) -> dict[str, Any]:
+    """moto's S3 EventBridge event differs from AWS's in the object's etag key."""
+    obj = event.get("detail", {}).get("object")
+    if isinstance(obj, dict) and "eTag" in obj and "etag" not in obj:
+        event = json.loads(json.dumps(event))
+        event["detail"]["object"]["etag"] = event["detail"]["object"].pop("eTag")
+    return event
+
+
+def _start_states_target(rule: Any, target: dict[str, Any], event: dict[str, Any]) -> None:
+    import boto3
+
+    from icpa_orchestration import apply_input_transformer
+
+    transformer = target.get("InputTransformer")
+    if transformer:
+        payload = apply_input_transformer(transformer, event)
+    elif "Input" in target:
+        payload = json.loads(target["Input"])
+    else:
+        payload = event
+    client = boto3.client("stepfunctions", region_name=rule.region_name)
+    arn = client.start_execution(
+        stateMachineArn=target["Arn"], name=execution_name_for(event), input=json.dumps(payload)
+    )["executionArn"]
+    for callback in list(STATE.on_execution_started):
+        callback(arn, event)
+
+
+def _wrap_send_to_targets(original: Callable[..., None]) -> Callable[..., None]:
+    from moto.utilities.arns import parse_arn
+
+    def send_to_targets(self: Any, original_event: dict[str, Any], transform_input: bool = True) -> None:
+        if not self.event_pattern.matches_event(original_event):
+            return
+        states_targets = [t for t in self.targets if parse_arn(t["Arn"]).service == "states"]
+        for target in states_targets:
+            _start_states_target(self, target, aws_shaped(original_event))
+        if len(states_targets) < len(self.targets):
+            others = [t for t in self.targets if t not in states_targets]
+            shadow = _RuleView(self, others)
+            original(shadow, original_event, transform_input)
+
+    return send_to_targets
+
+
+class _RuleView:
+    """The rule as moto sees it, minus the targets handled here (no shared-state mutation)."""
+
+    def __init__(self, rule: Any, targets: list[dict[str, Any]]) -> None:
+        self._rule = rule
+        self.targets = targets
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._rule, name)
+
+
+# --- 3. Time scale --------------------------------------------------------------------------------
+
+
+class _ScaledTimeModule:
+    """Stands in for the `time` module where the retrier sleeps."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        time.sleep(scaled(seconds) or 0.0)
+
+
+class ScaledEvent(threading.Event):
+    def wait(self, timeout: float | None = None) -> bool:
+        return super().wait(scaled(timeout))
+
+
+class ScaledThread(threading.Thread):
+    def join(self, timeout: float | None = None) -> None:
+        super().join(scaled(timeout))
+
+
+class _ScaledThreadingModule:
+    """Stands in for the `threading` module where the interpreter waits on Events/Threads."""
+
+    Event = ScaledEvent
+    Thread = ScaledThread
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(threading, name)
+
+
+def _scaled_wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
+    # A Wait state on a monotonic deadline (moto's own int() rounding loops on sub-second waits).
+    deadline = time.monotonic() + (scaled(float(wait_seconds)) or 0.0)
+    while env.is_running():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        env.program_state_event.wait(remaining)
+
+
+# --- 4. Client cache -------------------------------------------------------------------------------
+
+_client_cache: dict[tuple[str, str, str | None], Any] = {}
+_client_lock = threading.Lock()
+
+
+def _cached_boto_client_for(original: Callable[..., Any]) -> Callable[..., Any]:
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        from moto.core.models import botocore_stubber
+        from moto.settings import moto_server_port
+
+        endpoint = None if botocore_stubber.enabled else moto_server_port()
+        key = (service, region, endpoint)
+        with _client_lock:
+            if key not in _client_cache:
+                _client_cache[key] = original(region, service, state_credentials)
+            return _client_cache[key]
+
+    return boto_client_for
+
+
+# --- install ---------------------------------------------------------------------------------------
+
+
+def install(time_scale: float | None = None) -> None:
+    """Apply every patch once per process (idempotent); optionally set the time scale."""
+    if time_scale is not None:
+        set_time_scale(time_scale)
+    with _install_lock:
+        if STATE.installed:
+            return
+        import moto
+
+        if moto.__version__ != MOTO_VERSION:
+            raise RuntimeError(
+                f"icpa_local.moto_patches is pinned to moto {MOTO_VERSION}, found {moto.__version__}"
+            )
+        from moto.awslambda import models as lambda_models
+        from moto.events import models as events_models
+        from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+        from moto.stepfunctions.parser.asl.component.program import program
+        from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+            state_task_service_callback,
+        )
+        from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+        from moto.stepfunctions.parser.asl.eval.callback import callback
+        from moto.stepfunctions.parser.asl.utils import boto_client
+
+        lambda_models.LambdaFunction._invoke_lambda = _invoke_in_process
+        events_models.Rule.send_to_targets = _wrap_send_to_targets(events_models.Rule.send_to_targets)
+        retrier_decl.time = _ScaledTimeModule()
+        wait_function.WaitFunction._wait_interval = _scaled_wait_interval
+        execute_state.threading = _ScaledThreadingModule()
+        execute_state.Thread = ScaledThread
+        program.threading = _ScaledThreadingModule()
+        callback.Event = ScaledEvent
+        state_task_service_callback.threading = _ScaledThreadingModule()
+        # Modules that imported boto_client_for by name must be loaded before the rebind.
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task import (  # noqa: F401
+            lambda_eval_utils,
+        )
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (  # noqa: F401
+            state_task_service_aws_sdk,
+            state_task_service_dynamodb,
+            state_task_service_sns,
+            state_task_service_sqs,
+        )
+
+        original_client_for = boto_client.boto_client_for
+        cached = _cached_boto_client_for(original_client_for)
+        boto_client.boto_client_for = cached
+        _rebind_client_factory(cached, original_client_for)
+        STATE.installed = True
+
+
+def _rebind_client_factory(cached: Callable[..., Any], original: Callable[..., Any]) -> None:
+    """Modules that did `from ...boto_client import boto_client_for` keep their own reference."""
+    import sys
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto.stepfunctions.parser") and getattr(module, "boto_client_for", None) is original:
+            module.boto_client_for = cached
