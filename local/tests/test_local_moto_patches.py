@@ -1,0 +1,165 @@
+"""The moto patches: in-process Lambda with typed errors, the EventBridge -> Step Functions
+target with the rule's input transformer, the time scale. Fake handlers keep this about the
+machinery; the real handlers are exercised by tests/workflow."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from icpa_local import moto_patches
+from icpa_local.cloud import LocalCloud
+from icpa_shared.errors import InvalidClaimError, ModelThrottledError
+from icpa_shared.testing.builders import an_intake_result
+
+
+class FakeSteps:
+    """Handlers that answer like the real ones, scripted per test."""
+
+    def __init__(self) -> None:
+        self.fraud_failures: list[Exception] = []
+        self.intake_error: Exception | None = None
+        self.calls: dict[str, list[dict[str, Any]]] = {}
+
+    def _log(self, name: str, event: dict[str, Any]) -> None:
+        self.calls.setdefault(name, []).append(event)
+
+    def handlers(self) -> dict[str, Any]:
+        def intake(event: dict[str, Any], ctx: Any) -> Any:
+            self._log("intake", event)
+            if self.intake_error:
+                raise self.intake_error
+            return an_intake_result().model_dump(mode="json")
+
+        def fraud(event: dict[str, Any], ctx: Any) -> Any:
+            self._log("fraud", event)
+            if self.fraud_failures:
+                raise self.fraud_failures.pop(0)
+            return {"score": 0.1}
+
+        def simple(name: str, result: Any) -> Any:
+            def handler(event: dict[str, Any], ctx: Any) -> Any:
+                self._log(name, event)
+                return result(event) if callable(result) else result
+
+            return handler
+
+        def quarantine(event: dict[str, Any]) -> Any:
+            name = event["state"]["error"]["Error"]
+            outcome = "REJECTED" if name == "InvalidClaimError" else "ERROR"
+            return {"claim_id": "CLM-0001", "outcome": outcome, "reason_codes": ["X_REASON"],
+                    "quarantine_uri": "s3://icpa-quarantine/CLM-0001/original"}
+
+        return {
+            "IntakeFunction": intake,
+            "FraudFunction": fraud,
+            "AdjudicationFunction": simple("adjudication", {"outcome": "APPROVED"}),
+            "RouterFunction": simple("router", {"route": "AUTO_APPROVE", "reasons": ["R_OK"]}),
+            "RecordDecisionFunction": simple(
+                "record",
+                lambda e: {"claim_id": "CLM-0001", "outcome": e["state"]["final"]["outcome"],
+                           "decided_by": e["state"]["final"]["decided_by"], "reason_codes": ["R_OK"]},
+            ),
+            "QuarantineFunction": simple("quarantine", quarantine),
+            "ReviewRequestFunction": simple("review_request", {}),
+            "EscalationFunction": simple("escalation", {}),
+            "ReviewApiFunction": simple("review_api", {"statusCode": 200, "body": "{}"}),
+        }
+
+
+@pytest.fixture
+def steps() -> FakeSteps:
+    return FakeSteps()
+
+
+@pytest.fixture
+def cloud(steps: FakeSteps) -> Iterator[LocalCloud]:
+    with LocalCloud(handler_overrides=steps.handlers(), time_scale=0.001, seed_policies=False) as c:
+        yield c
+
+
+def test_upload_starts_execution_through_rule_with_transformed_input(cloud: LocalCloud, steps: FakeSteps) -> None:
+    # Given a file uploaded under claims/ -- When the rule fires -- Then the workflow input is
+    # the transformer's small document, in AWS's shape (etag, not moto's eTag).
+    arn = cloud.upload(b'{"any": "thing"}', "claims/one.json")
+    assert cloud.wait(arn) == "SUCCEEDED"
+    start_input = json.loads(cloud.history(arn)[0]["executionStartedEventDetails"]["input"])
+    assert start_input["schema_version"] == "1.0"
+    source = start_input["source"]
+    assert source["bucket"] == "icpa-inbox" and source["key"] == "claims/one.json"
+    assert len(source["etag"]) == 32 and source["size"] == 16 and source["version_id"]
+    intake_event = steps.calls["intake"][0]
+    assert intake_event["execution_id"] == arn and intake_event["state"]["source"] == source
+
+
+def test_uploads_outside_the_prefix_start_nothing(cloud: LocalCloud) -> None:
+    cloud.client("s3").put_object(Bucket="icpa-inbox", Key="other/x.json", Body=b"{}")
+    machine = cloud.names.state_machine_arn()
+    assert cloud.client("stepfunctions").list_executions(stateMachineArn=machine)["executions"] == []
+
+
+def test_handler_errors_reach_retry_by_class_name(cloud: LocalCloud, steps: FakeSteps) -> None:
+    steps.fraud_failures = [ModelThrottledError("slow down"), ModelThrottledError("slow down")]
+    arn = cloud.upload(b"{}", "claims/throttled.json")
+    assert cloud.wait(arn) == "SUCCEEDED"
+    failed = [e for e in cloud.history(arn) if e["type"] == "LambdaFunctionFailed"]
+    assert [e["lambdaFunctionFailedEventDetails"]["error"] for e in failed] == ["ModelThrottledError"] * 2
+    cause = json.loads(failed[0]["lambdaFunctionFailedEventDetails"]["cause"])
+    assert cause["errorType"] == "ModelThrottledError" and "MODEL_THROTTLED" in cause["errorMessage"]
+    assert len(steps.calls["fraud"]) == 3
+    assert cloud.result(arn).outcome == "APPROVED"
+
+
+def test_permanent_error_is_not_retried_and_is_caught(cloud: LocalCloud, steps: FakeSteps) -> None:
+    steps.intake_error = InvalidClaimError("bad claim", reasons=["MALFORMED_JSON"])
+    arn = cloud.upload(b"not json", "claims/bad.json")
+    assert cloud.wait(arn) == "SUCCEEDED"
+    assert len(steps.calls["intake"]) == 1
+    quarantine_event = steps.calls["quarantine"][0]["state"]["error"]
+    assert quarantine_event["Error"] == "InvalidClaimError"
+    result = cloud.result(arn)
+    assert result.outcome == "REJECTED" and result.states[-1] == "ClaimRejected"
+
+
+def test_unexpected_crash_fails_the_execution_after_quarantine(cloud: LocalCloud, steps: FakeSteps) -> None:
+    steps.intake_error = KeyError("boom")
+    arn = cloud.upload(b"{}", "claims/crash.json")
+    assert cloud.wait(arn) == "FAILED"
+    result = cloud.result(arn)
+    assert result.states[-2:] == ["ChooseQuarantineOutcome", "ClaimErrored"]
+    assert result.outcome == "ERROR"
+
+
+def test_time_scale_shrinks_retry_backoff(cloud: LocalCloud, steps: FakeSteps) -> None:
+    # ModelThrottledError retries at 2 s, 4 s, 8 s, 16 s, 32 s (full jitter, capped at 60 s):
+    # up to 62 s of declared waiting, which a 0.001 scale turns into well under a second.
+    steps.fraud_failures = [ModelThrottledError("slow")] * 5
+    started = time.monotonic()
+    arn = cloud.upload(b"{}", "claims/backoff.json")
+    assert cloud.wait(arn, timeout=30) == "SUCCEEDED"
+    assert time.monotonic() - started < 10
+    assert len(steps.calls["fraud"]) == 6
+
+
+def test_scaled_helpers() -> None:
+    moto_patches.set_time_scale(0.5)
+    assert moto_patches.scaled(10) == 5 and moto_patches.scaled(None) is None
+    with pytest.raises(ValueError):
+        moto_patches.set_time_scale(0)
+    moto_patches.set_time_scale(0.001)
+
+
+def test_aws_shaped_renames_moto_etag() -> None:
+    event = {"detail": {"object": {"key": "claims/a.json", "eTag": "abc"}}}
+    assert moto_patches.aws_shaped(event)["detail"]["object"] == {"key": "claims/a.json", "etag": "abc"}
+    assert event["detail"]["object"]["eTag"] == "abc"  # the original is not mutated
+
+
+def test_execution_names_are_valid_and_unique() -> None:
+    event = {"detail": {"object": {"key": "claims/My Claim (1).json"}}}
+    a, b = moto_patches.execution_name_for(event), moto_patches.execution_name_for(event)
+    assert a != b and a.startswith("My-Claim-1-") and len(a) <= 80
