@@ -163,3 +163,31 @@ def test_execution_names_are_valid_and_unique() -> None:
     event = {"detail": {"object": {"key": "claims/My Claim (1).json"}}}
     a, b = moto_patches.execution_name_for(event), moto_patches.execution_name_for(event)
     assert a != b and a.startswith("My-Claim-1-") and len(a) <= 80
+
+
+def test_execution_end_emits_aws_status_change_event_to_lambda_targets(cloud: LocalCloud) -> None:
+    # Given a rule on Step Functions status changes with a Lambda target (as the archiver has)
+    seen: list[dict[str, Any]] = []
+    moto_patches.STATE.handlers["StatusSpy"] = lambda event, ctx: seen.append(event)
+    events = cloud.client("events")
+    events.put_rule(Name="status", EventPattern=json.dumps({
+        "source": ["aws.states"], "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {"status": ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]}}))
+    events.put_targets(Rule="status", Targets=[{"Id": "spy", "Arn": cloud.names.function_arn("StatusSpy")}])
+    ended: list[str] = []
+    moto_patches.STATE.on_execution_ended.append(lambda execution: ended.append(execution.exec_arn))
+    try:
+        # When an execution ends
+        arn = cloud.upload(b"{}", "claims/status.json")
+        assert cloud.wait(arn) == "SUCCEEDED"
+        moto_patches.wait_for_async_invocations()
+    finally:
+        moto_patches.STATE.on_execution_ended.clear()
+        del moto_patches.STATE.handlers["StatusSpy"]
+    # Then the hook ran and the Lambda target got the AWS-shaped event
+    assert ended == [arn]
+    (event,) = seen
+    assert event["source"] == "aws.states" and event["detail-type"] == "Step Functions Execution Status Change"
+    detail = event["detail"]
+    assert detail["executionArn"] == arn and detail["status"] == "SUCCEEDED"
+    assert detail["stopDate"] >= detail["startDate"] and json.loads(detail["output"])["record"]["outcome"] == "APPROVED"

@@ -16,6 +16,10 @@ patch below replaces a private method or module attribute of that exact release.
    waits, not in the ASL, so the execution history still shows the declared values.
 4. Speed: one boto3 client per (service, region, endpoint) for the interpreter's own calls
    instead of a new client per task (RECIPES section 7: ~2x).
+5. Execution status change: moto emits no "Step Functions Execution Status Change" event. The
+   worker's `terminated()` is wrapped to call `on_execution_ended` hooks and to put the AWS-
+   shaped event on the default bus, where rules with Lambda targets (also missing in moto's
+   rule targets) invoke the in-process handler asynchronously, as EventBridge does.
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ class PatchState:
     handlers: dict[str, Handler] = field(default_factory=dict)
     # Called with (execution_arn, source_event) whenever a rule starts an execution.
     on_execution_started: list[Callable[[str, dict[str, Any]], None]] = field(default_factory=list)
+    # Called with the moto Execution object when an execution reaches a terminal status.
+    on_execution_ended: list[Callable[[Any], None]] = field(default_factory=list)
+    emit_status_events: bool = True
     installed: bool = False
 
 
@@ -153,15 +160,50 @@ def _wrap_send_to_targets(original: Callable[..., None]) -> Callable[..., None]:
     def send_to_targets(self: Any, original_event: dict[str, Any], transform_input: bool = True) -> None:
         if not self.event_pattern.matches_event(original_event):
             return
-        states_targets = [t for t in self.targets if parse_arn(t["Arn"]).service == "states"]
-        for target in states_targets:
-            _start_states_target(self, target, aws_shaped(original_event))
-        if len(states_targets) < len(self.targets):
-            others = [t for t in self.targets if t not in states_targets]
+        handled = [t for t in self.targets if parse_arn(t["Arn"]).service in ("states", "lambda")]
+        for target in handled:
+            if parse_arn(target["Arn"]).service == "states":
+                _start_states_target(self, target, aws_shaped(original_event))
+            else:
+                _invoke_lambda_target(target, aws_shaped(original_event))
+        if len(handled) < len(self.targets):
+            others = [t for t in self.targets if t not in handled]
             shadow = _RuleView(self, others)
             original(shadow, original_event, transform_input)
 
     return send_to_targets
+
+
+def _invoke_lambda_target(target: dict[str, Any], event: dict[str, Any]) -> None:
+    """EventBridge invokes Lambda targets asynchronously: a thread, as on AWS."""
+    function_name = target["Arn"].rsplit(":", 1)[-1]
+
+    def run() -> None:
+        handler = STATE.handlers.get(function_name)
+        if handler is None:
+            return
+        context = LambdaContext(function_name=function_name, aws_request_id=str(uuid.uuid4()))
+        _local.in_handler = True
+        try:
+            handler(event, context)
+        except Exception:  # noqa: BLE001,S110 - async invoke: the error stays with the function (its logs)
+            pass
+        finally:
+            _local.in_handler = False
+
+    thread = threading.Thread(target=run, name=f"eventbridge-{function_name}", daemon=True)
+    _async_invocations.append(thread)
+    thread.start()
+
+
+_async_invocations: list[threading.Thread] = []
+
+
+def wait_for_async_invocations(timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while _async_invocations:
+        thread = _async_invocations.pop()
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 class _RuleView:
@@ -240,6 +282,55 @@ def _cached_boto_client_for(original: Callable[..., Any]) -> Callable[..., Any]:
     return boto_client_for
 
 
+# --- 5. Execution status change -------------------------------------------------------------------
+
+
+def _epoch_ms(value: Any) -> int | None:
+    return None if value is None else int(value.timestamp() * 1000)
+
+
+def status_change_event(execution: Any) -> dict[str, Any]:
+    """The event AWS Step Functions puts on the default bus when an execution ends."""
+    output = execution.output
+    return {
+        "executionArn": execution.exec_arn,
+        "stateMachineArn": execution.state_machine_arn,
+        "name": execution.name,
+        "status": str(getattr(execution.exec_status, "value", execution.exec_status)),
+        "startDate": _epoch_ms(execution.start_date),
+        "stopDate": _epoch_ms(execution.stop_date),
+        "input": execution.execution_input,
+        "output": None if output is None else (output if isinstance(output, str) else json.dumps(output)),
+        "error": execution.error,
+        "cause": execution.cause,
+    }
+
+
+def _wrap_terminated(original: Callable[[Any], None]) -> Callable[[Any], None]:
+    def terminated(self: Any) -> None:
+        original(self)
+        execution = self.execution
+        for callback in list(STATE.on_execution_ended):
+            try:
+                callback(execution)
+            except Exception:  # noqa: BLE001,S110 - a hook must never break the execution itself
+                pass
+        if STATE.emit_status_events:
+            try:
+                import boto3
+
+                boto3.client("events", region_name=execution.region_name).put_events(Entries=[{
+                    "Source": "aws.states",
+                    "DetailType": "Step Functions Execution Status Change",
+                    "Resources": [execution.exec_arn],
+                    "Detail": json.dumps(status_change_event(execution), default=str),
+                }])
+            except Exception:  # noqa: BLE001,S110 - as on AWS, delivery is best effort and async
+                pass
+
+    return terminated
+
+
 # --- install ---------------------------------------------------------------------------------------
 
 
@@ -257,6 +348,7 @@ def install(time_scale: float | None = None) -> None:
                 f"icpa_local.moto_patches is pinned to moto {MOTO_VERSION}, found {moto.__version__}"
             )
         from moto.awslambda import models as lambda_models
+        from moto.stepfunctions.parser.backend import execution as execution_models
         from moto.events import models as events_models
         from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
         from moto.stepfunctions.parser.asl.component.program import program
@@ -269,6 +361,8 @@ def install(time_scale: float | None = None) -> None:
         from moto.stepfunctions.parser.asl.utils import boto_client
 
         lambda_models.LambdaFunction._invoke_lambda = _invoke_in_process
+        comm = execution_models.BaseExecutionWorkerCommunication
+        comm.terminated = _wrap_terminated(comm.terminated)
         events_models.Rule.send_to_targets = _wrap_send_to_targets(events_models.Rule.send_to_targets)
         retrier_decl.time = _ScaledTimeModule()
         wait_function.WaitFunction._wait_interval = _scaled_wait_interval
