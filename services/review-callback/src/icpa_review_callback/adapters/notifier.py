@@ -1,0 +1,36 @@
+"""SNS topics for the reviewers' notices and the supervisors' escalations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from icpa_review_callback.adapters.errors import raise_dependency_error
+from icpa_shared.adapters.aws import client
+
+
+class SnsTopic:
+    """Publishes a model's JSON verbatim; `event_type` and `schema_version` ride along as
+    message attributes so subscriptions can filter without parsing the body."""
+
+    def __init__(self, topic_arn: str, sns: Any = None) -> None:
+        self.topic_arn = topic_arn
+        self._client = sns
+
+    @property
+    def _sns(self) -> Any:
+        if self._client is None:
+            self._client = client("sns")
+        return self._client
+
+    def publish(self, message: BaseModel, *, event_type: str) -> None:
+        attributes = {"event_type": {"DataType": "String", "StringValue": event_type}}
+        version = getattr(message, "schema_version", None)
+        if isinstance(version, str):
+            attributes["schema_version"] = {"DataType": "String", "StringValue": version}
+        try:
+            self._sns.publish(TopicArn=self.topic_arn, Message=message.model_dump_json(), MessageAttributes=attributes)
+        except Exception as exc:
+            raise_dependency_error(exc, f"sns.publish.{event_type}")
+            raise

@@ -1,0 +1,339 @@
+"""The reviews table on DynamoDB.
+
+Item layout (all strings unless noted; times are ISO-8601 UTC with milliseconds, so they
+sort as text):
+
+    review_id               pk, "REV-" + 32 hex (sha256 of the execution id)
+    claim_id                the claim under review
+    status                  PENDING | DECIDED | TIMED_OUT     (status-index partition key)
+    created_at              when the review was first requested (status-index sort key)
+    updated_at              last change
+    due_by                  created/re-armed time + review_timeout_seconds
+    execution_id            the waiting execution's ARN
+    claim_uri               s3://<documents bucket>/claims/<claim_id>.json
+    task_token              the waiting task's token: stored here and nowhere else; removed
+                            once the review times out
+    snapshot                ReviewSnapshot JSON: fraud score and signals with evidence,
+                            adjudication lines and totals, routing reasons (no PHI)
+    decision                ReviewDecision JSON (DECIDED only)
+    reviewer_id, decided_at the decision's author and time (DECIDED only)
+    timed_out_at            when the review was found timed out
+    escalation_notified_at  when supervisors were sent the escalation notice
+
+Status changes are conditional writes on `status`; a lost condition is a None/False answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Collection
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import SecretStr
+
+from icpa_review_callback.adapters.errors import raise_dependency_error
+from icpa_review_callback.domain.errors import InvalidCursorError
+from icpa_review_callback.domain.models import ReviewRecord, ReviewSnapshot
+from icpa_shared.adapters.aws import client, error_code
+from icpa_shared.contracts import ReviewDecision, ReviewStatus
+
+STATUS_INDEX = "status-index"
+# Listings never read the token (nor the decision): only what a summary needs.
+_LIST_ATTRIBUTES = (
+    "review_id",
+    "claim_id",
+    "#status",
+    "created_at",
+    "updated_at",
+    "due_by",
+    "execution_id",
+    "snapshot",
+)
+
+
+def timestamp(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+class DynamoReviewStore:
+    def __init__(self, table: str, dynamodb: Any = None) -> None:
+        self.table = table
+        self._client = dynamodb
+
+    @property
+    def _ddb(self) -> Any:
+        if self._client is None:
+            self._client = client("dynamodb")
+        return self._client
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    def get(self, review_id: str) -> ReviewRecord | None:
+        item = self._call(
+            "get",
+            "get_item",
+            TableName=self.table,
+            Key={"review_id": {"S": review_id}},
+            ConsistentRead=True,
+        ).get("Item")
+        return record_from_item(item) if item else None
+
+    def list_pending(self, *, limit: int, cursor: str | None) -> tuple[list[ReviewRecord], str | None]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": STATUS_INDEX,
+            "KeyConditionExpression": "#status = :pending",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {":pending": {"S": ReviewStatus.PENDING.value}},
+            "ProjectionExpression": ", ".join(_LIST_ATTRIBUTES),
+            "ScanIndexForward": True,  # oldest first: closest to its deadline
+            "Limit": limit,
+        }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = _decode_cursor(cursor)
+        resp = self._call("list_pending", "query", **kwargs)
+        records = [record_from_item(item) for item in resp.get("Items", [])]
+        last = resp.get("LastEvaluatedKey")
+        return records, (_encode_cursor(last) if last else None)
+
+    # --- writes --------------------------------------------------------------------------------
+
+    def create(self, record: ReviewRecord) -> bool:
+        return self._conditional(
+            "create",
+            "put_item",
+            TableName=self.table,
+            Item=item_from_record(record),
+            ConditionExpression="attribute_not_exists(review_id)",
+        )
+
+    def reopen(
+        self,
+        review_id: str,
+        *,
+        task_token: SecretStr,
+        snapshot: ReviewSnapshot,
+        due_by: datetime,
+        now: datetime,
+    ) -> ReviewRecord | None:
+        item = self._update(
+            "reopen",
+            review_id,
+            update=(
+                "SET #status = :pending, task_token = :token, snapshot = :snapshot, due_by = :due, updated_at = :now"
+                " REMOVE timed_out_at, escalation_notified_at"
+            ),
+            condition="#status IN (:pending, :timed_out)",
+            values={
+                ":pending": {"S": ReviewStatus.PENDING.value},
+                ":timed_out": {"S": ReviewStatus.TIMED_OUT.value},
+                ":token": {"S": task_token.get_secret_value()},
+                ":snapshot": {"S": snapshot.model_dump_json()},
+                ":due": {"S": timestamp(due_by)},
+                ":now": {"S": timestamp(now)},
+            },
+        )
+        return record_from_item(item) if item else None
+
+    def mark_decided(self, decision: ReviewDecision, now: datetime) -> ReviewRecord | None:
+        item = self._update(
+            "mark_decided",
+            decision.review_id,
+            update=(
+                "SET #status = :decided, decision = :decision, reviewer_id = :reviewer, decided_at = :decided_at,"
+                " updated_at = :now"
+            ),
+            condition="#status = :pending",
+            values={
+                ":decided": {"S": ReviewStatus.DECIDED.value},
+                ":pending": {"S": ReviewStatus.PENDING.value},
+                ":decision": {"S": decision.model_dump_json()},
+                ":reviewer": {"S": decision.reviewer_id},
+                ":decided_at": {"S": timestamp(decision.decided_at)},
+                ":now": {"S": timestamp(now)},
+            },
+        )
+        return record_from_item(item) if item else None
+
+    def revert_decision(self, review_id: str, *, decided_at: datetime, now: datetime) -> bool:
+        item = self._update(
+            "revert_decision",
+            review_id,
+            update="SET #status = :pending, updated_at = :now REMOVE decision, reviewer_id, decided_at",
+            condition="#status = :decided AND decided_at = :decided_at",
+            values={
+                ":pending": {"S": ReviewStatus.PENDING.value},
+                ":decided": {"S": ReviewStatus.DECIDED.value},
+                ":decided_at": {"S": timestamp(decided_at)},
+                ":now": {"S": timestamp(now)},
+            },
+        )
+        return item is not None
+
+    def mark_timed_out(
+        self,
+        review_id: str,
+        *,
+        now: datetime,
+        from_statuses: Collection[ReviewStatus],
+        decided_at: datetime | None = None,
+    ) -> ReviewRecord | None:
+        statuses = {f":from{i}": {"S": status.value} for i, status in enumerate(from_statuses)}
+        condition = f"#status IN ({', '.join(statuses)})"
+        values: dict[str, Any] = {
+            ":timed_out": {"S": ReviewStatus.TIMED_OUT.value},
+            ":now": {"S": timestamp(now)},
+            **statuses,
+        }
+        if decided_at is not None:
+            condition += " AND decided_at = :decided_at"
+            values[":decided_at"] = {"S": timestamp(decided_at)}
+        item = self._update(
+            "mark_timed_out",
+            review_id,
+            update="SET #status = :timed_out, timed_out_at = :now, updated_at = :now REMOVE task_token",
+            condition=condition,
+            values=values,
+        )
+        return record_from_item(item) if item else None
+
+    def mark_escalation_notified(self, review_id: str, now: datetime) -> bool:
+        item = self._update(
+            "mark_escalation_notified",
+            review_id,
+            update="SET escalation_notified_at = :now, updated_at = :now",
+            condition="attribute_exists(review_id) AND attribute_not_exists(escalation_notified_at)",
+            values={":now": {"S": timestamp(now)}},
+            names=False,
+        )
+        return item is not None
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def _update(
+        self,
+        what: str,
+        review_id: str,
+        *,
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+        names: bool = True,
+    ) -> dict[str, Any] | None:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": {"review_id": {"S": review_id}},
+            "UpdateExpression": update,
+            # attribute_exists keeps a conditional update from creating a half item.
+            "ConditionExpression": f"attribute_exists(review_id) AND ({condition})",
+            "ExpressionAttributeValues": values,
+            "ReturnValues": "ALL_NEW",
+        }
+        if names:
+            kwargs["ExpressionAttributeNames"] = {"#status": "status"}
+        try:
+            resp = self._ddb.update_item(**kwargs)
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return None
+            raise_dependency_error(exc, f"reviews.{what}")
+            raise
+        attributes: dict[str, Any] = resp.get("Attributes", {})
+        return attributes
+
+    def _conditional(self, what: str, operation: str, **kwargs: Any) -> bool:
+        try:
+            getattr(self._ddb, operation)(**kwargs)
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise_dependency_error(exc, f"reviews.{what}")
+            raise
+        return True
+
+    def _call(self, what: str, operation: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            resp: dict[str, Any] = getattr(self._ddb, operation)(**kwargs)
+        except Exception as exc:
+            raise_dependency_error(exc, f"reviews.{what}")
+            raise
+        return resp
+
+
+def item_from_record(record: ReviewRecord) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "review_id": {"S": record.review_id},
+        "claim_id": {"S": record.claim_id},
+        "status": {"S": record.status.value},
+        "created_at": {"S": timestamp(record.created_at)},
+        "updated_at": {"S": timestamp(record.updated_at)},
+        "due_by": {"S": timestamp(record.due_by)},
+        "execution_id": {"S": record.execution_id},
+        "claim_uri": {"S": record.snapshot.claim_uri},
+        "snapshot": {"S": record.snapshot.model_dump_json()},
+    }
+    if record.task_token is not None:
+        item["task_token"] = {"S": record.task_token.get_secret_value()}
+    if record.decision is not None:
+        item["decision"] = {"S": record.decision.model_dump_json()}
+        item["reviewer_id"] = {"S": record.decision.reviewer_id}
+        item["decided_at"] = {"S": timestamp(record.decision.decided_at)}
+    for name in ("timed_out_at", "escalation_notified_at"):
+        value = getattr(record, name)
+        if value is not None:
+            item[name] = {"S": timestamp(value)}
+    return item
+
+
+def record_from_item(item: dict[str, Any]) -> ReviewRecord:
+    def text(name: str) -> str | None:
+        value = item.get(name)
+        return value["S"] if value else None
+
+    token = text("task_token")
+    decision = text("decision")
+    return ReviewRecord(
+        review_id=item["review_id"]["S"],
+        claim_id=item["claim_id"]["S"],
+        execution_id=item["execution_id"]["S"],
+        status=ReviewStatus(item["status"]["S"]),
+        created_at=datetime.fromisoformat(item["created_at"]["S"]),
+        updated_at=datetime.fromisoformat(item["updated_at"]["S"]),
+        due_by=datetime.fromisoformat(item["due_by"]["S"]),
+        task_token=SecretStr(token) if token else None,
+        snapshot=ReviewSnapshot.model_validate_json(item["snapshot"]["S"]),
+        decision=ReviewDecision.model_validate_json(decision) if decision else None,
+        timed_out_at=_optional_time(text("timed_out_at")),
+        escalation_notified_at=_optional_time(text("escalation_notified_at")),
+    )
+
+
+def _optional_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _encode_cursor(last_evaluated_key: dict[str, Any]) -> str:
+    # The key holds ids and timestamps only (review_id, status, created_at): no token.
+    plain = {name: value["S"] for name, value in last_evaluated_key.items()}
+    return base64.urlsafe_b64encode(json.dumps(plain, sort_keys=True).encode()).decode()
+
+
+_CURSOR_KEYS = frozenset({"review_id", "status", "created_at"})
+
+
+def _decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        plain = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidCursorError("the page token is not readable") from exc
+    if (
+        not isinstance(plain, dict)
+        or set(plain) != _CURSOR_KEYS
+        or not all(isinstance(v, str) for v in plain.values())
+        or plain["status"] != ReviewStatus.PENDING.value
+    ):
+        raise InvalidCursorError("the page token is not one this API issued")
+    return {name: {"S": value} for name, value in plain.items()}

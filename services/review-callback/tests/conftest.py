@@ -1,0 +1,45 @@
+"""Every test runs against fake AWS credentials in us-east-1 with tracing off, and captures
+the service's log lines (the `logs` fixture) so tests can assert what was, and was not, logged."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+# Before any handler module is imported: its decorators read these at import time.
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+from icpa_review_callback import __version__  # noqa: E402
+from icpa_review_callback.wiring import SERVICE  # noqa: E402
+from icpa_shared.adapters.aws import reset_clients  # noqa: E402
+from icpa_shared.observability.logging import configure_logging  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SECURITY_TOKEN", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ICPA")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    reset_clients()
+    yield
+    reset_clients()
+
+
+@pytest.fixture(autouse=True)
+def logs() -> Iterator[io.StringIO]:
+    buffer = io.StringIO()
+    configure_logging(service=SERVICE, version=__version__, level="DEBUG", stream=buffer)
+    yield buffer
+    configure_logging(service=SERVICE, version=__version__, stream=sys.stdout)
