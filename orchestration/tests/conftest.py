@@ -1,0 +1,128 @@
+"""Fixtures shared by the template/ASL tests. Tests run from the repository root (Pants and the
+fast-iteration command both do), so the template is opened as `orchestration/template.yaml`.
+
+The template uses CloudFormation short-form tags (!Ref, !Sub, !GetAtt); cfn-lint's own loader
+turns them into their long forms ({"Ref": ...}, {"Fn::Sub": ...}, {"Fn::GetAtt": [...]}).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import cfn_yaml
+
+from icpa_orchestration import definition_text, render_definition, substitution_names
+
+TEMPLATE_PATH = Path("orchestration/template.yaml")
+
+
+def plain(node: Any) -> Any:
+    """cfn-lint's dict_node/str_node as plain dicts, lists and strings."""
+    return json.loads(json.dumps(node))
+
+
+def expand_if(items: list[Any]) -> Iterator[Any]:
+    """Items of a list, with each `Fn::If` replaced by both of its branches (minus NoValue):
+    a test must hold whichever way the condition goes."""
+    for item in items:
+        if isinstance(item, dict) and set(item) == {"Fn::If"}:
+            for branch in item["Fn::If"][1:]:
+                if branch != {"Ref": "AWS::NoValue"}:
+                    yield branch
+        else:
+            yield item
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def refers_to(value: Any, logical_id: str) -> bool:
+    """True if `value` (a Resource entry, an env value...) references the logical id."""
+    text = json.dumps(value)
+    return (
+        f'{{"Ref": "{logical_id}"}}' in text
+        or f'["{logical_id}", ' in text  # Fn::GetAtt [Id, Attr]
+        or f"${{{logical_id}}}" in text
+        or f"${{{logical_id}." in text
+    )
+
+
+@pytest.fixture(scope="session")
+def template() -> dict[str, Any]:
+    loaded: dict[str, Any] = plain(cfn_yaml.load(str(TEMPLATE_PATH)))
+    return loaded
+
+
+@pytest.fixture(scope="session")
+def resources(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = template["Resources"]
+    return found
+
+
+@pytest.fixture(scope="session")
+def of_type(resources: dict[str, dict[str, Any]]) -> Any:
+    def select(resource_type: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in resources.items() if v["Type"] == resource_type}
+
+    return select
+
+
+@pytest.fixture(scope="session")
+def functions(template: dict[str, Any], resources: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every AWS::Serverless::Function's properties with the SAM Globals merged in (function
+    values win; Environment.Variables are merged key by key, as SAM does)."""
+    defaults = template.get("Globals", {}).get("Function", {})
+    merged: dict[str, dict[str, Any]] = {}
+    for logical_id, resource in resources.items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        props = {**defaults, **resource["Properties"]}
+        variables = {
+            **defaults.get("Environment", {}).get("Variables", {}),
+            **resource["Properties"].get("Environment", {}).get("Variables", {}),
+        }
+        props["Environment"] = {"Variables": variables}
+        merged[logical_id] = props
+    return merged
+
+
+@pytest.fixture(scope="session")
+def role_statements(resources: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Identity-policy statements of every AWS::IAM::Role (inline policies) and
+    AWS::IAM::Policy, by logical id, with Fn::If statements expanded."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for logical_id, resource in resources.items():
+        props = resource.get("Properties", {})
+        documents: list[dict[str, Any]] = []
+        if resource["Type"] == "AWS::IAM::Role":
+            documents = [p["PolicyDocument"] for p in props.get("Policies", [])]
+        elif resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            documents = [props["PolicyDocument"]]
+        else:
+            continue
+        out[logical_id] = [s for d in documents for s in expand_if(as_list(d["Statement"]))]
+    return out
+
+
+@pytest.fixture(scope="session")
+def asl() -> dict[str, Any]:
+    parsed: dict[str, Any] = json.loads(definition_text())
+    return parsed
+
+
+def dummy_lambda_arns() -> dict[str, str]:
+    """Well-formed Lambda ARNs for every `${...}Arn` substitution in the ASL."""
+    return {
+        name: f"arn:aws:lambda:us-east-1:123456789012:function:icpa-{name.removesuffix('FunctionArn').lower()}-dev"
+        for name in substitution_names()
+    }
+
+
+@pytest.fixture(scope="session")
+def rendered_definition() -> str:
+    return render_definition(dummy_lambda_arns())
