@@ -11,9 +11,11 @@ patch below replaces a private method or module attribute of that exact release.
    wrapper starts a named execution for such targets, applying the target's InputTransformer
    (moto skips transformers for S3 events) to the event normalized to AWS's S3 shape (moto
    says `eTag` where AWS says `etag`), and passes other targets on to moto.
-3. Time scale: Retry intervals, Wait states, Task/heartbeat/callback timeouts and the state
-   machine's TimeoutSeconds sleep in real time in moto. They are scaled where the interpreter
-   waits, not in the ASL, so the execution history still shows the declared values.
+3. Time scale: Retry intervals, Wait states and the waitForTaskToken callback/heartbeat
+   deadlines sleep in real time in moto. They are scaled where the interpreter waits, not in
+   the ASL, so the execution history still shows the declared values. Lambda task timeouts and
+   the state machine's TimeoutSeconds are deliberately NOT scaled: they bound real compute,
+   and a scaled 60 s task timeout (0.6 s) would fail cold first invocations on a slow machine.
 4. Speed: one boto3 client per (service, region, endpoint) for the interpreter's own calls
    instead of a new client per task (RECIPES section 7: ~2x).
 5. Execution status change: moto emits no "Step Functions Execution Status Change" event. The
@@ -236,21 +238,6 @@ class ScaledEvent(threading.Event):
         return super().wait(scaled(timeout))
 
 
-class ScaledThread(threading.Thread):
-    def join(self, timeout: float | None = None) -> None:
-        super().join(scaled(timeout))
-
-
-class _ScaledThreadingModule:
-    """Stands in for the `threading` module where the interpreter waits on Events/Threads."""
-
-    Event = ScaledEvent
-    Thread = ScaledThread
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(threading, name)
-
-
 def _scaled_wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
     # A Wait state on a monotonic deadline (moto's own int() rounding loops on sub-second waits).
     deadline = time.monotonic() + (scaled(float(wait_seconds)) or 0.0)
@@ -351,11 +338,6 @@ def install(time_scale: float | None = None) -> None:
         from moto.stepfunctions.parser.backend import execution as execution_models
         from moto.events import models as events_models
         from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-        from moto.stepfunctions.parser.asl.component.program import program
-        from moto.stepfunctions.parser.asl.component.state.exec import execute_state
-        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-            state_task_service_callback,
-        )
         from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
         from moto.stepfunctions.parser.asl.eval.callback import callback
         from moto.stepfunctions.parser.asl.utils import boto_client
@@ -366,11 +348,7 @@ def install(time_scale: float | None = None) -> None:
         events_models.Rule.send_to_targets = _wrap_send_to_targets(events_models.Rule.send_to_targets)
         retrier_decl.time = _ScaledTimeModule()
         wait_function.WaitFunction._wait_interval = _scaled_wait_interval
-        execute_state.threading = _ScaledThreadingModule()
-        execute_state.Thread = ScaledThread
-        program.threading = _ScaledThreadingModule()
-        callback.Event = ScaledEvent
-        state_task_service_callback.threading = _ScaledThreadingModule()
+        callback.Event = ScaledEvent  # callback deadline and heartbeat of waitForTaskToken
         # Modules that imported boto_client_for by name must be loaded before the rebind.
         from moto.stepfunctions.parser.asl.component.state.exec.state_task import (  # noqa: F401
             lambda_eval_utils,
