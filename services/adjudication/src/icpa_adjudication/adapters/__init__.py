@@ -1,0 +1,1 @@
+"""Adjudication's adapters: the policies table, bundled fee schedules, the Bedrock explainer."""

@@ -1,0 +1,1 @@
+"""Adjudication's pure core: rules, pricing and explanations. No AWS, no env, no clock."""

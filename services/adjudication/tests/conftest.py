@@ -1,0 +1,54 @@
+"""Adjudication test fixtures: tiers, hypothesis profiles and a moto-backed AWS account."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("dev", max_examples=60, deadline=None)
+settings.register_profile(
+    "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "dev")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "unit: pure domain and handler tests with fakes")
+    config.addinivalue_line("markers", "integration: real handlers and adapters on moto")
+
+
+@pytest.fixture(autouse=True)
+def _no_tracing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A fresh moto account with dummy credentials; cached clients and deps forgotten."""
+    from moto import mock_aws
+
+    from icpa_adjudication.handler import default_deps
+    from icpa_adjudication.settings import get_settings
+    from icpa_shared.adapters.aws import reset_clients
+
+    for name, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    reset_clients()
+    default_deps.cache_clear()
+    get_settings.cache_clear()
+    with mock_aws():
+        yield
+    reset_clients()
+    default_deps.cache_clear()
+    get_settings.cache_clear()

@@ -1,0 +1,54 @@
+"""Settings: names, defaults, and the explainer choice wired into the deps."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from icpa_adjudication.adapters.bedrock_explainer import BedrockAgentExplainer
+from icpa_adjudication.adapters.fee_schedules import BundledFeeSchedules
+from icpa_adjudication.adapters.policies import DynamoPolicyRepository
+from icpa_adjudication.domain.explanation import TemplateExplainer
+from icpa_adjudication.errors import UnknownFeeScheduleError
+from icpa_adjudication.handler import build_deps
+from icpa_adjudication.settings import AdjudicationSettings
+from icpa_shared.adapters.audit_store import DynamoAuditStore
+
+pytestmark = pytest.mark.unit
+
+
+def test_defaults_are_the_local_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ICPA_POLICIES_TABLE", "ICPA_EXPLAINER", "ICPA_AUDIT_TABLE", "ICPA_DOCUMENTS_BUCKET"):
+        monkeypatch.delenv(name, raising=False)
+    s = AdjudicationSettings()
+    assert (s.policies_table, s.audit_table, s.documents_bucket, s.explainer) == (
+        "icpa-policies", "icpa-audit", "icpa-documents", "template",
+    )
+    deps = build_deps(s)
+    assert isinstance(deps.explainer, TemplateExplainer)
+    assert isinstance(deps.policies, DynamoPolicyRepository) and deps.policies.table == "icpa-policies"
+    assert isinstance(deps.audit.store, DynamoAuditStore)
+
+
+def test_env_names_configure_tables_and_the_agent(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ICPA_POLICIES_TABLE", "prod-policies")
+    monkeypatch.setenv("ICPA_EXPLAINER", "bedrock-agent")
+    monkeypatch.setenv("ICPA_BEDROCK_AGENT_ID", "AGENT00001")
+    monkeypatch.setenv("ICPA_BEDROCK_AGENT_ALIAS_ID", "ALIAS00001")
+    deps = build_deps(AdjudicationSettings())
+    assert isinstance(deps.explainer, BedrockAgentExplainer)
+    assert (deps.explainer.agent_id, deps.explainer.agent_alias_id) == ("AGENT00001", "ALIAS00001")
+    assert isinstance(deps.policies, DynamoPolicyRepository) and deps.policies.table == "prod-policies"
+
+
+def test_the_agent_explainer_without_agent_ids_fails_at_cold_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ICPA_EXPLAINER", "bedrock-agent")
+    monkeypatch.delenv("ICPA_BEDROCK_AGENT_ID", raising=False)
+    with pytest.raises(ValidationError, match="ICPA_BEDROCK_AGENT_ID"):
+        AdjudicationSettings()
+
+
+@pytest.mark.parametrize("bad", ["FS-1999", "../../etc/passwd", "fs-2026"])
+def test_unknown_or_unsafe_fee_schedule_ids_are_refused(bad: str) -> None:
+    with pytest.raises(UnknownFeeScheduleError):
+        BundledFeeSchedules().get(bad)
