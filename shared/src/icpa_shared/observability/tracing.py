@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -18,6 +19,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _tracers: dict[str, Any] = {}
 _metrics: dict[str, Any] = {}
+# The latest annotations, kept whether or not X-Ray is on: local runs and tests inspect them
+# (e.g. the PHI scan) without an X-Ray daemon. Bounded, so it never grows in a warm container.
+recent_annotations: deque[tuple[str, str, str | int | float | bool]] = deque(maxlen=5000)
 
 
 def tracing_enabled() -> bool:
@@ -42,6 +46,8 @@ def get_metrics(service: str) -> Any:
 
 def annotate(service: str, **annotations: str | int | float | bool) -> None:
     """Add X-Ray annotations (claim id, outcome, route) to the current segment."""
+    for key, value in annotations.items():
+        recent_annotations.append((service, key, value))
     if not tracing_enabled():
         return
     tracer = get_tracer(service)
