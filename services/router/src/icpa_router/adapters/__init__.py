@@ -1,0 +1,1 @@
+"""The Router's adapters: the bundled routing policy and decision metrics."""

@@ -1,0 +1,82 @@
+"""RouteClaim (ResultPath $.routing): StepInput with state.fraud and state.adjudication ->
+RoutingDecision."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from icpa_router import __version__
+from icpa_router.adapters.metrics import DecisionMetrics, decision_metrics
+from icpa_router.adapters.routing_policy import routing_policy
+from icpa_router.domain.policy import RoutingPolicy
+from icpa_router.domain.route import route
+from icpa_router.settings import RouterSettings, get_settings
+from icpa_shared.adapters.audit_store import DynamoAuditStore
+from icpa_shared.audit import AuditRecorder
+from icpa_shared.contracts import RoutingDecision, StepInput
+from icpa_shared.errors import ContractViolationError
+from icpa_shared.handler import step_handler
+from icpa_shared.observability.logging import get_logger
+from icpa_shared.observability.tracing import annotate
+
+SERVICE = "router"
+
+
+@dataclass(frozen=True)
+class Deps:
+    policy: RoutingPolicy
+    audit: AuditRecorder
+    metrics: DecisionMetrics
+    annotate: Callable[..., None]
+    clock: Callable[[], datetime]
+
+
+def build_deps(settings: RouterSettings) -> Deps:
+    return Deps(
+        policy=routing_policy(settings),
+        audit=AuditRecorder(DynamoAuditStore(settings.audit_table), SERVICE, __version__),
+        metrics=decision_metrics(SERVICE, settings.metrics_namespace),
+        annotate=functools.partial(annotate, SERVICE),
+        clock=lambda: datetime.now(UTC),
+    )
+
+
+@functools.cache
+def default_deps() -> Deps:
+    return build_deps(get_settings())
+
+
+def handle(step: StepInput, deps: Deps) -> RoutingDecision:
+    fraud, adjudication = step.state.fraud, step.state.adjudication
+    if fraud is None or adjudication is None:
+        raise ContractViolationError("routing needs state.fraud and state.adjudication")
+    decision = route(fraud, adjudication, deps.policy, decided_at=deps.clock(), service_version=__version__)
+
+    model = fraud.model
+    deps.audit.record(
+        claim_id=decision.claim_id,
+        step="router",
+        decision=decision.route.value,
+        input_value={"fraud": fraud, "adjudication": adjudication, "policy": deps.policy},
+        output_value=decision,
+        occurred_at=decision.decided_at,
+        reason_codes=decision.reasons,
+        execution_id=step.execution_id,
+        model_id=model.model_id if model else None,
+        model_version=model.model_version if model else None,
+    )
+    deps.annotate(claim_id=decision.claim_id, route=decision.route.value)
+    deps.metrics.claim_routed(decision.route)
+    get_logger().info(
+        "claim.routed", route=decision.route.value, reasons=decision.reasons, policy_version=decision.policy_version
+    )
+    return decision
+
+
+@step_handler(service=SERVICE, version=__version__, log_level=get_settings().log_level)
+def handler(step: StepInput, context: Any) -> RoutingDecision:
+    return handle(step, default_deps())

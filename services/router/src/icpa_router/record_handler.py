@@ -1,0 +1,91 @@
+"""RecordDecision (ResultPath $.record, the end of every non-error path): the final decision
+in state -> the claim's ClaimRecord in the claims table, plus its audit event."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from icpa_router import __version__
+from icpa_router.adapters.metrics import DecisionMetrics, decision_metrics
+from icpa_router.domain.record import record_decision
+from icpa_router.settings import RouterSettings, get_settings
+from icpa_shared.adapters.audit_store import DynamoAuditStore
+from icpa_shared.adapters.claims import DynamoClaimRecords
+from icpa_shared.audit import AuditRecorder
+from icpa_shared.contracts import ClaimRecord, StepInput
+from icpa_shared.handler import step_handler
+from icpa_shared.observability.logging import get_logger
+from icpa_shared.observability.tracing import annotate
+
+SERVICE = "router"
+
+
+class ClaimRecordWriter(Protocol):
+    def put_record(self, record: ClaimRecord) -> None: ...
+
+
+@dataclass(frozen=True)
+class Deps:
+    records: ClaimRecordWriter
+    audit: AuditRecorder
+    metrics: DecisionMetrics
+    annotate: Callable[..., None]
+    clock: Callable[[], datetime]
+
+
+def build_deps(settings: RouterSettings) -> Deps:
+    return Deps(
+        records=DynamoClaimRecords(settings.claims_table),
+        audit=AuditRecorder(DynamoAuditStore(settings.audit_table), SERVICE, __version__),
+        metrics=decision_metrics(SERVICE, settings.metrics_namespace),
+        annotate=functools.partial(annotate, SERVICE),
+        clock=lambda: datetime.now(UTC),
+    )
+
+
+@functools.cache
+def default_deps() -> Deps:
+    return build_deps(get_settings())
+
+
+def handle(step: StepInput, deps: Deps) -> ClaimRecord:
+    state = step.state
+    decided = record_decision(
+        state, execution_id=step.execution_id, service_version=__version__, updated_at=deps.clock()
+    )
+    record = decided.record
+    # The record first: a retry after a failed audit write rewrites the same record (an update)
+    # rather than appending a second decision event for one stored outcome.
+    deps.records.put_record(record)
+    deps.audit.record(
+        claim_id=record.claim_id,
+        step="decision",
+        decision=record.outcome.value,
+        input_value={"final": state.final, "routing": state.routing, "review": state.review,
+                     "escalation": state.escalation},
+        output_value=record,
+        occurred_at=record.updated_at,
+        reason_codes=record.reason_codes,
+        execution_id=step.execution_id,
+        reviewer_id=decided.reviewer_id,
+        rationale=decided.rationale,
+    )
+    deps.annotate(claim_id=record.claim_id, outcome=record.outcome.value, route=decided.route.value)
+    deps.metrics.claim_decided(record.outcome, decided.route)
+    get_logger().info(
+        "claim.decided",
+        outcome=record.outcome.value,
+        decided_by=record.decided_by.value,
+        route=decided.route.value,
+        reason_codes=record.reason_codes,
+    )
+    return record
+
+
+@step_handler(service=SERVICE, version=__version__, log_level=get_settings().log_level)
+def handler(step: StepInput, context: Any) -> ClaimRecord:
+    return handle(step, default_deps())

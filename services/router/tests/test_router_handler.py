@@ -1,0 +1,56 @@
+"""RouteClaim's handle(): the decision, its audit event, annotation and metric."""
+
+from __future__ import annotations
+
+import pytest
+from router_builders import POLICY, Fakes, a_fraud, an_adjudication, denied, paid
+
+from icpa_router import __version__
+from icpa_router.domain import codes
+from icpa_router.handler import Deps, handle
+from icpa_shared.audit import verify_chain
+from icpa_shared.contracts import Route
+from icpa_shared.contracts import reasons as rc
+from icpa_shared.errors import ContractViolationError
+from icpa_shared.testing.builders import a_step
+
+pytestmark = pytest.mark.unit
+
+
+def deps(f: Fakes) -> Deps:
+    return Deps(policy=POLICY, audit=f.audit, metrics=f.metrics, annotate=f.annotations, clock=lambda: f.now)
+
+
+def test_routes_audits_annotates_and_counts() -> None:
+    f = Fakes()
+    step = a_step(fraud=a_fraud(0.45, rules_score=0.40, model_score=0.50), adjudication=an_adjudication(paid()))
+    decision = handle(step, deps(f))
+    assert decision.route is Route.HUMAN_REVIEW
+    assert decision.reasons == [codes.ADJUDICATION_APPROVED, codes.FRAUD_SCORE_ELEVATED]
+    assert (decision.decided_at, decision.service_version, decision.policy_version) == (
+        f.now, __version__, "2026.11.1",
+    )
+    (event,) = f.audit_store.events("CLM-0001")
+    assert (event.step, event.decision, event.reason_codes) == ("router", "HUMAN_REVIEW", decision.reasons)
+    assert (event.model_id, event.model_version) == ("anthropic.claude-fraud", "2026-10")
+    assert verify_chain([event]).ok
+    assert f.annotations.calls == [{"claim_id": "CLM-0001", "route": "HUMAN_REVIEW"}]
+    assert f.metrics.routed == [Route.HUMAN_REVIEW]
+
+
+def test_an_auto_deny_is_audited_without_a_model() -> None:
+    f = Fakes()
+    step = a_step(fraud=a_fraud(0.05), adjudication=an_adjudication(denied(1, rc.EXCLUDED_SERVICE)))
+    decision = handle(step, deps(f))
+    assert decision.route is Route.AUTO_DENY
+    (event,) = f.audit_store.events("CLM-0001")
+    assert event.decision == "AUTO_DENY" and event.model_id is None
+
+
+@pytest.mark.parametrize("missing", ["fraud", "adjudication"])
+def test_routing_without_fraud_or_adjudication_is_a_contract_violation(missing: str) -> None:
+    f = Fakes()
+    step = a_step(fraud=a_fraud()) if missing == "adjudication" else a_step(adjudication=an_adjudication())
+    with pytest.raises(ContractViolationError):
+        handle(step, deps(f))
+    assert f.audit_store.items == {} and f.metrics.routed == []
