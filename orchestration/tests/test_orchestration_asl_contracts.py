@@ -118,8 +118,8 @@ def test_retried_errors_are_retryable_shared_errors_or_aws_error_names(asl: dict
         for retrier in state["Retry"]:
             for error in retrier["ErrorEquals"]:
                 assert error not in PERMANENT_ERROR_NAMES, f"{name} retries permanent {error}"
-                assert (
-                    error in RETRYABLE_ERROR_NAMES or error.startswith(("Lambda.", "States."))
+                assert error in RETRYABLE_ERROR_NAMES or error.startswith(
+                    ("Lambda.", "States.")
                 ), f"{name} retries {error}, which icpa_shared.errors does not define as retryable"
 
 
