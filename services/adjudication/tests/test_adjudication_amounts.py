@@ -188,3 +188,26 @@ class TestBundledFeeSchedule:
         policy = a_policy(copays={"99213": usd("25.00")}, **MET)
         line = adjudicated(a_claim(), policy, BundledFeeSchedules().get("FS-2026")).lines[0]
         assert amounts(line) == ("150.00", "92.00", "0.00", "25.00", "13.40", "53.60")
+
+    def test_physical_therapy_on_a_nearly_exhausted_benefit_is_capped(self) -> None:
+        # bundled 97110 = 42.00 x 2 units = 84.00; coins 20% = 16.80; payable 67.20 but only
+        # 5,000.00 - 4,950.00 = 50.00 is left: pays 50.00, allowed 84.00 - 17.20 = 66.80
+        policy = a_policy(
+            covered_procedures=["97110"], annual_benefit_max=usd("5000.00"), benefits_paid_to_date=usd("4950.00"),
+            **MET,
+        )
+        claim = a_claim(lines=[a_line(1, procedure_code="97110", units=2, charge=usd("140.00"))])
+        line = adjudicated(claim, policy, BundledFeeSchedules().get("FS-2026")).lines[0]
+        assert amounts(line) == ("140.00", "66.80", "0.00", "0.00", "16.80", "50.00")
+        assert line.reason_codes[-1] == rc.ANNUAL_LIMIT_REACHED
+
+    def test_an_authorized_knee_arthroscopy_pays_above_the_auto_approve_amount(self) -> None:
+        # bundled 29881 = 3,200.00 (global surgical fee) < 4,800.00; coins 10% = 320.00;
+        # pays 2,880.00, which the Router's 2,500.00 threshold sends to a reviewer
+        policy = a_policy(
+            covered_procedures=["29881"], prior_auth_required=["29881"], prior_authorizations=["29881"],
+            coinsurance_rate=Decimal("0.10"), annual_deductible=usd("0.00"),
+        )
+        claim = a_claim(lines=[a_line(1, procedure_code="29881", charge=usd("4800.00"))])
+        line = adjudicated(claim, policy, BundledFeeSchedules().get("FS-2026")).lines[0]
+        assert amounts(line) == ("4800.00", "3200.00", "0.00", "0.00", "320.00", "2880.00")

@@ -107,13 +107,13 @@ def with_explanation(adjudication: Adjudication, text: str, model_id: str | None
 def claim_reason_codes(lines: list[LineAdjudication]) -> list[str]:
     """The union of the denied lines' reasons (first seen first), ANNUAL_LIMIT_REACHED when the
     benefit max cut a paid line, and COVERED when there is nothing else to say."""
-    codes: list[str] = []
-    for line in lines:
-        for code in line.reason_codes:
-            denied_reason = not line.covered
-            if (denied_reason or code == rc.ANNUAL_LIMIT_REACHED) and code not in codes:
-                codes.append(code)
-    return codes or [rc.COVERED]
+    codes = [
+        code
+        for line in lines
+        for code in line.reason_codes
+        if not line.covered or code == rc.ANNUAL_LIMIT_REACHED
+    ]
+    return list(dict.fromkeys(codes)) or [rc.COVERED]
 
 
 # --- one line ---------------------------------------------------------------------------------
