@@ -77,6 +77,13 @@ ICPA_METRICS = [
     "ReviewWaitTime",
     "ClaimsQuarantined",
     "StateTransitions",
+    # emitted by the router, review-callback and audit services
+    "ClaimsRouted",
+    "ReviewRequested",
+    "ReviewEscalated",
+    "ReviewApiServerErrors",
+    "ExecutionArchived",
+    "AuditChainBroken",
 ]
 
 
@@ -351,6 +358,13 @@ def test_dead_letter_queue_and_quarantine_alarms_page_on_call(of_type: Any) -> N
     assert dlq["Threshold"] == 0 and dlq["ComparisonOperator"] == "GreaterThanThreshold"
     assert "ClaimsQuarantined" in quarantined["Metrics"][0]["Expression"]
     assert "FROM ICPA" in quarantined["Metrics"][0]["Expression"]
+
+
+def test_a_broken_audit_chain_pages_on_call(of_type: Any) -> None:
+    props = alarm(of_type, "AuditChainBroken")
+
+    assert props["Metrics"][0]["Expression"] == "SELECT SUM(AuditChainBroken) FROM ICPA"
+    assert props["Threshold"] == 0 and props["ComparisonOperator"] == "GreaterThanThreshold"
 
 
 def test_on_call_email_is_optional(template: dict[str, Any], resources: dict[str, Any]) -> None:
