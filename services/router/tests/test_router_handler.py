@@ -11,6 +11,7 @@ from icpa_router.handler import Deps, handle
 from icpa_shared.audit import verify_chain
 from icpa_shared.contracts import Route
 from icpa_shared.contracts import reasons as rc
+from icpa_shared.digest import sha256_hex
 from icpa_shared.errors import ContractViolationError
 from icpa_shared.testing.builders import a_step
 
@@ -34,6 +35,15 @@ def test_routes_audits_annotates_and_counts() -> None:
     assert (event.step, event.decision, event.reason_codes) == ("router", "HUMAN_REVIEW", decision.reasons)
     assert (event.model_id, event.model_version) == ("anthropic.claude-fraud", "2026-10")
     assert verify_chain([event]).ok
+    # the digests let an auditor check the event against the state the execution history holds
+    assert event.output_digest == sha256_hex(decision)
+    assert event.input_digest == sha256_hex(
+        {
+            "fraud": step.state.fraud.model_dump(mode="json") if step.state.fraud else None,
+            "adjudication": step.state.adjudication.model_dump(mode="json") if step.state.adjudication else None,
+            "policy": POLICY.model_dump(mode="json"),
+        }
+    )
     assert f.annotations.calls == [{"claim_id": "CLM-0001", "route": "HUMAN_REVIEW"}]
     assert f.metrics.routed == [Route.HUMAN_REVIEW]
 

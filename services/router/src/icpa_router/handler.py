@@ -61,7 +61,11 @@ def handle(step: StepInput, deps: Deps) -> RoutingDecision:
         claim_id=decision.claim_id,
         step="router",
         decision=decision.route.value,
-        input_value={"fraud": fraud, "adjudication": adjudication, "policy": deps.policy},
+        input_value={
+            "fraud": fraud.model_dump(mode="json"),
+            "adjudication": adjudication.model_dump(mode="json"),
+            "policy": deps.policy.model_dump(mode="json"),
+        },
         output_value=decision,
         occurred_at=decision.decided_at,
         reason_codes=decision.reasons,
