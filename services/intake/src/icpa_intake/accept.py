@@ -1,0 +1,126 @@
+"""Intake's use case: an uploaded file in, an accepted claim (or InvalidClaimError) out.
+
+    read the announced object -> decode/map/validate (all problems) -> policy on file?
+    -> register the claim id (conditional) -> store the normalized claim -> audit -> IntakeResult
+
+The claim id is registered before the document is written, so a duplicate never overwrites
+the document of the claim that holds the id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from icpa_intake import __version__
+from icpa_intake import reasons as intake_reasons
+from icpa_intake.auditing import record_once
+from icpa_intake.domain.normalize import accept_draft, read_claim
+from icpa_intake.domain.problems import Problem, invalid_claim
+from icpa_intake.domain.records import (
+    idempotency_payload,
+    in_progress_record,
+    index_entry,
+    intake_result,
+    source_identity,
+)
+from icpa_intake.domain.validation import Limits
+from icpa_intake.ports import (
+    ClaimDocuments,
+    ClaimRegistration,
+    ClaimsTable,
+    DuplicateClaimIdError,
+    Policies,
+    SourceObjects,
+)
+from icpa_shared.audit import AuditRecorder, AuditStore
+from icpa_shared.contracts import IntakeResult, StepInput, reasons
+from icpa_shared.digest import sha256_hex
+from icpa_shared.observability.logging import bind_claim, get_logger
+
+SERVICE = "intake"
+
+
+class Idempotency(Protocol):
+    def run(
+        self, *, key: dict[str, str], work: Callable[[], IntakeResult], lambda_context: Any = None
+    ) -> IntakeResult: ...
+
+
+@dataclass(frozen=True)
+class IntakeDeps:
+    sources: SourceObjects
+    policies: Policies
+    documents: ClaimDocuments
+    claims: ClaimsTable
+    audit: AuditStore
+    clock: Callable[[], datetime]
+    max_file_bytes: int = 1024 * 1024
+    limits: Limits = field(default_factory=Limits)
+    idempotency: Idempotency | None = None
+    version: str = __version__
+
+
+def accept_upload(step: StepInput, deps: IntakeDeps, *, lambda_context: Any = None) -> IntakeResult:
+    """Idempotent on the uploaded object when `deps.idempotency` is set (the Lambda always
+    sets it); the work itself is also safe to repeat (conditional writes, audit once)."""
+    if deps.idempotency is None:
+        return _accept(step, deps)
+    return deps.idempotency.run(
+        key=idempotency_payload(step.state.source), work=lambda: _accept(step, deps), lambda_context=lambda_context
+    )
+
+
+def _accept(step: StepInput, deps: IntakeDeps) -> IntakeResult:
+    log = get_logger()
+    source = step.state.source
+    blob = deps.sources.read(source, max_bytes=deps.max_file_bytes)
+    if blob.exceeds(deps.max_file_bytes):
+        raise invalid_claim([Problem(reasons.FILE_TOO_LARGE)], what="file")
+    now = deps.clock()
+    draft = read_claim(blob.data, max_bytes=deps.max_file_bytes, today=now.date(), limits=deps.limits)
+    if draft.claim_id:
+        bind_claim(draft.claim_id)
+    policy = deps.policies.get(draft.policy_id) if draft.policy_id else None
+    claim = accept_draft(draft, policy)
+
+    digest = sha256_hex(blob.data)
+    claim_uri = deps.documents.uri_for(claim.claim_id)
+    record = in_progress_record(
+        claim, source=source, claim_uri=claim_uri, execution_id=step.execution_id, version=deps.version, now=now
+    )
+    source_id = source_identity(source)
+    registration = ClaimRegistration(
+        index=index_entry(claim), record=record, source_id=source_id, claim_digest=digest
+    )
+    try:
+        registered = deps.claims.register(registration)
+    except DuplicateClaimIdError:
+        raise invalid_claim([Problem(intake_reasons.DUPLICATE_CLAIM_ID, "claim_id")]) from None
+    deps.documents.put(claim)
+
+    result = intake_result(
+        claim, claim_uri=claim_uri, digest=digest, source_format=draft.source_format, version=deps.version
+    )
+    recorder = AuditRecorder(store=deps.audit, service=SERVICE, service_version=deps.version)
+    record_once(
+        deps.audit,
+        recorder,
+        claim_id=claim.claim_id,
+        step="intake",
+        decision="ACCEPTED",
+        input_value={"source_id": source_id, "claim_digest": digest},
+        output_value=result,
+        occurred_at=now,
+        execution_id=step.execution_id,
+    )
+    log.info(
+        "claim.accepted",
+        claim_id=claim.claim_id,
+        source_format=draft.source_format,
+        line_count=len(claim.lines),
+        registration=registered.value,
+    )
+    return result

@@ -1,0 +1,117 @@
+"""The claims table (pk `claim_id`), written the way ARCHITECTURE.md lays it out.
+
+An accepted claim is one PutItem:
+
+| attribute | value |
+|---|---|
+| `claim_id` (S) | pk |
+| `member_id`, `provider_npi` (S) | GSI hash keys (`member-date-index`, `provider-date-index`) |
+| `service_date` (S) | GSI range key: ISO date of `service_date_from` |
+| `index` (S) | ClaimIndexEntry JSON (Fraud's history lookups) |
+| `record` (S) | ClaimRecord JSON (outcome IN_PROGRESS) |
+| `outcome` (S), `updated_at` (S) | the record's outcome and time, top level for queries |
+| `source_uri`, `source_id` (S) | the uploaded object (`source_id` = URI + version id or ETag) |
+| `claim_uri`, `claim_digest` (S) | the normalized document and the sha256 of the original bytes |
+
+The write is conditional: it takes a free claim id, or one whose earlier submission was
+quarantined (REJECTED/ERROR); otherwise the id belongs to someone: the same object (a
+redelivery: nothing is rewritten) or another one (DuplicateClaimIdError).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from icpa_intake.ports import ClaimRegistration, DuplicateClaimIdError, Registered
+from icpa_shared.adapters.aws import client, error_code, raise_typed
+from icpa_shared.contracts import ClaimRecord, Outcome
+
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
+class DynamoClaimsTable:
+    def __init__(self, table: str, dynamodb: Any = None) -> None:
+        self.table = table
+        self._client = dynamodb
+
+    @property
+    def _ddb(self) -> Any:
+        if self._client is None:
+            self._client = client("dynamodb")
+        return self._client
+
+    def register(self, registration: ClaimRegistration) -> Registered:
+        index, record = registration.index, registration.record
+        item = {
+            "claim_id": {"S": index.claim_id},
+            "member_id": {"S": index.member_id},
+            "provider_npi": {"S": index.provider_npi},
+            "service_date": {"S": index.service_date.isoformat()},
+            "index": {"S": index.model_dump_json()},
+            "record": {"S": record.model_dump_json()},
+            "outcome": {"S": record.outcome.value},
+            "updated_at": {"S": record.updated_at.isoformat()},
+            "source_uri": {"S": record.source_uri},
+            "source_id": {"S": registration.source_id},
+            "claim_uri": {"S": record.claim_uri or ""},
+            "claim_digest": {"S": registration.claim_digest},
+        }
+        try:
+            self._ddb.put_item(
+                TableName=self.table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(claim_id) OR outcome IN (:rejected, :error)",
+                ExpressionAttributeValues={
+                    ":rejected": {"S": Outcome.REJECTED.value},
+                    ":error": {"S": Outcome.ERROR.value},
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except Exception as exc:
+            if error_code(exc) != _CONDITION_FAILED:
+                raise_typed(exc, "claims.register")
+                raise
+            holder = self._holder(exc, index.claim_id)
+            if holder == registration.source_id:
+                return Registered.ALREADY
+            raise DuplicateClaimIdError(index.claim_id) from None
+        return Registered.NEW
+
+    def _holder(self, exc: BaseException, claim_id: str) -> str | None:
+        old = (getattr(exc, "response", None) or {}).get("Item")
+        if old is None:  # older endpoints do not return the item: read it
+            try:
+                old = self._ddb.get_item(
+                    TableName=self.table, Key={"claim_id": {"S": claim_id}}, ConsistentRead=True
+                ).get("Item")
+            except Exception as read_exc:
+                raise_typed(read_exc, "claims.holder")
+                raise
+        return (old or {}).get("source_id", {}).get("S")
+
+    def file_quarantined(self, record: ClaimRecord, *, source_id: str) -> bool:
+        try:
+            self._ddb.update_item(
+                TableName=self.table,
+                Key={"claim_id": {"S": record.claim_id}},
+                UpdateExpression=(
+                    "SET #r = :r, outcome = :o, updated_at = :u, source_uri = :su, source_id = :sid, "
+                    "quarantine_uri = :q"
+                ),
+                ConditionExpression="attribute_not_exists(claim_id) OR source_id = :sid",
+                ExpressionAttributeNames={"#r": "record"},
+                ExpressionAttributeValues={
+                    ":r": {"S": record.model_dump_json()},
+                    ":o": {"S": record.outcome.value},
+                    ":u": {"S": record.updated_at.isoformat()},
+                    ":su": {"S": record.source_uri},
+                    ":sid": {"S": source_id},
+                    ":q": {"S": record.quarantine_uri or ""},
+                },
+            )
+        except Exception as exc:
+            if error_code(exc) == _CONDITION_FAILED:
+                return False
+            raise_typed(exc, "claims.file_quarantined")
+            raise
+        return True

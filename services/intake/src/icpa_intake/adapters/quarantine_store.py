@@ -1,0 +1,68 @@
+"""The quarantine bucket: `<claim_id>/original` (a byte-for-byte copy) and `<claim_id>/reason.json`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from icpa_intake.ports import OriginalCopy
+from icpa_shared.adapters.aws import client, error_code, raise_typed
+from icpa_shared.contracts import SourceObject
+
+_MISSING = frozenset({"NoSuchKey", "NoSuchVersion", "404"})
+_REPLACED = frozenset({"PreconditionFailed", "412"})
+
+
+class S3QuarantineStore:
+    def __init__(self, bucket: str, s3: Any = None) -> None:
+        self.bucket = bucket
+        self._client = s3
+
+    @property
+    def _s3(self) -> Any:
+        if self._client is None:
+            self._client = client("s3")
+        return self._client
+
+    def prefix_uri(self, claim_id: str) -> str:
+        return f"s3://{self.bucket}/{claim_id}/"
+
+    def keep_original(self, source: SourceObject, claim_id: str) -> OriginalCopy:
+        copy_source: dict[str, str] = {"Bucket": source.bucket, "Key": source.key}
+        extra: dict[str, str] = {}
+        if source.version_id:
+            copy_source["VersionId"] = source.version_id
+        elif source.etag:
+            extra["CopySourceIfMatch"] = source.etag  # the announced bytes, not a newer upload
+        key = f"{claim_id}/original"
+        try:
+            # Server-side copy: any size up to 5 GB, bytes never pass through the function.
+            self._s3.copy_object(
+                Bucket=self.bucket, Key=key, CopySource=copy_source, MetadataDirective="COPY", **extra
+            )
+        except Exception as exc:
+            code = error_code(exc)
+            if code in _MISSING:
+                return OriginalCopy(status="MISSING")
+            if code in _REPLACED:
+                return OriginalCopy(status="REPLACED", detail=code)
+            raise_typed(exc, "quarantine.keep_original")  # transient: the step is retried
+            if not code:
+                raise  # not an AWS answer at all (a bug): let the workflow see it
+            # S3 said no for good (access, KMS, too large to copy): the original stays in the inbox.
+            return OriginalCopy(status="NOT_COPIED", detail=code)
+        return OriginalCopy(status="COPIED", uri=f"s3://{self.bucket}/{key}")
+
+    def write_reason(self, claim_id: str, document: dict[str, Any]) -> str:
+        key = f"{claim_id}/reason.json"
+        try:
+            self._s3.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=json.dumps(document, indent=2, sort_keys=True).encode(),
+                ContentType="application/json",
+            )
+        except Exception as exc:
+            raise_typed(exc, "quarantine.write_reason")
+            raise
+        return f"s3://{self.bucket}/{key}"

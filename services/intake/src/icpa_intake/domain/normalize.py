@@ -1,0 +1,76 @@
+"""Reading a claim file: bytes -> a candidate claim -> a validated shared `Claim`.
+
+    draft = read_claim(data, max_bytes=..., today=..., limits=...)   # format, fields, problems
+    policy = <look up draft.policy_id>                                # the caller's port
+    claim = accept_draft(draft, policy)                              # or InvalidClaimError
+
+Every problem found on the way is kept, so the InvalidClaimError lists all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from icpa_intake.domain.decoding import SourceFormat, decode_document
+from icpa_intake.domain.fhir_mapping import map_fhir_claim
+from icpa_intake.domain.problems import Problem, invalid_claim
+from icpa_intake.domain.validation import Limits, policy_problems, rule_problems, validate_contract
+from icpa_shared.contracts import Claim, Policy
+from icpa_shared.contracts.types import PolicyId
+
+_POLICY_ID: TypeAdapter[str] = TypeAdapter(PolicyId)
+
+
+@dataclass(frozen=True)
+class ClaimDraft:
+    source_format: SourceFormat
+    fields: dict[str, Any]
+    claim: Claim | None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def policy_id(self) -> str | None:
+        """The policy to look up, when the file names a well-formed one."""
+        value = self.fields.get("policy_id")
+        try:
+            return _POLICY_ID.validate_python(value)
+        except ValidationError:
+            return None
+
+    @property
+    def claim_id(self) -> str | None:
+        value = self.fields.get("claim_id")
+        return value if isinstance(value, str) else None
+
+
+def read_claim(data: bytes, *, max_bytes: int, today: date, limits: Limits) -> ClaimDraft:
+    """Decode, map (FHIR) and check a file. Raises InvalidClaimError only when the file cannot
+    be read at all (size, encoding, JSON, format); field problems are collected in the draft."""
+    document = decode_document(data, max_bytes=max_bytes)
+    problems: list[Problem] = []
+    if document.source_format == "fhir":
+        mapping = map_fhir_claim(document.body)
+        fields = mapping.fields
+        problems += mapping.problems
+    else:
+        fields = dict(document.body)
+    claim: Claim | None = None
+    if fields:  # a FHIR resource that failed FHIR validation has nothing to check further
+        claim, contract = validate_contract(fields)
+        problems += contract
+    problems += rule_problems(fields, today=today, limits=limits)
+    return ClaimDraft(source_format=document.source_format, fields=fields, claim=claim, problems=problems)
+
+
+def accept_draft(draft: ClaimDraft, policy: Policy | None) -> Claim:
+    """The validated claim, or InvalidClaimError with every problem (file and policy)."""
+    problems = list(draft.problems)
+    if draft.policy_id is not None:
+        problems += policy_problems(draft.fields, policy)
+    if problems or draft.claim is None:
+        raise invalid_claim(problems or [Problem("SCHEMA_VIOLATION")])
+    return draft.claim

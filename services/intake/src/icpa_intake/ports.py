@@ -1,0 +1,93 @@
+"""The small ports Intake's use cases talk to; adapters/ has the AWS implementations and the
+tests have in-memory fakes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+from icpa_shared.contracts import Claim, ClaimIndexEntry, ClaimRecord, Policy, SourceObject
+
+
+@dataclass(frozen=True)
+class SourceBlob:
+    """The uploaded object's first `max_bytes + 1` bytes and its full size."""
+
+    data: bytes
+    size: int
+
+    def exceeds(self, max_bytes: int) -> bool:
+        return self.size > max_bytes or len(self.data) > max_bytes
+
+
+class SourceObjects(Protocol):
+    def read(self, source: SourceObject, *, max_bytes: int) -> SourceBlob:
+        """Raises ClaimNotFoundError (SOURCE_NOT_FOUND / SOURCE_CHANGED) when the announced
+        object cannot be read."""
+        ...
+
+
+class Policies(Protocol):
+    def get(self, policy_id: str) -> Policy | None: ...
+
+
+class ClaimDocuments(Protocol):
+    def put(self, claim: Claim) -> str: ...
+
+    def uri_for(self, claim_id: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class ClaimRegistration:
+    """The claims-table item Intake writes for an accepted claim."""
+
+    index: ClaimIndexEntry
+    record: ClaimRecord
+    source_id: str
+    claim_digest: str
+
+
+class Registered(StrEnum):
+    NEW = "NEW"  # written now
+    ALREADY = "ALREADY"  # this same source object registered it before (a redelivery)
+
+
+class DuplicateClaimIdError(Exception):
+    """Another source object already holds this claim id."""
+
+
+class ClaimsTable(Protocol):
+    def register(self, registration: ClaimRegistration) -> Registered:
+        """Conditional write: free ids and ids whose earlier submission was quarantined
+        (REJECTED/ERROR) are taken; an id held by another object raises DuplicateClaimIdError."""
+        ...
+
+    def file_quarantined(self, record: ClaimRecord, *, source_id: str) -> bool:
+        """Write the quarantine outcome under `record.claim_id` unless that id belongs to another
+        source object (then False, nothing written)."""
+        ...
+
+
+@dataclass(frozen=True)
+class OriginalCopy:
+    """Where the original went: COPIED (uri set), MISSING (the source is gone), REPLACED (a newer
+    upload took the key; it has its own event) or NOT_COPIED (S3 refused the copy for a
+    permanent reason, e.g. access; `detail` has the error code)."""
+
+    status: str
+    uri: str | None = None
+    detail: str | None = None
+
+
+class QuarantineStore(Protocol):
+    def keep_original(self, source: SourceObject, claim_id: str) -> OriginalCopy:
+        """Server-side copy to `<claim_id>/original`. Transient failures raise
+        TransientDependencyError; nothing else raises."""
+        ...
+
+    def write_reason(self, claim_id: str, document: dict[str, Any]) -> str:
+        """`<claim_id>/reason.json`; its URI."""
+        ...
+
+    def prefix_uri(self, claim_id: str) -> str: ...

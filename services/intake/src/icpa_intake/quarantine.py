@@ -1,0 +1,145 @@
+"""The workflow's error-handling use case: keep the original, say why, record the outcome.
+
+The claim id it files under: the accepted claim's (state.intake), else the id the file itself
+carries, else `Q-<sha256(bucket/key/etag)[:16]>`. An id that belongs to another uploaded object
+is never touched (a duplicate must not overwrite the claim it duplicates): the next candidate is
+used. The record is claimed first, then the original is copied and reason.json written, so a
+retry after a crash repeats the same steps under the same id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from icpa_intake import __version__
+from icpa_intake.auditing import record_once
+from icpa_intake.domain.quarantine import classify_error, fallback_claim_id, reason_document, sniff_claim_id
+from icpa_intake.domain.records import source_identity
+from icpa_intake.ports import ClaimsTable, QuarantineStore, SourceObjects
+from icpa_shared.audit import AuditRecorder, AuditStore
+from icpa_shared.contracts import ClaimRecord, DecidedBy, QuarantineResult, SourceObject, StepInput
+from icpa_shared.errors import ClaimNotFoundError, TransientDependencyError
+from icpa_shared.observability.logging import bind_claim, get_logger
+
+SERVICE = "intake"
+
+
+@dataclass(frozen=True)
+class QuarantineDeps:
+    sources: SourceObjects
+    quarantine: QuarantineStore
+    claims: ClaimsTable
+    audit: AuditStore
+    clock: Callable[[], datetime]
+    max_file_bytes: int = 1024 * 1024
+    version: str = __version__
+
+
+def _candidate_ids(step: StepInput, deps: QuarantineDeps) -> list[str]:
+    state = step.state
+    source = state.source
+    first: str | None = state.intake.claim_id if state.intake is not None else None
+    if first is None:
+        first = _sniff(source, deps)
+    candidates = [first] if first else []
+    candidates.append(fallback_claim_id(source))
+    if source.version_id:
+        # Same key and bytes re-uploaded as a new version: the version tells them apart.
+        seed = f"{source.bucket}/{source.key}/{source.etag or ''}/{source.version_id}"
+        candidates.append(f"Q-{hashlib.sha256(seed.encode()).hexdigest()[:16]}")
+    return list(dict.fromkeys(candidates))
+
+
+def _sniff(source: SourceObject, deps: QuarantineDeps) -> str | None:
+    """Best effort, so nothing but a retryable failure stops the quarantine (an object that is
+    gone, replaced, unreadable for this role or not JSON just has no id to offer)."""
+    try:
+        blob = deps.sources.read(source, max_bytes=deps.max_file_bytes)
+    except TransientDependencyError:
+        raise
+    except ClaimNotFoundError:
+        return None
+    except Exception as exc:
+        get_logger().warning("quarantine.source_unreadable", error=type(exc).__name__)
+        return None
+    return None if blob.exceeds(deps.max_file_bytes) else sniff_claim_id(blob.data)
+
+
+def quarantine_claim(step: StepInput, deps: QuarantineDeps) -> QuarantineResult:
+    log = get_logger()
+    state = step.state
+    source = state.source
+    classification = classify_error(state.error)
+    source_id = source_identity(source)
+    now = deps.clock()
+    claim_uri = state.intake.claim_uri if state.intake is not None else None
+
+    candidates = _candidate_ids(step, deps)
+    for claim_id in candidates:
+        record = ClaimRecord(
+            claim_id=claim_id,
+            outcome=classification.outcome,
+            decided_by=DecidedBy.NONE,
+            reason_codes=classification.reason_codes,
+            source_uri=source.uri,
+            claim_uri=claim_uri if claim_id == candidates[0] else None,
+            quarantine_uri=deps.quarantine.prefix_uri(claim_id),
+            execution_id=step.execution_id,
+            service_version=deps.version,
+            updated_at=now,
+        )
+        if deps.claims.file_quarantined(record, source_id=source_id):
+            break
+        log.warning("quarantine.claim_id_taken", claim_id=claim_id)
+    else:  # unreachable: the last candidate is derived from this object's own identity
+        raise RuntimeError("no claim id available to file the quarantined object under")
+    bind_claim(record.claim_id)
+
+    original = deps.quarantine.keep_original(source, record.claim_id)
+    deps.quarantine.write_reason(
+        record.claim_id,
+        reason_document(
+            claim_id=record.claim_id,
+            classification=classification,
+            source=source,
+            execution_id=step.execution_id,
+            original_uri=original.uri,
+            original_status=original.status if original.detail is None else f"{original.status}:{original.detail}",
+            quarantined_at=now,
+        ),
+    )
+    result = QuarantineResult(
+        claim_id=record.claim_id,
+        outcome=classification.outcome,
+        reason_codes=classification.reason_codes,
+        quarantine_uri=deps.quarantine.prefix_uri(record.claim_id),
+    )
+    recorder = AuditRecorder(store=deps.audit, service=SERVICE, service_version=deps.version)
+    record_once(
+        deps.audit,
+        recorder,
+        claim_id=record.claim_id,
+        step="quarantine",
+        decision=classification.outcome.value,
+        input_value={
+            "source_id": source_id,
+            "error": classification.error_name,
+            "reason_codes": classification.reason_codes,
+            "execution_id": step.execution_id,
+        },
+        output_value=result,
+        occurred_at=now,
+        execution_id=step.execution_id,
+        reason_codes=classification.reason_codes,
+    )
+    log.info(
+        "claim.quarantined",
+        claim_id=record.claim_id,
+        outcome=classification.outcome.value,
+        reason_codes=classification.reason_codes,
+        original=original.status,
+    )
+    return result

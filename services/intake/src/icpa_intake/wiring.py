@@ -1,0 +1,64 @@
+"""The real dependencies, built once per Lambda container on first use (settings validated
+then). Tests pass their own deps to `handle(...)` instead."""
+
+from __future__ import annotations
+
+import functools
+from datetime import UTC, datetime
+
+from icpa_intake.accept import IntakeDeps
+from icpa_intake.adapters.claims_table import DynamoClaimsTable
+from icpa_intake.adapters.idempotency import PowertoolsIdempotency
+from icpa_intake.adapters.policies import DynamoPolicies
+from icpa_intake.adapters.quarantine_store import S3QuarantineStore
+from icpa_intake.adapters.source_objects import S3SourceObjects
+from icpa_intake.domain.validation import Limits
+from icpa_intake.quarantine import QuarantineDeps
+from icpa_intake.settings import IntakeSettings
+from icpa_shared.adapters.audit_store import DynamoAuditStore
+from icpa_shared.adapters.claims import S3ClaimDocuments
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@functools.cache
+def settings() -> IntakeSettings:
+    return IntakeSettings()
+
+
+@functools.cache
+def intake_deps() -> IntakeDeps:
+    s = settings()
+    return IntakeDeps(
+        sources=S3SourceObjects(),
+        policies=DynamoPolicies(s.policies_table),
+        documents=S3ClaimDocuments(s.documents_bucket),
+        claims=DynamoClaimsTable(s.claims_table),
+        audit=DynamoAuditStore(s.audit_table),
+        clock=utc_now,
+        max_file_bytes=s.max_file_bytes,
+        limits=Limits(max_line_charge=s.max_line_charge, max_total_charge=s.max_total_charge),
+        idempotency=PowertoolsIdempotency(s.idempotency_table, expires_after_seconds=s.idempotency_expiry_seconds),
+    )
+
+
+@functools.cache
+def quarantine_deps() -> QuarantineDeps:
+    s = settings()
+    return QuarantineDeps(
+        sources=S3SourceObjects(),
+        quarantine=S3QuarantineStore(s.quarantine_bucket),
+        claims=DynamoClaimsTable(s.claims_table),
+        audit=DynamoAuditStore(s.audit_table),
+        clock=utc_now,
+        max_file_bytes=s.max_file_bytes,
+    )
+
+
+def reset() -> None:
+    """Forget built dependencies (tests that change settings or AWS mocks)."""
+    settings.cache_clear()
+    intake_deps.cache_clear()
+    quarantine_deps.cache_clear()

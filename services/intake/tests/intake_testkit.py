@@ -1,0 +1,272 @@
+"""In-memory fakes of Intake's ports, fixture files and AWS set-up shared by the tests."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from icpa_intake import reasons as intake_reasons
+from icpa_intake.accept import IntakeDeps
+from icpa_intake.domain.validation import Limits
+from icpa_intake.ports import (
+    ClaimRegistration,
+    DuplicateClaimIdError,
+    OriginalCopy,
+    Registered,
+    SourceBlob,
+)
+from icpa_intake.quarantine import QuarantineDeps
+from icpa_shared.contracts import AuditEvent, Claim, ClaimRecord, Policy, SourceObject, StepInput, WorkflowState
+from icpa_shared.errors import ClaimNotFoundError
+from icpa_shared.testing.builders import a_policy
+
+FIXTURES = Path(__file__).parent / "fixtures"
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+TODAY = date(2026, 3, 10)
+EXECUTION_ID = "arn:aws:states:us-east-1:123456789012:execution:icpa-claims:test-1"
+INBOX = "icpa-inbox"
+
+# PHI that appears in the fixture files: none of it may reach a log line or an error message.
+FIXTURE_PHI = ("Orrin", "Vantablack", "1971-11-23", "88 Quarry Road", "Hester", "Quill", "1984-07-19")
+
+
+@dataclass(frozen=True)
+class FakeLambdaContext:
+    function_name: str = "icpa-intake"
+    aws_request_id: str = "req-1"
+    remaining_millis: int = 30_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_millis
+
+
+LAMBDA_CONTEXT = FakeLambdaContext()
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def fixture_json(name: str) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(fixture_bytes(name))
+    return result
+
+
+def policies() -> dict[str, Policy]:
+    """The policies the fixture claims name (shaped like local/.../policies.json)."""
+    return {
+        "POL-GOLD001": a_policy(policy_id="POL-GOLD001", subscriber_id="SUB000001", members=["MBR000001", "MBR000002"]),
+        "POL-SILVER002": a_policy(policy_id="POL-SILVER002", subscriber_id="SUB000003", members=["MBR000003"]),
+    }
+
+
+def step_for(key: str, *, etag: str = "etag-1", version_id: str | None = None, **state: Any) -> StepInput:
+    source = SourceObject(bucket=INBOX, key=key, etag=etag, version_id=version_id, size=100)
+    return StepInput(state=WorkflowState(source=source, **state), execution_id=EXECUTION_ID)
+
+
+class FakeSourceObjects:
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], bytes] = {}
+
+    def add(self, key: str, data: bytes, bucket: str = INBOX) -> None:
+        self.objects[(bucket, key)] = data
+
+    def read(self, source: SourceObject, *, max_bytes: int) -> SourceBlob:
+        data = self.objects.get((source.bucket, source.key))
+        if data is None:
+            raise ClaimNotFoundError("the uploaded object is gone", reasons=[intake_reasons.SOURCE_NOT_FOUND])
+        return SourceBlob(data=data[: max_bytes + 1], size=len(data))
+
+
+@dataclass
+class FakePolicies:
+    by_id: dict[str, Policy] = field(default_factory=policies)
+    lookups: list[str] = field(default_factory=list)
+
+    def get(self, policy_id: str) -> Policy | None:
+        self.lookups.append(policy_id)
+        return self.by_id.get(policy_id)
+
+
+class FakeDocuments:
+    def __init__(self, bucket: str = "icpa-documents") -> None:
+        self.bucket = bucket
+        self.stored: dict[str, Claim] = {}
+
+    def uri_for(self, claim_id: str) -> str:
+        return f"s3://{self.bucket}/claims/{claim_id}.json"
+
+    def put(self, claim: Claim) -> str:
+        uri = self.uri_for(claim.claim_id)
+        self.stored[uri] = claim
+        return uri
+
+
+class FakeClaimsTable:
+    """Same rules as DynamoClaimsTable, in a dict keyed by claim id."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+        self.writes = 0
+
+    def register(self, registration: ClaimRegistration) -> Registered:
+        claim_id = registration.index.claim_id
+        held = self.items.get(claim_id)
+        if held is not None and held["outcome"] not in ("REJECTED", "ERROR"):
+            if held["source_id"] == registration.source_id:
+                return Registered.ALREADY
+            raise DuplicateClaimIdError(claim_id)
+        self.writes += 1
+        self.items[claim_id] = {
+            "index": registration.index,
+            "record": registration.record,
+            "outcome": registration.record.outcome.value,
+            "source_id": registration.source_id,
+            "claim_digest": registration.claim_digest,
+        }
+        return Registered.NEW
+
+    def file_quarantined(self, record: ClaimRecord, *, source_id: str) -> bool:
+        held = self.items.get(record.claim_id)
+        if held is not None and held["source_id"] != source_id:
+            return False
+        self.writes += 1
+        item = self.items.setdefault(record.claim_id, {})
+        item.update(record=record, outcome=record.outcome.value, source_id=source_id)
+        return True
+
+
+class FakeQuarantineStore:
+    def __init__(self, sources: FakeSourceObjects, bucket: str = "icpa-quarantine") -> None:
+        self.sources = sources
+        self.bucket = bucket
+        self.objects: dict[str, bytes] = {}
+
+    def prefix_uri(self, claim_id: str) -> str:
+        return f"s3://{self.bucket}/{claim_id}/"
+
+    def keep_original(self, source: SourceObject, claim_id: str) -> OriginalCopy:
+        data = self.sources.objects.get((source.bucket, source.key))
+        if data is None:
+            return OriginalCopy(status="MISSING")
+        self.objects[f"{claim_id}/original"] = data
+        return OriginalCopy(status="COPIED", uri=f"s3://{self.bucket}/{claim_id}/original")
+
+    def write_reason(self, claim_id: str, document: dict[str, Any]) -> str:
+        self.objects[f"{claim_id}/reason.json"] = json.dumps(document).encode()
+        return f"s3://{self.bucket}/{claim_id}/reason.json"
+
+    def reason(self, claim_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads(self.objects[f"{claim_id}/reason.json"])
+        return result
+
+
+class InMemoryAuditStore:
+    def __init__(self) -> None:
+        self.by_claim: dict[str, list[AuditEvent]] = {}
+
+    def last_event(self, claim_id: str) -> AuditEvent | None:
+        chain = self.by_claim.get(claim_id, [])
+        return chain[-1] if chain else None
+
+    def append(self, event: AuditEvent) -> bool:
+        chain = self.by_claim.setdefault(event.claim_id, [])
+        if any(e.sequence == event.sequence for e in chain):
+            return False
+        chain.append(event)
+        return True
+
+    def events(self, claim_id: str) -> list[AuditEvent]:
+        return list(self.by_claim.get(claim_id, []))
+
+
+@dataclass
+class World:
+    """All the fakes one use case needs, wired together."""
+
+    sources: FakeSourceObjects = field(default_factory=FakeSourceObjects)
+    policies: FakePolicies = field(default_factory=FakePolicies)
+    documents: FakeDocuments = field(default_factory=FakeDocuments)
+    claims: FakeClaimsTable = field(default_factory=FakeClaimsTable)
+    audit: InMemoryAuditStore = field(default_factory=InMemoryAuditStore)
+    max_file_bytes: int = 1024 * 1024
+
+    def __post_init__(self) -> None:
+        self.quarantine = FakeQuarantineStore(self.sources)
+
+    def intake_deps(self, **overrides: Any) -> IntakeDeps:
+        fields: dict[str, Any] = {
+            "sources": self.sources,
+            "policies": self.policies,
+            "documents": self.documents,
+            "claims": self.claims,
+            "audit": self.audit,
+            "clock": lambda: NOW,
+            "max_file_bytes": self.max_file_bytes,
+            "limits": Limits(),
+        }
+        fields.update(overrides)
+        return IntakeDeps(**fields)
+
+    def quarantine_deps(self) -> QuarantineDeps:
+        return QuarantineDeps(
+            sources=self.sources,
+            quarantine=self.quarantine,
+            claims=self.claims,
+            audit=self.audit,
+            clock=lambda: NOW,
+            max_file_bytes=self.max_file_bytes,
+        )
+
+
+def create_aws_resources(s3: Any, ddb: Any, policy_list: list[Policy] | None = None) -> None:
+    """Buckets and tables as docs/ARCHITECTURE.md lays them out (local names)."""
+    for bucket in ("icpa-inbox", "icpa-documents", "icpa-quarantine"):
+        s3.create_bucket(Bucket=bucket)
+    ddb.create_table(
+        TableName="icpa-claims",
+        KeySchema=[{"AttributeName": "claim_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "claim_id", "AttributeType": "S"},
+            {"AttributeName": "member_id", "AttributeType": "S"},
+            {"AttributeName": "provider_npi", "AttributeType": "S"},
+            {"AttributeName": "service_date", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": name,
+                "KeySchema": [
+                    {"AttributeName": hash_key, "KeyType": "HASH"},
+                    {"AttributeName": "service_date", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for name, hash_key in (("member-date-index", "member_id"), ("provider-date-index", "provider_npi"))
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for table, key in (("icpa-policies", "policy_id"), ("icpa-idempotency", "id")):
+        ddb.create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    ddb.create_table(
+        TableName="icpa-audit",
+        KeySchema=[{"AttributeName": "claim_id", "KeyType": "HASH"}, {"AttributeName": "sequence", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "claim_id", "AttributeType": "S"},
+            {"AttributeName": "sequence", "AttributeType": "N"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for policy in policy_list if policy_list is not None else list(policies().values()):
+        ddb.put_item(
+            TableName="icpa-policies",
+            Item={"policy_id": {"S": policy.policy_id}, "policy": {"S": policy.model_dump_json()}},
+        )
