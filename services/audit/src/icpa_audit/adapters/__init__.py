@@ -1,0 +1,1 @@
+"""AWS adapters: Step Functions history, the archive bucket, the audit table (read-only)."""

@@ -1,0 +1,43 @@
+"""An execution's full history from Step Functions, every page of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from icpa_audit.adapters.errors import raise_if_transient
+from icpa_shared.adapters.aws import client
+
+PAGE_SIZE = 1000  # GetExecutionHistory's maximum
+
+
+class StepFunctionsHistory:
+    def __init__(self, stepfunctions: Any = None, region: str | None = None) -> None:
+        self._client = stepfunctions
+        self._region = region
+
+    @property
+    def _sfn(self) -> Any:
+        if self._client is None:
+            self._client = client("stepfunctions", self._region)
+        return self._client
+
+    def events(self, execution_arn: str) -> list[dict[str, Any]]:
+        """Follows nextToken to the end: a long review wait or many retries make >1000 events."""
+        kwargs: dict[str, Any] = {
+            "executionArn": execution_arn,
+            "maxResults": PAGE_SIZE,
+            "reverseOrder": False,
+            "includeExecutionData": True,
+        }
+        events: list[dict[str, Any]] = []
+        while True:
+            try:
+                page = self._sfn.get_execution_history(**kwargs)
+            except Exception as exc:
+                raise_if_transient(exc, "stepfunctions.get_execution_history")
+                raise
+            events.extend(page.get("events", []))
+            token = page.get("nextToken")
+            if not token:
+                return events
+            kwargs["nextToken"] = token

@@ -1,0 +1,23 @@
+"""The audit service's settings: one model, validated at cold start, read nowhere else."""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from icpa_shared.settings import ServiceSettings
+
+BucketName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")]
+
+
+class AuditSettings(ServiceSettings):
+    """Env names: ICPA_ARCHIVE_BUCKET (+ the base's ICPA_AUDIT_TABLE, AWS_REGION, ICPA_LOG_LEVEL...)."""
+
+    archive_bucket: BucketName = Field(default="icpa-archive")
+
+
+@functools.cache
+def load_settings() -> AuditSettings:
+    return AuditSettings()
