@@ -7,12 +7,17 @@ import io
 import os
 import sys
 from collections.abc import Iterator
+from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 
 # Before any handler module is imported: its decorators read these at import time.
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+from review_callback_cloud import Cloud, create_reviews_table, provisioned_cloud  # noqa: E402
 
 from icpa_review_callback import __version__  # noqa: E402
 from icpa_review_callback.wiring import SERVICE  # noqa: E402
@@ -43,3 +48,19 @@ def logs() -> Iterator[io.StringIO]:
     configure_logging(service=SERVICE, version=__version__, level="DEBUG", stream=buffer)
     yield buffer
     configure_logging(service=SERVICE, version=__version__, stream=sys.stdout)
+
+
+@pytest.fixture
+def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
+    """Integration tier: every resource on moto, settings pointing at them, fresh handler deps."""
+    with provisioned_cloud(monkeypatch) as provisioned:
+        yield provisioned
+
+
+@pytest.fixture
+def reviews_ddb() -> Iterator[Any]:
+    """Just the reviews table on moto: enough for the store's own tests, and quick to set up."""
+    with mock_aws():
+        ddb = boto3.client("dynamodb")
+        create_reviews_table(ddb)
+        yield ddb

@@ -222,3 +222,12 @@ class LambdaContext:
 
 def response_json(response: dict[str, Any]) -> Any:
     return json.loads(response["body"])
+
+
+def header(response: dict[str, Any], name: str) -> str:
+    """REST (v1) proxy responses carry headers as multiValueHeaders."""
+    values = response.get("multiValueHeaders", {}).get(name) or []
+    if not values and name in response.get("headers", {}):
+        return str(response["headers"][name])
+    assert len(values) == 1, f"{name}: {values}"
+    return str(values[0])

@@ -76,6 +76,8 @@ def _decide(review_id: str) -> Response[str]:
         now=deps.clock(),
     )
     add_metric(SERVICE, "ReviewDecisionAccepted" if result.status == 200 else "ReviewDecisionRefused")
+    if result.review_wait_seconds is not None:
+        add_metric(SERVICE, "ReviewWaitTime", result.review_wait_seconds, unit="Seconds")
     return _respond(result)
 
 
@@ -123,6 +125,9 @@ def handle(event: dict[str, Any], context: Any, deps: ReviewDeps) -> dict[str, A
     try:
         with metrics_flushed(SERVICE):
             response = app.resolve(event, context)
+            add_metric(SERVICE, "ReviewApiRequests")
+            if int(response.get("statusCode", 500)) >= 500:
+                add_metric(SERVICE, "ReviewApiServerErrors")
         get_logger().info(
             "api.request",
             method=event.get("httpMethod"),

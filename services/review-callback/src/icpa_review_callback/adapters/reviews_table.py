@@ -50,8 +50,10 @@ _LIST_ATTRIBUTES = (
     "updated_at",
     "due_by",
     "execution_id",
-    "snapshot",
+    "#snapshot",
 )
+# `status` and `snapshot` are DynamoDB reserved words: expressions name them through these.
+_STATUS: dict[str, str] = {"#status": "status"}
 
 
 def timestamp(value: datetime) -> str:
@@ -86,7 +88,7 @@ class DynamoReviewStore:
             "TableName": self.table,
             "IndexName": STATUS_INDEX,
             "KeyConditionExpression": "#status = :pending",
-            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeNames": {"#status": "status", "#snapshot": "snapshot"},
             "ExpressionAttributeValues": {":pending": {"S": ReviewStatus.PENDING.value}},
             "ProjectionExpression": ", ".join(_LIST_ATTRIBUTES),
             "ScanIndexForward": True,  # oldest first: closest to its deadline
@@ -123,7 +125,7 @@ class DynamoReviewStore:
             "reopen",
             review_id,
             update=(
-                "SET #status = :pending, task_token = :token, snapshot = :snapshot, due_by = :due, updated_at = :now"
+                "SET #status = :pending, task_token = :token, #snapshot = :snapshot, due_by = :due, updated_at = :now"
                 " REMOVE timed_out_at, escalation_notified_at"
             ),
             condition="#status IN (:pending, :timed_out)",
@@ -135,6 +137,7 @@ class DynamoReviewStore:
                 ":due": {"S": timestamp(due_by)},
                 ":now": {"S": timestamp(now)},
             },
+            names={**_STATUS, "#snapshot": "snapshot"},
         )
         return record_from_item(item) if item else None
 
@@ -207,7 +210,7 @@ class DynamoReviewStore:
             update="SET escalation_notified_at = :now, updated_at = :now",
             condition="attribute_exists(review_id) AND attribute_not_exists(escalation_notified_at)",
             values={":now": {"S": timestamp(now)}},
-            names=False,
+            names={},
         )
         return item is not None
 
@@ -221,7 +224,7 @@ class DynamoReviewStore:
         update: str,
         condition: str,
         values: dict[str, Any],
-        names: bool = True,
+        names: dict[str, str] = _STATUS,
     ) -> dict[str, Any] | None:
         kwargs: dict[str, Any] = {
             "TableName": self.table,
@@ -232,8 +235,8 @@ class DynamoReviewStore:
             "ExpressionAttributeValues": values,
             "ReturnValues": "ALL_NEW",
         }
-        if names:
-            kwargs["ExpressionAttributeNames"] = {"#status": "status"}
+        if names:  # DynamoDB refuses names the expressions do not use
+            kwargs["ExpressionAttributeNames"] = names
         try:
             resp = self._ddb.update_item(**kwargs)
         except Exception as exc:
@@ -317,8 +320,9 @@ def _optional_time(value: str | None) -> datetime | None:
 
 def _encode_cursor(last_evaluated_key: dict[str, Any]) -> str:
     # The key holds ids and timestamps only (review_id, status, created_at): no token.
+    # Unpadded URL-safe base64: travels in a query string as is.
     plain = {name: value["S"] for name, value in last_evaluated_key.items()}
-    return base64.urlsafe_b64encode(json.dumps(plain, sort_keys=True).encode()).decode()
+    return base64.urlsafe_b64encode(json.dumps(plain, sort_keys=True).encode()).decode().rstrip("=")
 
 
 _CURSOR_KEYS = frozenset({"review_id", "status", "created_at"})
@@ -326,7 +330,7 @@ _CURSOR_KEYS = frozenset({"review_id", "status", "created_at"})
 
 def _decode_cursor(cursor: str) -> dict[str, Any]:
     try:
-        plain = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        plain = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise InvalidCursorError("the page token is not readable") from exc
     if (

@@ -74,11 +74,15 @@ class ApiResult:
     status: int
     body: BaseModel
     headers: Mapping[str, str] = field(default_factory=dict)
+    # For an accepted decision: how long the claim waited for a human (the ReviewWaitTime metric).
+    review_wait_seconds: float | None = None
 
 
-def refusal(status: int, message: str, details: list[FieldProblem] | None = None) -> ApiResult:
+def refusal(
+    status: int, message: str, details: list[FieldProblem] | None = None, *, error: str | None = None
+) -> ApiResult:
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else {}
-    body = ApiError(status=status, error=ERROR_CODES[status], message=message, details=details or [])
+    body = ApiError(status=status, error=error or ERROR_CODES[status], message=message, details=details or [])
     return ApiResult(status, body, headers)
 
 
@@ -93,11 +97,11 @@ def list_pending_reviews(
         return refusal(who.status, who.reason)
     limit_text = query.get("limit", str(DEFAULT_PAGE_SIZE))
     if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PAGE_SIZE:
-        return refusal(400, f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}")
+        return refusal(400, f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}", error="INVALID_QUERY")
     try:
         records, cursor = ports.store.list_pending(limit=int(limit_text), cursor=query.get("next") or None)
     except InvalidCursorError:
-        return refusal(400, "next is not a page token this API issued")
+        return refusal(400, "next is not a page token this API issued", error="INVALID_QUERY")
     return ApiResult(200, ReviewPage(reviews=[summary_of(r) for r in records], next=cursor))
 
 
@@ -268,7 +272,8 @@ def _decide(
     accepted = DecisionAccepted(
         review_id=decision.review_id, claim_id=decision.claim_id, status=ReviewStatus.DECIDED, decision=decision
     )
-    return _Outcome(ApiResult(200, accepted), written, decision)
+    waited = max((decision.decided_at - written.created_at).total_seconds(), 0.0)
+    return _Outcome(ApiResult(200, accepted, review_wait_seconds=waited), written, decision)
 
 
 def _refusal_for(record: ReviewRecord | None) -> ApiResult:
