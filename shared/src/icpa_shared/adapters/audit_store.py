@@ -67,7 +67,11 @@ class DynamoAuditStore:
             "ConsistentRead": True,
         }
         while True:
-            resp = self._ddb.query(**kwargs)
+            try:
+                resp = self._ddb.query(**kwargs)
+            except Exception as exc:
+                raise_typed(exc, "audit.events")
+                raise
             out.extend(AuditEvent.model_validate(json.loads(i["event"]["S"])) for i in resp["Items"])
             if "LastEvaluatedKey" not in resp:
                 return out
