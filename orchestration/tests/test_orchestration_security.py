@@ -108,11 +108,12 @@ def test_archive_bucket_is_worm_for_seven_years(resources: dict[str, Any]) -> No
     assert resources["ArchiveBucket"]["UpdateReplacePolicy"] == "Retain"
 
 
-def test_archive_moves_to_glacier_after_ninety_days(resources: dict[str, Any]) -> None:
+def test_archive_moves_to_glacier_instant_retrieval_after_ninety_days(resources: dict[str, Any]) -> None:
     rules = resources["ArchiveBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
     transitions = [t for r in rules if r["Status"] == "Enabled" for t in r.get("Transitions", [])]
 
-    assert {"StorageClass": "GLACIER", "TransitionInDays": 90} in transitions
+    # Instant Retrieval: `icpa audit` must read any archive without a restore.
+    assert {"StorageClass": "GLACIER_IR", "TransitionInDays": 90} in transitions
     assert not [r for r in rules if "ExpirationInDays" in r or "NoncurrentVersionExpiration" in r]
 
 
