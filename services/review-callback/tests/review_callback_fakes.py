@@ -66,6 +66,7 @@ class InMemoryReviewStore:
             updated_at=now,
             timed_out_at=None,
             escalation_notified_at=None,
+            decision=None,
         )
 
     def mark_decided(self, decision: ReviewDecision, now: datetime) -> ReviewRecord | None:

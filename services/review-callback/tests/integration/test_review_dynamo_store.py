@@ -106,7 +106,9 @@ def test_an_unknown_review_reads_as_none_and_is_never_created_by_an_update(
     assert item_of(reviews_ddb, unknown) is None
 
 
-def test_reopen_swaps_the_token_of_a_pending_or_timed_out_review_only(store: DynamoReviewStore) -> None:
+def test_reopen_swaps_the_token_of_a_pending_or_timed_out_review_only(
+    store: DynamoReviewStore, reviews_ddb: Any
+) -> None:
     record = a_record()
     store.create(record)
     snapshot = record.snapshot
@@ -126,6 +128,13 @@ def test_reopen_swaps_the_token_of_a_pending_or_timed_out_review_only(store: Dyn
 
     store.mark_decided(a_decision(record), LATER)
     assert store.reopen(record.review_id, task_token=SecretStr("x"), snapshot=snapshot, due_by=LATER, now=LATER) is None
+
+    # A decision that timed out undelivered does not survive a reopen.
+    store.mark_timed_out(record.review_id, now=LATER, from_statuses=(ReviewStatus.DECIDED,))
+    fresh = store.reopen(record.review_id, task_token=SecretStr("y"), snapshot=snapshot, due_by=LATER, now=LATER)
+    assert fresh is not None and fresh.decision is None
+    item = item_of(reviews_ddb, record.review_id)
+    assert item is not None and not {"decision", "reviewer_id", "decided_at"} & set(item)
 
 
 def test_a_decision_is_written_once_and_returned_with_the_token(store: DynamoReviewStore, reviews_ddb: Any) -> None:

@@ -416,6 +416,7 @@ def test_an_unexpected_resume_failure_is_500_and_leaves_the_review_decidable() -
         "details": [],
     }
     assert desk.store.records[REVIEW_ID].status is ReviewStatus.PENDING
+    assert refusals(desk) == [["HTTP_500", "INTERNAL_ERROR"]]
 
 
 @pytest.mark.parametrize("raw_body", ["{not json", "", "   ", '{"decision": "APPROVE",'])

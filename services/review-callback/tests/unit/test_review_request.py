@@ -215,3 +215,24 @@ def test_the_result_is_json_ready_for_the_step_functions_result() -> None:
         "status": "PENDING",
         "due_by": "2026-03-13T12:00:00Z",
     }
+
+
+def test_a_review_that_timed_out_with_an_undelivered_decision_reopens_without_it() -> None:
+    desk = Desk()
+    request_handler.handle(a_review_step(), desk.deps)
+    undelivered = ReviewDecision(
+        review_id=REVIEW_ID,
+        claim_id="CLM-0001",
+        reviewer_id=REVIEWER_SUB,
+        decision="APPROVE",
+        rationale="Decided, but the callback never arrived.",
+        decided_at=FIXED_NOW,
+    )
+    desk.store.mark_decided(undelivered, FIXED_NOW)
+    desk.store.mark_timed_out(REVIEW_ID, now=FIXED_NOW, from_statuses=(ReviewStatus.DECIDED,))
+
+    result = request_handler.handle(a_review_step(task_token=OTHER_TOKEN), desk.deps)
+
+    assert result.status is ReviewStatus.PENDING
+    assert desk.store.records[REVIEW_ID].decision is None
+    assert desk.tasks.successes == []  # the supervisors had the claim meanwhile: ask again

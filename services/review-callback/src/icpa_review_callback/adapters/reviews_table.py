@@ -126,7 +126,9 @@ class DynamoReviewStore:
             review_id,
             update=(
                 "SET #status = :pending, task_token = :token, #snapshot = :snapshot, due_by = :due, updated_at = :now"
-                " REMOVE timed_out_at, escalation_notified_at"
+                # A decision that timed out undelivered is not reused: the claim was pended to
+                # supervisors meanwhile, so the reopened review asks again.
+                " REMOVE timed_out_at, escalation_notified_at, decision, reviewer_id, decided_at"
             ),
             condition="#status IN (:pending, :timed_out)",
             values={

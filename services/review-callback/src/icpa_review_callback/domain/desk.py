@@ -56,6 +56,7 @@ ERROR_CODES: Final[dict[int, str]] = {
     409: "REVIEW_ALREADY_DECIDED",
     410: REVIEW_TIMED_OUT,
     422: "INVALID_DECISION",
+    500: "INTERNAL_ERROR",
     503: "DEPENDENCY_UNAVAILABLE",
 }
 
@@ -207,6 +208,10 @@ def submit_decision(
         outcome = _decide(who, review_id, record, body, is_base64, ports, now)
     except TransientDependencyError:
         outcome = _Outcome(refusal(503, "a dependency is unavailable; retry the decision"), record)
+    except Exception:
+        # Audited too, then left to the API handler's 500.
+        _audit_attempt(ports, who, review_id, body, _Outcome(refusal(500, "internal error"), record), now)
+        raise
     _audit_attempt(ports, who, review_id, body, outcome, now)
     return outcome.result
 
