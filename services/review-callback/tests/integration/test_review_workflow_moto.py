@@ -13,6 +13,7 @@ import io
 import json
 from typing import Any
 
+import pytest
 from review_callback_builders import (
     REVIEWER_SUB,
     LambdaContext,
@@ -25,6 +26,7 @@ from review_callback_cloud import Cloud
 
 from icpa_review_callback import api_handler, escalation_handler, request_handler
 from icpa_review_callback.domain.desk import UNMATCHED_CHAIN
+from icpa_review_callback.domain.errors import TaskTokenGoneError
 from icpa_review_callback.domain.ids import review_id_for
 from icpa_review_callback.domain.models import EscalationNotice
 from icpa_shared.audit import verify_chain
@@ -238,3 +240,25 @@ def test_attempts_on_unknown_reviews_are_audited_on_their_own_chain(cloud: Cloud
     [event] = cloud.audit_events(UNMATCHED_CHAIN)
     assert event.reason_codes == ["HTTP_404", "REVIEW_NOT_FOUND"]
     assert event.reviewer_id == REVIEWER_SUB
+
+
+# The failed invocation flushes an empty metrics set (Powertools warns about it): expected here.
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_a_failing_step_logs_its_error_without_the_token(cloud: Cloud, logs: io.StringIO) -> None:
+    # Given a decided review
+    execution_arn, payload = start_waiting(cloud, "failing")
+    review_id = review_id_for(execution_arn)
+    request_handler.handler(payload, LambdaContext())
+    assert api("POST", f"/reviews/{review_id}/decision", body=a_decision_body())["statusCode"] == 200
+
+    # When a request arrives with a token Step Functions does not know
+    dead_token = "AQCEAAAAKgAAAAMAAAAAAAAAAS3cr3t-d34d-t0k3n-0000"
+    with pytest.raises(TaskTokenGoneError):
+        request_handler.handler({**payload, "task_token": dead_token}, LambdaContext())
+
+    # Then the failure is logged (class name and AWS code) and neither token is in the logs
+    failures = [json.loads(line) for line in logs.getvalue().splitlines() if '"step.failed"' in line]
+    assert [f["error"] for f in failures] == ["TaskTokenGoneError"]
+    assert "InvalidToken" in failures[0]["detail"]
+    assert dead_token not in logs.getvalue()
+    assert payload["task_token"] not in logs.getvalue()
