@@ -1,0 +1,40 @@
+"""Fraud's configuration: one settings model, validated when the handler first runs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, StringConstraints, model_validator
+
+from icpa_shared.settings import ServiceSettings
+
+AgentId = Annotated[str, StringConstraints(pattern=r"^[0-9a-zA-Z]{1,10}$")]
+
+
+class FraudSettings(ServiceSettings):
+    """Environment variables (prefix ICPA_): ICPA_CLAIMS_TABLE, ICPA_AUDIT_TABLE,
+    ICPA_DOCUMENTS_BUCKET (from ServiceSettings), and the ones below."""
+
+    policies_table: str = Field(default="icpa-policies", min_length=3, max_length=255)
+
+    fraud_model_provider: Literal["deterministic", "bedrock", "none"] = "deterministic"
+    bedrock_agent_id: AgentId | None = None
+    bedrock_agent_alias_id: AgentId | None = None
+    bedrock_timeout_seconds: int = Field(default=60, ge=5, le=90)
+    # score = (1 - w) * rules_score + w * model score, when a model is consulted
+    fraud_model_weight: float = Field(default=0.3, ge=0.0, le=1.0)
+
+    fraud_duplicate_window_days: int = Field(default=3, ge=0, le=30)
+    fraud_near_duplicate_amount_pct: Decimal = Field(default=Decimal("10"), ge=0, le=100)
+    fraud_member_daily_claim_limit: int = Field(default=3, ge=1, le=100)
+    fraud_provider_daily_procedure_limit: int = Field(default=50, ge=1, le=10_000)
+    fraud_extreme_charge_ratio: Decimal = Field(default=Decimal("2"), gt=1, le=100)
+    # Items read per history lookup at most (each of the two GSI queries).
+    fraud_history_max_items: int = Field(default=500, ge=10, le=10_000)
+
+    @model_validator(mode="after")
+    def _bedrock_needs_an_agent(self) -> Self:
+        if self.fraud_model_provider == "bedrock" and not (self.bedrock_agent_id and self.bedrock_agent_alias_id):
+            raise ValueError("ICPA_FRAUD_MODEL_PROVIDER=bedrock needs ICPA_BEDROCK_AGENT_ID and _ALIAS_ID")
+        return self

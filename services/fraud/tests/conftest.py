@@ -1,0 +1,44 @@
+"""Test set-up for Fraud: dummy AWS credentials, tracing off, fresh clients per test, and a
+moto account with the buckets and tables of docs/ARCHITECTURE.md."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from fraud_testkit import create_aws_resources
+from moto import mock_aws
+
+from icpa_fraud import wiring
+from icpa_shared.adapters.aws import reset_clients
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SECURITY_TOKEN", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for name in ("ICPA_FRAUD_MODEL_PROVIDER", "ICPA_BEDROCK_AGENT_ID", "ICPA_BEDROCK_AGENT_ALIAS_ID"):
+        monkeypatch.delenv(name, raising=False)
+    reset_clients()
+    wiring.reset()
+    yield
+    reset_clients()
+    wiring.reset()
+
+
+@pytest.fixture
+def aws() -> Iterator[dict[str, Any]]:
+    """A moto account with the local resources; yields the s3 and dynamodb clients."""
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        create_aws_resources(s3, ddb)
+        yield {"s3": s3, "dynamodb": ddb}
