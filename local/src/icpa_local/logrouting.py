@@ -13,33 +13,53 @@ from typing import TextIO
 from icpa_local.moto_patches import in_handler
 
 
+class _Sink:
+    """Where handler output goes; one per process, shared by every router instance, so output
+    is kept even when something else (a test runner) swaps sys.stdout and a new router wraps it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.log_path: Path | None = None
+        self.file: TextIO | None = None
+        self.captured: list[str] = []
+
+
+_SINK = _Sink()
+
+
 class HandlerLogRouter(io.TextIOBase):
-    """Installed once per process as sys.stdout; each local cloud points it at its log file."""
+    """Installed as sys.stdout; each local cloud points the shared sink at its log file."""
 
     def __init__(self, terminal: TextIO) -> None:
         self._terminal = terminal
-        self._lock = threading.Lock()
-        self.log_path: Path | None = None
-        self._file: TextIO | None = None
-        self.captured: list[str] = []  # handler output since the last open(), for tests and PHI scans
+
+    @property
+    def captured(self) -> list[str]:
+        """Handler output since the last open(), for tests and PHI scans."""
+        return _SINK.captured
+
+    @property
+    def log_path(self) -> Path | None:
+        return _SINK.log_path
 
     def open(self, log_path: Path | None) -> None:
-        with self._lock:
+        with _SINK.lock:
             self._close()
-            self.captured = []
-            self.log_path = log_path
+            _SINK.captured = []
+            _SINK.log_path = log_path
             if log_path is not None:
                 log_path.parent.mkdir(parents=True, exist_ok=True)
-                self._file = log_path.open("a", encoding="utf-8")
+                _SINK.file = log_path.open("a", encoding="utf-8")
 
     def close(self) -> None:  # type: ignore[override]
-        with self._lock:
+        with _SINK.lock:
             self._close()
 
-    def _close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+    @staticmethod
+    def _close() -> None:
+        if _SINK.file is not None:
+            _SINK.file.close()
+            _SINK.file = None
 
     def writable(self) -> bool:
         return True
@@ -47,11 +67,11 @@ class HandlerLogRouter(io.TextIOBase):
     def write(self, text: str) -> int:
         if not in_handler():
             return self._terminal.write(text)
-        with self._lock:
-            self.captured.append(text)
-            if self._file is not None:
-                self._file.write(text)
-                self._file.flush()
+        with _SINK.lock:
+            _SINK.captured.append(text)
+            if _SINK.file is not None:
+                _SINK.file.write(text)
+                _SINK.file.flush()
         return len(text)
 
     def flush(self) -> None:
@@ -66,7 +86,7 @@ class HandlerLogRouter(io.TextIOBase):
 
 
 def router() -> HandlerLogRouter:
-    """The process's router, installed on first use."""
+    """The router on sys.stdout, installed (again) if something replaced it."""
     if not isinstance(sys.stdout, HandlerLogRouter):
         sys.stdout = HandlerLogRouter(sys.stdout)
     return sys.stdout
