@@ -110,6 +110,12 @@ def test_a_date_after_today_is_in_the_future() -> None:
     assert codes(body, today=date(2026, 3, 10)) == {"DATE_IN_FUTURE"}
 
 
+def test_a_birth_date_after_today_is_in_the_future() -> None:
+    body = claim_body()
+    body["patient"]["birth_date"] = "2026-03-11"
+    assert codes(body, today=date(2026, 3, 10)) == {"DATE_IN_FUTURE"}
+
+
 def test_more_than_50_lines_is_too_many() -> None:
     body = claim_body()
     line = body["lines"][0]

@@ -87,7 +87,8 @@ class DynamoClaimsTable:
             except Exception as read_exc:
                 raise_typed(read_exc, "claims.holder")
                 raise
-        return (old or {}).get("source_id", {}).get("S")
+        holder = (old or {}).get("source_id", {}).get("S")
+        return holder if isinstance(holder, str) else None
 
     def file_quarantined(self, record: ClaimRecord, *, source_id: str) -> bool:
         try:

@@ -34,9 +34,7 @@ class PowertoolsIdempotency:
             )
         return self._layer
 
-    def run(
-        self, *, key: dict[str, str], work: Callable[[], IntakeResult], lambda_context: Any = None
-    ) -> IntakeResult:
+    def run(self, *, key: dict[str, str], work: Callable[[], IntakeResult], lambda_context: Any = None) -> IntakeResult:
         from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
         from aws_lambda_powertools.utilities.idempotency.exceptions import (
             IdempotencyAlreadyInProgressError,
@@ -44,9 +42,7 @@ class PowertoolsIdempotency:
         )
         from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 
-        config = IdempotencyConfig(
-            expires_after_seconds=self.expires_after_seconds, raise_on_no_idempotency_key=True
-        )
+        config = IdempotencyConfig(expires_after_seconds=self.expires_after_seconds, raise_on_no_idempotency_key=True)
         if callable(getattr(lambda_context, "get_remaining_time_in_millis", None)):
             # Lets an interrupted run's IN_PROGRESS record expire with the invocation, not in an hour.
             config.register_lambda_context(lambda_context)

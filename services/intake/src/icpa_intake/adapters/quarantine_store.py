@@ -37,9 +37,7 @@ class S3QuarantineStore:
         key = f"{claim_id}/original"
         try:
             # Server-side copy: any size up to 5 GB, bytes never pass through the function.
-            self._s3.copy_object(
-                Bucket=self.bucket, Key=key, CopySource=copy_source, MetadataDirective="COPY", **extra
-            )
+            self._s3.copy_object(Bucket=self.bucket, Key=key, CopySource=copy_source, MetadataDirective="COPY", **extra)
         except Exception as exc:
             code = error_code(exc)
             if code in _MISSING:

@@ -285,10 +285,7 @@ def _map_items(claim: Any, diagnosis_positions: dict[int, int], out: FhirMapping
             out.problem(reasons.INVALID_PROCEDURE_CODE, f"{location}.productOrService")
         line["procedure_code"] = code
         line["modifiers"] = [
-            coding.code
-            for modifier in item.modifier or []
-            for coding in (modifier.coding or [])[:1]
-            if coding.code
+            coding.code for modifier in item.modifier or [] for coding in (modifier.coding or [])[:1] if coding.code
         ]
         quantity = item.quantity.value if item.quantity is not None and item.quantity.value is not None else 1
         if Decimal(quantity) != Decimal(quantity).to_integral_value():

@@ -72,9 +72,8 @@ def _message_of(cause: str) -> str:
         parsed = json.loads(cause)
     except ValueError:
         return cause
-    if isinstance(parsed, dict) and isinstance(parsed.get("errorMessage"), str):
-        return parsed["errorMessage"]
-    return cause
+    message = parsed.get("errorMessage") if isinstance(parsed, dict) else None
+    return message if isinstance(message, str) else cause
 
 
 def classify_error(error: StepError | None) -> ErrorClassification:

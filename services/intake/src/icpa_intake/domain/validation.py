@@ -185,6 +185,9 @@ def _date_problems(fields: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]
     named = {"service_date_from": start, "service_date_to": end, "received_date": received}
     for index, line in enumerate(lines):
         named[f"lines.{index}.service_date"] = _date(line.get("service_date"))
+    patient = fields.get("patient")
+    if isinstance(patient, Mapping):
+        named["patient.birth_date"] = _date(patient.get("birth_date"))
     for where, value in named.items():
         if value is not None and value > today:
             problems.append(Problem(reasons.DATE_IN_FUTURE, where))
