@@ -13,6 +13,7 @@ from moto import mock_aws
 
 from icpa_fraud import wiring
 from icpa_shared.adapters.aws import reset_clients
+from icpa_shared.observability import tracing
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +26,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("POWERTOOLS_METRICS_NAMESPACE", raising=False)
     for name in ("ICPA_FRAUD_MODEL_PROVIDER", "ICPA_BEDROCK_AGENT_ID", "ICPA_BEDROCK_AGENT_ALIAS_ID"):
         monkeypatch.delenv(name, raising=False)
     reset_clients()
@@ -32,6 +34,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     reset_clients()
     wiring.reset()
+    # A Metrics object left by a metrics test would be flushed (empty) by every later invocation.
+    tracing._metrics.pop("fraud", None)
 
 
 @pytest.fixture

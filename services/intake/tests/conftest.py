@@ -13,6 +13,7 @@ from moto import mock_aws
 
 from icpa_intake import wiring
 from icpa_shared.adapters.aws import reset_clients
+from icpa_shared.observability import tracing
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +25,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_SECURITY_TOKEN", "testing")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ICPA")
+    monkeypatch.delenv("POWERTOOLS_METRICS_NAMESPACE", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("POWERTOOLS_IDEMPOTENCY_DISABLED", raising=False)
     reset_clients()
@@ -32,6 +33,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     reset_clients()
     wiring.reset()
+    # A Metrics object left by a metrics test would be flushed (empty) by every later invocation.
+    tracing._metrics.pop("intake", None)
 
 
 @pytest.fixture

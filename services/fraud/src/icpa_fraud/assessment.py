@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from icpa_fraud import __version__
+from icpa_fraud.adapters.metrics import FraudMetrics, NoMetrics
 from icpa_fraud.domain.assess import assess
 from icpa_fraud.domain.reference import ReferenceData
 from icpa_fraud.domain.signals import ClaimHistory, windows
@@ -20,6 +21,7 @@ from icpa_shared.audit import AuditRecorder, AuditStore
 from icpa_shared.contracts import FraudAssessment, StepInput
 from icpa_shared.errors import ContractViolationError
 from icpa_shared.observability.logging import get_logger
+from icpa_shared.observability.tracing import annotate
 
 SERVICE = "fraud"
 
@@ -35,6 +37,7 @@ class FraudDeps:
     model: ModelProvider | None = None
     model_weight: float = 0.3
     thresholds: Thresholds = field(default_factory=Thresholds)
+    metrics: FraudMetrics = field(default_factory=NoMetrics)
     version: str = __version__
 
 
@@ -82,6 +85,8 @@ def assess_claim(step: StepInput, deps: FraudDeps) -> FraudAssessment:
         model_id=assessment.model.model_id if assessment.model else None,
         model_version=assessment.model.model_version if assessment.model else None,
     )
+    annotate(SERVICE, claim_id=claim.claim_id, fraud_score=assessment.score, fraud_signals=len(assessment.signals))
+    deps.metrics.claim_assessed(assessment.signal_codes, model_consulted=assessment.model is not None)
     log.info(
         "claim.fraud_scored",
         claim_id=claim.claim_id,

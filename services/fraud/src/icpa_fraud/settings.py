@@ -32,6 +32,8 @@ class FraudSettings(ServiceSettings):
     fraud_extreme_charge_ratio: Decimal = Field(default=Decimal("2"), gt=1, le=100)
     # Items read per history lookup at most (each of the two GSI queries).
     fraud_history_max_items: int = Field(default=500, ge=10, le=10_000)
+    # Metrics are on when Powertools' namespace is set (the template sets it for every function).
+    metrics_namespace: str | None = Field(default=None, validation_alias="POWERTOOLS_METRICS_NAMESPACE")
 
     @model_validator(mode="after")
     def _bedrock_needs_an_agent(self) -> Self:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from icpa_fraud.adapters.bedrock import BedrockAgentModel
 from icpa_fraud.adapters.claim_history import DynamoClaimHistory
+from icpa_fraud.adapters.metrics import fraud_metrics
 from icpa_fraud.adapters.policies import DynamoPolicies
 from icpa_fraud.adapters.reference_data import load_reference_data
 from icpa_fraud.assessment import FraudDeps
@@ -62,6 +63,7 @@ def fraud_deps() -> FraudDeps:
         model=model_provider(s),
         model_weight=s.fraud_model_weight,
         thresholds=thresholds(s),
+        metrics=fraud_metrics("fraud", s.metrics_namespace),
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from icpa_intake import __version__
 from icpa_intake import reasons as intake_reasons
+from icpa_intake.adapters.metrics import IntakeMetrics, NoMetrics
 from icpa_intake.auditing import record_once
 from icpa_intake.domain.normalize import accept_draft, read_claim
 from icpa_intake.domain.problems import Problem, invalid_claim
@@ -38,7 +39,9 @@ from icpa_intake.ports import (
 from icpa_shared.audit import AuditRecorder, AuditStore
 from icpa_shared.contracts import IntakeResult, StepInput, reasons
 from icpa_shared.digest import sha256_hex
+from icpa_shared.errors import InvalidClaimError
 from icpa_shared.observability.logging import bind_claim, get_logger
+from icpa_shared.observability.tracing import annotate
 
 SERVICE = "intake"
 
@@ -60,17 +63,22 @@ class IntakeDeps:
     max_file_bytes: int = 1024 * 1024
     limits: Limits = field(default_factory=Limits)
     idempotency: Idempotency | None = None
+    metrics: IntakeMetrics = field(default_factory=NoMetrics)
     version: str = __version__
 
 
 def accept_upload(step: StepInput, deps: IntakeDeps, *, lambda_context: Any = None) -> IntakeResult:
     """Idempotent on the uploaded object when `deps.idempotency` is set (the Lambda always
     sets it); the work itself is also safe to repeat (conditional writes, audit once)."""
-    if deps.idempotency is None:
-        return _accept(step, deps)
-    return deps.idempotency.run(
-        key=idempotency_payload(step.state.source), work=lambda: _accept(step, deps), lambda_context=lambda_context
-    )
+    try:
+        if deps.idempotency is None:
+            return _accept(step, deps)
+        return deps.idempotency.run(
+            key=idempotency_payload(step.state.source), work=lambda: _accept(step, deps), lambda_context=lambda_context
+        )
+    except InvalidClaimError:
+        deps.metrics.claim_invalid()
+        raise
 
 
 def _accept(step: StepInput, deps: IntakeDeps) -> IntakeResult:
@@ -114,6 +122,8 @@ def _accept(step: StepInput, deps: IntakeDeps) -> IntakeResult:
         occurred_at=now,
         execution_id=step.execution_id,
     )
+    annotate(SERVICE, claim_id=claim.claim_id, source_format=draft.source_format)
+    deps.metrics.claim_accepted(draft.source_format)
     log.info(
         "claim.accepted",
         claim_id=claim.claim_id,

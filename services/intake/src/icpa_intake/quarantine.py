@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from icpa_intake import __version__
+from icpa_intake.adapters.metrics import IntakeMetrics, NoMetrics
 from icpa_intake.auditing import record_once
 from icpa_intake.domain.quarantine import classify_error, fallback_claim_id, reason_document, sniff_claim_id
 from icpa_intake.domain.records import source_identity
@@ -23,6 +24,7 @@ from icpa_shared.audit import AuditRecorder, AuditStore
 from icpa_shared.contracts import ClaimRecord, DecidedBy, QuarantineResult, SourceObject, StepInput
 from icpa_shared.errors import ClaimNotFoundError, TransientDependencyError
 from icpa_shared.observability.logging import bind_claim, get_logger
+from icpa_shared.observability.tracing import annotate
 
 SERVICE = "intake"
 
@@ -35,6 +37,7 @@ class QuarantineDeps:
     audit: AuditStore
     clock: Callable[[], datetime]
     max_file_bytes: int = 1024 * 1024
+    metrics: IntakeMetrics = field(default_factory=NoMetrics)
     version: str = __version__
 
 
@@ -135,6 +138,8 @@ def quarantine_claim(step: StepInput, deps: QuarantineDeps) -> QuarantineResult:
         execution_id=step.execution_id,
         reason_codes=classification.reason_codes,
     )
+    annotate(SERVICE, claim_id=record.claim_id, outcome=classification.outcome.value)
+    deps.metrics.claim_quarantined(classification.outcome)
     log.info(
         "claim.quarantined",
         claim_id=record.claim_id,

@@ -22,3 +22,5 @@ class IntakeSettings(ServiceSettings):
     max_total_charge: Decimal = Field(default=Decimal("1000000"), gt=0)
     # How long a processed upload's result is remembered (Powertools Idempotency record TTL).
     idempotency_expiry_seconds: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
+    # Metrics are on when Powertools' namespace is set (the template sets it for every function).
+    metrics_namespace: str | None = Field(default=None, validation_alias="POWERTOOLS_METRICS_NAMESPACE")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from icpa_intake.accept import IntakeDeps
 from icpa_intake.adapters.claims_table import DynamoClaimsTable
 from icpa_intake.adapters.idempotency import PowertoolsIdempotency
+from icpa_intake.adapters.metrics import intake_metrics
 from icpa_intake.adapters.policies import DynamoPolicies
 from icpa_intake.adapters.quarantine_store import S3QuarantineStore
 from icpa_intake.adapters.source_objects import S3SourceObjects
@@ -41,6 +42,7 @@ def intake_deps() -> IntakeDeps:
         max_file_bytes=s.max_file_bytes,
         limits=Limits(max_line_charge=s.max_line_charge, max_total_charge=s.max_total_charge),
         idempotency=PowertoolsIdempotency(s.idempotency_table, expires_after_seconds=s.idempotency_expiry_seconds),
+        metrics=intake_metrics("intake", s.metrics_namespace),
     )
 
 
@@ -54,6 +56,7 @@ def quarantine_deps() -> QuarantineDeps:
         audit=DynamoAuditStore(s.audit_table),
         clock=utc_now,
         max_file_bytes=s.max_file_bytes,
+        metrics=intake_metrics("intake", s.metrics_namespace),
     )
 
 
