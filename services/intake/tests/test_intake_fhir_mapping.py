@@ -166,3 +166,17 @@ def test_fhir_amount_problems_go_through_the_same_rules_as_icpa_claims() -> None
     # Then the same reason codes as for ICPA's own format come out
     assert {p.code for p in draft.problems} >= {"INVALID_AMOUNT", "TOTAL_MISMATCH"}
     assert draft.claim is None
+
+
+def test_the_npi_of_a_contained_practitioner_is_the_provider() -> None:
+    body = fixture_json("fhir_claim_contained.json")
+    body["contained"].append(
+        {
+            "resourceType": "Practitioner",
+            "id": "doc",
+            "identifier": [{"system": "http://hl7.org/fhir/sid/us-npi", "value": "1555012347"}],
+        }
+    )
+    body["provider"] = {"reference": "#doc"}
+
+    assert mapped(body).provider_npi == "1555012347"
