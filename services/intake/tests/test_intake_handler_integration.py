@@ -13,7 +13,6 @@ from intake_testkit import EXECUTION_ID, LAMBDA_CONTEXT, NOW, fixture_bytes, fix
 from icpa_intake.accept import IntakeDeps, accept_upload
 from icpa_intake.adapters.claims_table import DynamoClaimsTable
 from icpa_intake.adapters.idempotency import KEY_PREFIX
-from icpa_intake.adapters.policies import DynamoPolicies
 from icpa_intake.adapters.quarantine_store import S3QuarantineStore
 from icpa_intake.adapters.source_objects import S3SourceObjects
 from icpa_intake.domain.records import source_identity
@@ -23,6 +22,7 @@ from icpa_intake.quarantine_handler import handle as quarantine
 from icpa_intake.quarantine_handler import handler as quarantine_handler
 from icpa_shared.adapters.audit_store import DynamoAuditStore
 from icpa_shared.adapters.claims import S3ClaimDocuments
+from icpa_shared.adapters.policies import DynamoPolicies
 from icpa_shared.audit import verify_chain
 from icpa_shared.contracts import Claim, ClaimRecord, StepInput
 from icpa_shared.digest import sha256_hex

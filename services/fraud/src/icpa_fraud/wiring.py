@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from icpa_fraud.adapters.bedrock import BedrockAgentModel
 from icpa_fraud.adapters.claim_history import DynamoClaimHistory
 from icpa_fraud.adapters.metrics import fraud_metrics
-from icpa_fraud.adapters.policies import DynamoPolicies
 from icpa_fraud.adapters.reference_data import load_reference_data
 from icpa_fraud.assessment import FraudDeps
 from icpa_fraud.domain.deterministic_model import DeterministicModel
@@ -18,6 +17,7 @@ from icpa_fraud.ports import ModelProvider
 from icpa_fraud.settings import FraudSettings
 from icpa_shared.adapters.audit_store import DynamoAuditStore
 from icpa_shared.adapters.claims import S3ClaimDocuments
+from icpa_shared.adapters.policies import DynamoPolicies
 
 
 def utc_now() -> datetime:

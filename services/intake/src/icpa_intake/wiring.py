@@ -10,7 +10,6 @@ from icpa_intake.accept import IntakeDeps
 from icpa_intake.adapters.claims_table import DynamoClaimsTable
 from icpa_intake.adapters.idempotency import PowertoolsIdempotency
 from icpa_intake.adapters.metrics import intake_metrics
-from icpa_intake.adapters.policies import DynamoPolicies
 from icpa_intake.adapters.quarantine_store import S3QuarantineStore
 from icpa_intake.adapters.source_objects import S3SourceObjects
 from icpa_intake.domain.validation import Limits
@@ -18,6 +17,7 @@ from icpa_intake.quarantine import QuarantineDeps
 from icpa_intake.settings import IntakeSettings
 from icpa_shared.adapters.audit_store import DynamoAuditStore
 from icpa_shared.adapters.claims import S3ClaimDocuments
+from icpa_shared.adapters.policies import DynamoPolicies
 
 
 def utc_now() -> datetime:

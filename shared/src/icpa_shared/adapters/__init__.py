@@ -1,1 +1,1 @@
-"""Adapters every service needs: AWS clients, claim documents and records, the audit trail."""
+"""Adapters the services share: AWS clients, claim documents and records, the audit trail, policies."""

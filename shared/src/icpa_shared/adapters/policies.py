@@ -1,4 +1,5 @@
-"""The policies table: pk `policy_id`, attribute `policy` (the Policy's JSON)."""
+"""The policies table, read by Intake, Fraud and Adjudication: pk `policy_id`, attribute
+`policy` (the shared Policy's JSON, verbatim)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from icpa_shared.adapters.aws import client, raise_typed
-from icpa_shared.contracts import Policy
+from icpa_shared.contracts.policy import Policy
 from icpa_shared.errors import ContractViolationError
 
 
 class DynamoPolicies:
+    """Reads one policy by id. What a missing policy means is the caller's business (Intake
+    reports UNKNOWN_POLICY, Adjudication raises UnknownPolicyError): here it is just None."""
+
     def __init__(self, table: str, dynamodb: Any = None) -> None:
         self.table = table
         self._client = dynamodb
@@ -23,6 +27,9 @@ class DynamoPolicies:
         return self._client
 
     def get(self, policy_id: str) -> Policy | None:
+        """The policy on file; None when there is none (no item, or an item without a `policy`
+        string). ContractViolationError when the stored JSON breaks the Policy contract;
+        TransientDependencyError when DynamoDB throttles or is unavailable."""
         try:
             item = self._ddb.get_item(
                 TableName=self.table,
@@ -38,7 +45,9 @@ class DynamoPolicies:
         try:
             return Policy.model_validate_json(item["policy"]["S"])
         except ValidationError as exc:
-            # A stored policy that breaks the contract is a data bug, not the claim's fault.
+            # A stored policy that breaks the contract is a data bug, not the claim's fault. Say
+            # how many fields failed, never their values (a policy lists member ids), and do not
+            # chain the ValidationError: its text quotes the input.
             raise ContractViolationError(
                 f"policy {policy_id} on file violates the Policy contract: {exc.error_count()} error(s)"
             ) from None
