@@ -13,7 +13,6 @@ from icpa_audit.domain.archiving import ArchiveReceipt, ArchiverPorts, archive_e
 from icpa_audit.domain.ports import UnreadableArchiveError
 from icpa_audit.domain.trail import Trail, load_trail
 from icpa_audit.models import CLAIMS_PREFIX, ArchiveDocument, decode_archive, encode_archive
-
 from icpa_shared.audit import AuditRecorder
 from icpa_shared.contracts.audit import AuditEvent
 

@@ -18,7 +18,6 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 from icpa_audit import __version__  # noqa: E402
 from icpa_audit.settings import load_settings  # noqa: E402
 from icpa_audit.wiring import SERVICE, default_archiver_deps  # noqa: E402
-
 from icpa_shared.adapters.aws import reset_clients  # noqa: E402
 from icpa_shared.observability.logging import configure_logging  # noqa: E402
 

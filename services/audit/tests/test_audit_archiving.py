@@ -21,6 +21,7 @@ from audit_testkit import (
     execution_arn,
     status_change_event,
 )
+
 from icpa_audit.domain.archiving import archive_execution, history_digest, parse_status_change
 from icpa_audit.domain.history import (
     find_claim_id,
@@ -29,7 +30,6 @@ from icpa_audit.domain.history import (
     succeeded_tasks,
 )
 from icpa_audit.models import decode_archive
-
 from icpa_shared.digest import sha256_hex
 from icpa_shared.errors import ContractViolationError
 

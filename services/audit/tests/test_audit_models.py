@@ -7,8 +7,9 @@ import json
 
 import pytest
 from audit_testkit import World, auto_approved
-from icpa_audit.models import ArchivedExecution, ArchiveDocument, archive_key, decode_archive, encode_archive
 from pydantic import ValidationError
+
+from icpa_audit.models import ArchivedExecution, ArchiveDocument, archive_key, decode_archive, encode_archive
 
 pytestmark = pytest.mark.unit
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from icpa_audit.settings import AuditSettings
 from pydantic import ValidationError
+
+from icpa_audit.settings import AuditSettings
 
 pytestmark = pytest.mark.unit
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from audit_testkit import CLAIM_ID, T0, World, auto_approved, human_denied
+
 from icpa_audit.domain import render_timeline, trail_to_json, verify_trail
 
 pytestmark = pytest.mark.unit

@@ -9,6 +9,7 @@ import json
 import pytest
 from audit_aws import BUCKET, CLAIM_ID, TABLE, Cloud, approved_output, finished_event
 from botocore.stub import Stubber
+
 from icpa_audit.adapters.archive_bucket import S3ArchiveReader
 from icpa_audit.archiver_handler import handler
 from icpa_audit.domain import load_trail, render_timeline, verify_trail

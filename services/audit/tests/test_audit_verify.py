@@ -19,8 +19,8 @@ from audit_testkit import (
     rejected_at_intake,
     through_routing,
 )
-from icpa_audit.domain import BrokenLink, TrailVerification, load_trail, verify_trail
 
+from icpa_audit.domain import BrokenLink, TrailVerification, load_trail, verify_trail
 from icpa_shared.audit import event_hash
 
 pytestmark = pytest.mark.unit
