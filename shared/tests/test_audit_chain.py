@@ -7,25 +7,7 @@ import pytest
 from icpa_shared.audit import AuditRecorder, verify_chain
 from icpa_shared.contracts import AuditEvent
 from icpa_shared.testing.builders import FIXED_NOW
-
-
-class MemoryAuditStore:
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, int], AuditEvent] = {}
-
-    def last_event(self, claim_id: str) -> AuditEvent | None:
-        seqs = [s for (c, s) in self.items if c == claim_id]
-        return self.items[(claim_id, max(seqs))] if seqs else None
-
-    def append(self, event: AuditEvent) -> bool:
-        key = (event.claim_id, event.sequence)
-        if key in self.items:
-            return False
-        self.items[key] = event
-        return True
-
-    def events(self, claim_id: str) -> list[AuditEvent]:
-        return [e for (c, _), e in sorted(self.items.items()) if c == claim_id]
+from icpa_shared.testing.fakes import MemoryAuditStore
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from icpa_shared.adapters.aws import reset_clients
 from icpa_shared.adapters.policies import DynamoPolicies
 from icpa_shared.errors import ContractViolationError, TransientDependencyError
+from icpa_shared.testing.aws import create_policies_table, patched_aws_env, put_policy
 from icpa_shared.testing.builders import a_policy
 
 TABLE = "icpa-policies"
@@ -23,19 +23,10 @@ TABLE = "icpa-policies"
 @pytest.fixture
 def ddb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A moto account with the policies table; yields its DynamoDB client."""
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    reset_clients()
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "policy_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "policy_id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    with patched_aws_env(monkeypatch), mock_aws():
+        client = boto3.client("dynamodb")
+        create_policies_table(client, TABLE)
         yield client
-    reset_clients()
 
 
 def store(ddb: Any, policy_id: str, **attributes: Any) -> None:
@@ -50,7 +41,7 @@ def failing(code: str) -> MagicMock:
 
 def test_a_policy_on_file_is_read_back_as_stored(ddb: Any) -> None:
     policy = a_policy(members=["MBR000001", "MBR000002"])
-    store(ddb, policy.policy_id, policy={"S": policy.model_dump_json()})
+    put_policy(ddb, policy, TABLE)
 
     assert DynamoPolicies(TABLE, ddb).get(policy.policy_id) == policy
 
@@ -104,7 +95,7 @@ def test_other_client_errors_are_raised_as_they_are() -> None:
 
 def test_without_a_client_one_is_built_on_first_use(ddb: Any) -> None:
     policy = a_policy()
-    store(ddb, policy.policy_id, policy={"S": policy.model_dump_json()})
+    put_policy(ddb, policy, TABLE)
     policies = DynamoPolicies(TABLE)
 
     assert policies.get(policy.policy_id) == policy

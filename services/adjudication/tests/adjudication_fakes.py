@@ -11,9 +11,10 @@ from icpa_adjudication.domain.fee_schedule import FeeSchedule
 from icpa_adjudication.errors import UnknownFeeScheduleError
 from icpa_adjudication.handler import Deps
 from icpa_shared.audit import AuditRecorder
-from icpa_shared.contracts import Adjudication, AuditEvent, Claim, Policy
+from icpa_shared.contracts import Adjudication, Claim, Policy
 from icpa_shared.errors import ClaimNotFoundError, UnknownPolicyError
 from icpa_shared.testing.builders import FIXED_NOW
+from icpa_shared.testing.fakes import MemoryAuditStore
 
 # Round rates so the arithmetic in the tests' comments stays readable.
 RATES = {
@@ -63,25 +64,6 @@ class MemoryFeeSchedules:
         if fee_schedule_id not in self.schedules:
             raise UnknownFeeScheduleError(f"no fee schedule {fee_schedule_id}")
         return self.schedules[fee_schedule_id]
-
-
-class MemoryAuditStore:
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, int], AuditEvent] = {}
-
-    def last_event(self, claim_id: str) -> AuditEvent | None:
-        seqs = [s for (c, s) in self.items if c == claim_id]
-        return self.items[(claim_id, max(seqs))] if seqs else None
-
-    def append(self, event: AuditEvent) -> bool:
-        key = (event.claim_id, event.sequence)
-        if key in self.items:
-            return False
-        self.items[key] = event
-        return True
-
-    def events(self, claim_id: str) -> list[AuditEvent]:
-        return [e for (c, _), e in sorted(self.items.items()) if c == claim_id]
 
 
 @dataclass

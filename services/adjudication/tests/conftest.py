@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
+from icpa_shared.testing.aws import patched_aws_env
+
 settings.register_profile("dev", max_examples=60, deadline=None)
 settings.register_profile(
     "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
@@ -32,23 +34,11 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     from icpa_adjudication.handler import default_deps
     from icpa_adjudication.settings import get_settings
-    from icpa_shared.adapters.aws import reset_clients
 
-    for name, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    reset_clients()
-    default_deps.cache_clear()
-    get_settings.cache_clear()
-    with mock_aws():
-        yield
-    reset_clients()
-    default_deps.cache_clear()
-    get_settings.cache_clear()
+    with patched_aws_env(monkeypatch):
+        default_deps.cache_clear()
+        get_settings.cache_clear()
+        with mock_aws():
+            yield
+        default_deps.cache_clear()
+        get_settings.cache_clear()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from adjudication_fakes import (
-    MemoryAuditStore,
     MemoryClaims,
     MemoryFeeSchedules,
     MemoryPolicies,
@@ -22,6 +21,7 @@ from icpa_shared.contracts import AdjudicationOutcome, Claim
 from icpa_shared.contracts import reasons as rc
 from icpa_shared.errors import ClaimNotFoundError, ContractViolationError, ModelThrottledError, UnknownPolicyError
 from icpa_shared.testing.builders import a_claim, a_line, a_policy, a_step, an_intake_result, usd
+from icpa_shared.testing.fakes import MemoryAuditStore
 
 pytestmark = pytest.mark.unit
 

@@ -10,9 +10,10 @@ import pytest
 from icpa_adjudication.handler import handler
 from icpa_shared.adapters.audit_store import DynamoAuditStore
 from icpa_shared.audit import verify_chain
-from icpa_shared.contracts import Adjudication, Claim, Policy
+from icpa_shared.contracts import Adjudication, Claim
 from icpa_shared.contracts import reasons as rc
 from icpa_shared.errors import ClaimNotFoundError, ContractViolationError, UnknownPolicyError
+from icpa_shared.testing.aws import create_audit_table, create_policies_table
 from icpa_shared.testing.builders import a_claim, a_line, a_policy, a_step, an_intake_result, usd
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("aws")]
@@ -43,34 +44,9 @@ def cloud() -> Any:
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="icpa-documents")
     ddb = boto3.client("dynamodb")
-    ddb.create_table(
-        TableName="icpa-policies",
-        KeySchema=[{"AttributeName": "policy_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "policy_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    ddb.create_table(
-        TableName="icpa-audit",
-        KeySchema=[
-            {"AttributeName": "claim_id", "KeyType": "HASH"},
-            {"AttributeName": "sequence", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "claim_id", "AttributeType": "S"},
-            {"AttributeName": "sequence", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    for policy in (GOLD, CAPPED):
-        seed_policy(ddb, policy)
+    create_policies_table(ddb, policies=[GOLD, CAPPED])
+    create_audit_table(ddb)
     return s3, ddb
-
-
-def seed_policy(ddb: Any, policy: Policy) -> None:
-    ddb.put_item(
-        TableName="icpa-policies",
-        Item={"policy_id": {"S": policy.policy_id}, "policy": {"S": policy.model_dump_json()}},
-    )
 
 
 def store_claim(s3: Any, claim: Claim) -> dict[str, Any]:

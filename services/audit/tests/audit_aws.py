@@ -16,6 +16,7 @@ from audit_testkit import STATE_MACHINE, T0, status_change_event
 from icpa_shared.adapters.audit_store import DynamoAuditStore
 from icpa_shared.audit import AuditRecorder
 from icpa_shared.contracts.audit import AuditEvent
+from icpa_shared.testing.aws import create_audit_table
 
 BUCKET = "icpa-archive"
 TABLE = "icpa-audit"
@@ -75,15 +76,7 @@ def make_cloud() -> Iterator[Cloud]:
     ddb = boto3.client("dynamodb", region_name="us-east-1")
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
     s3.create_bucket(Bucket=BUCKET)
-    ddb.create_table(
-        TableName=TABLE,
-        AttributeDefinitions=[
-            {"AttributeName": "claim_id", "AttributeType": "S"},
-            {"AttributeName": "sequence", "AttributeType": "N"},
-        ],
-        KeySchema=[{"AttributeName": "claim_id", "KeyType": "HASH"}, {"AttributeName": "sequence", "KeyType": "RANGE"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_audit_table(ddb, TABLE)
     machine = sfn.create_state_machine(
         name=STATE_MACHINE,
         definition=json.dumps({"StartAt": "Intake", "States": {"Intake": {"Type": "Pass", "End": True}}}),

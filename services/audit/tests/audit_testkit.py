@@ -15,6 +15,7 @@ from icpa_audit.domain.trail import Trail, load_trail
 from icpa_audit.models import CLAIMS_PREFIX, ArchiveDocument, decode_archive, encode_archive
 from icpa_shared.audit import AuditRecorder
 from icpa_shared.contracts.audit import AuditEvent
+from icpa_shared.testing.fakes import MemoryAuditStore
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -40,40 +41,22 @@ def function_arn(name: str) -> str:
 # --- fakes of the ports -------------------------------------------------------------------------
 
 
-class FakeAuditStore:
+class FakeAuditStore(MemoryAuditStore):
     """The audit table in memory (AuditStore for recorders, AuditReader for the archiver), with
     the tampering an attacker with table access could do."""
 
-    def __init__(self) -> None:
-        self.items: dict[str, list[AuditEvent]] = {}
-
-    def last_event(self, claim_id: str) -> AuditEvent | None:
-        chain = self.items.get(claim_id, [])
-        return chain[-1] if chain else None
-
-    def append(self, event: AuditEvent) -> bool:
-        chain = self.items.setdefault(event.claim_id, [])
-        if any(e.sequence == event.sequence for e in chain):
-            return False
-        chain.append(event)
-        return True
-
-    def events(self, claim_id: str) -> list[AuditEvent]:
-        return list(self.items.get(claim_id, []))
-
-    # tampering
     def alter(self, claim_id: str, sequence: int, /, **changes: Any) -> AuditEvent:
-        chain = self.items[claim_id]
+        chain = self.chains[claim_id]
         index = next(i for i, e in enumerate(chain) if e.sequence == sequence)
         chain[index] = chain[index].model_copy(update=changes)
         return chain[index]
 
     def remove(self, claim_id: str, sequence: int) -> None:
-        self.items[claim_id] = [e for e in self.items[claim_id] if e.sequence != sequence]
+        self.chains[claim_id] = [e for e in self.chains[claim_id] if e.sequence != sequence]
 
     def swap(self, claim_id: str, first: int, second: int) -> None:
         """Swaps where two events are stored (their content keeps its own sequence)."""
-        chain = self.items[claim_id]
+        chain = self.chains[claim_id]
         i = next(i for i, e in enumerate(chain) if e.sequence == first)
         j = next(j for j, e in enumerate(chain) if e.sequence == second)
         chain[i], chain[j] = chain[j], chain[i]

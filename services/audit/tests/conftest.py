@@ -18,8 +18,8 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 from icpa_audit import __version__  # noqa: E402
 from icpa_audit.settings import load_settings  # noqa: E402
 from icpa_audit.wiring import SERVICE, default_archiver_deps  # noqa: E402
-from icpa_shared.adapters.aws import reset_clients  # noqa: E402
 from icpa_shared.observability.logging import configure_logging  # noqa: E402
+from icpa_shared.testing.aws import patched_aws_env  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -29,28 +29,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SECURITY_TOKEN": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "ICPA",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    for name in ("ICPA_ARCHIVE_BUCKET", "ICPA_AUDIT_TABLE"):
-        monkeypatch.delenv(name, raising=False)
-    reset_clients()
-    load_settings.cache_clear()
-    default_archiver_deps.cache_clear()
-    yield
-    reset_clients()
-    load_settings.cache_clear()
-    default_archiver_deps.cache_clear()
+    unset = ("ICPA_ARCHIVE_BUCKET", "ICPA_AUDIT_TABLE")
+    with patched_aws_env(monkeypatch, unset=unset, POWERTOOLS_METRICS_NAMESPACE="ICPA"):
+        load_settings.cache_clear()
+        default_archiver_deps.cache_clear()
+        yield
+        load_settings.cache_clear()
+        default_archiver_deps.cache_clear()
 
 
 @pytest.fixture

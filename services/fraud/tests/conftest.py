@@ -12,28 +12,18 @@ from fraud_testkit import create_aws_resources
 from moto import mock_aws
 
 from icpa_fraud import wiring
-from icpa_shared.adapters.aws import reset_clients
 from icpa_shared.observability import tracing
+from icpa_shared.testing.aws import patched_aws_env
+
+FRAUD_ENV = ("ICPA_FRAUD_MODEL_PROVIDER", "ICPA_BEDROCK_AGENT_ID", "ICPA_BEDROCK_AGENT_ALIAS_ID")
 
 
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_SECURITY_TOKEN", "testing")
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("POWERTOOLS_METRICS_NAMESPACE", raising=False)
-    for name in ("ICPA_FRAUD_MODEL_PROVIDER", "ICPA_BEDROCK_AGENT_ID", "ICPA_BEDROCK_AGENT_ALIAS_ID"):
-        monkeypatch.delenv(name, raising=False)
-    reset_clients()
-    wiring.reset()
-    yield
-    reset_clients()
-    wiring.reset()
+    with patched_aws_env(monkeypatch, unset=["POWERTOOLS_METRICS_NAMESPACE", *FRAUD_ENV]):
+        wiring.reset()
+        yield
+        wiring.reset()
     # A Metrics object left by a metrics test would be flushed (empty) by every later invocation.
     tracing._metrics.pop("fraud", None)
 

@@ -12,7 +12,6 @@ from icpa_fraud.assessment import FraudDeps
 from icpa_fraud.domain.summary import ClaimSummary
 from icpa_fraud.ports import HistoryPage
 from icpa_shared.contracts import (
-    AuditEvent,
     Claim,
     ClaimIndexEntry,
     IndexedLine,
@@ -21,7 +20,9 @@ from icpa_shared.contracts import (
     StepInput,
     WorkflowState,
 )
+from icpa_shared.testing.aws import create_audit_table, create_claims_table, create_policies_table
 from icpa_shared.testing.builders import a_claim, a_line, a_policy, a_source, an_intake_result, usd
+from icpa_shared.testing.fakes import MemoryAuditStore
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 EXECUTION_ID = "arn:aws:states:us-east-1:123456789012:execution:icpa-claims:fraud-test-1"
@@ -114,25 +115,6 @@ class FakePolicies:
         return self.by_id.get(policy_id)
 
 
-class InMemoryAuditStore:
-    def __init__(self) -> None:
-        self.by_claim: dict[str, list[AuditEvent]] = {}
-
-    def last_event(self, claim_id: str) -> AuditEvent | None:
-        chain = self.by_claim.get(claim_id, [])
-        return chain[-1] if chain else None
-
-    def append(self, event: AuditEvent) -> bool:
-        chain = self.by_claim.setdefault(event.claim_id, [])
-        if any(e.sequence == event.sequence for e in chain):
-            return False
-        chain.append(event)
-        return True
-
-    def events(self, claim_id: str) -> list[AuditEvent]:
-        return list(self.by_claim.get(claim_id, []))
-
-
 @dataclass
 class RecordingModel:
     """A model that answers a fixed score and keeps what it was shown."""
@@ -152,7 +134,7 @@ def fraud_deps(claim: Claim, on_file_entries: list[ClaimIndexEntry] | None = Non
         "documents": FakeDocuments(claim),
         "history": FakeHistory(list(on_file_entries or [])),
         "policies": FakePolicies(),
-        "audit": InMemoryAuditStore(),
+        "audit": MemoryAuditStore(),
         "reference": load_reference_data(),
         "clock": lambda: NOW,
         "model": None,
@@ -164,46 +146,9 @@ def fraud_deps(claim: Claim, on_file_entries: list[ClaimIndexEntry] | None = Non
 def create_aws_resources(s3: Any, ddb: Any) -> None:
     """Buckets and tables as docs/ARCHITECTURE.md lays them out (local names)."""
     s3.create_bucket(Bucket="icpa-documents")
-    ddb.create_table(
-        TableName="icpa-claims",
-        KeySchema=[{"AttributeName": "claim_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": name, "AttributeType": "S"}
-            for name in ("claim_id", "member_id", "provider_npi", "service_date")
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": index,
-                "KeySchema": [
-                    {"AttributeName": key, "KeyType": "HASH"},
-                    {"AttributeName": "service_date", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-            for index, key in (("member-date-index", "member_id"), ("provider-date-index", "provider_npi"))
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    ddb.create_table(
-        TableName="icpa-policies",
-        KeySchema=[{"AttributeName": "policy_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "policy_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    ddb.create_table(
-        TableName="icpa-audit",
-        KeySchema=[{"AttributeName": "claim_id", "KeyType": "HASH"}, {"AttributeName": "sequence", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "claim_id", "AttributeType": "S"},
-            {"AttributeName": "sequence", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    policy = a_policy()
-    ddb.put_item(
-        TableName="icpa-policies",
-        Item={"policy_id": {"S": policy.policy_id}, "policy": {"S": policy.model_dump_json()}},
-    )
+    create_claims_table(ddb)
+    create_policies_table(ddb, policies=[a_policy()])
+    create_audit_table(ddb)
 
 
 def put_on_file(ddb: Any, entry: ClaimIndexEntry) -> None:

@@ -12,27 +12,16 @@ from intake_testkit import World, create_aws_resources
 from moto import mock_aws
 
 from icpa_intake import wiring
-from icpa_shared.adapters.aws import reset_clients
 from icpa_shared.observability import tracing
+from icpa_shared.testing.aws import patched_aws_env
 
 
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_SECURITY_TOKEN", "testing")
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    monkeypatch.delenv("POWERTOOLS_METRICS_NAMESPACE", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("POWERTOOLS_IDEMPOTENCY_DISABLED", raising=False)
-    reset_clients()
-    wiring.reset()
-    yield
-    reset_clients()
-    wiring.reset()
+    with patched_aws_env(monkeypatch, unset=["POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_IDEMPOTENCY_DISABLED"]):
+        wiring.reset()
+        yield
+        wiring.reset()
     # A Metrics object left by a metrics test would be flushed (empty) by every later invocation.
     tracing._metrics.pop("intake", None)
 

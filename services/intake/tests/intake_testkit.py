@@ -21,7 +21,9 @@ from icpa_intake.ports import (
 from icpa_intake.quarantine import QuarantineDeps
 from icpa_shared.contracts import AuditEvent, Claim, ClaimRecord, Policy, SourceObject, StepInput, WorkflowState
 from icpa_shared.errors import ClaimNotFoundError
+from icpa_shared.testing.aws import create_audit_table, create_claims_table, create_policies_table
 from icpa_shared.testing.builders import a_policy
+from icpa_shared.testing.fakes import MemoryAuditStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -165,23 +167,12 @@ class FakeQuarantineStore:
         return result
 
 
-class InMemoryAuditStore:
-    def __init__(self) -> None:
-        self.by_claim: dict[str, list[AuditEvent]] = {}
+class InMemoryAuditStore(MemoryAuditStore):
+    """The shared in-memory audit store; `by_claim` is the name Intake's tests read it by."""
 
-    def last_event(self, claim_id: str) -> AuditEvent | None:
-        chain = self.by_claim.get(claim_id, [])
-        return chain[-1] if chain else None
-
-    def append(self, event: AuditEvent) -> bool:
-        chain = self.by_claim.setdefault(event.claim_id, [])
-        if any(e.sequence == event.sequence for e in chain):
-            return False
-        chain.append(event)
-        return True
-
-    def events(self, claim_id: str) -> list[AuditEvent]:
-        return list(self.by_claim.get(claim_id, []))
+    @property
+    def by_claim(self) -> dict[str, list[AuditEvent]]:
+        return self.chains
 
 
 @dataclass
@@ -227,46 +218,12 @@ def create_aws_resources(s3: Any, ddb: Any, policy_list: list[Policy] | None = N
     """Buckets and tables as docs/ARCHITECTURE.md lays them out (local names)."""
     for bucket in ("icpa-inbox", "icpa-documents", "icpa-quarantine"):
         s3.create_bucket(Bucket=bucket)
+    create_claims_table(ddb)
+    create_policies_table(ddb, policies=policy_list if policy_list is not None else policies().values())
     ddb.create_table(
-        TableName="icpa-claims",
-        KeySchema=[{"AttributeName": "claim_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": "claim_id", "AttributeType": "S"},
-            {"AttributeName": "member_id", "AttributeType": "S"},
-            {"AttributeName": "provider_npi", "AttributeType": "S"},
-            {"AttributeName": "service_date", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": name,
-                "KeySchema": [
-                    {"AttributeName": hash_key, "KeyType": "HASH"},
-                    {"AttributeName": "service_date", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-            for name, hash_key in (("member-date-index", "member_id"), ("provider-date-index", "provider_npi"))
-        ],
+        TableName="icpa-idempotency",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    for table, key in (("icpa-policies", "policy_id"), ("icpa-idempotency", "id")):
-        ddb.create_table(
-            TableName=table,
-            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-    ddb.create_table(
-        TableName="icpa-audit",
-        KeySchema=[{"AttributeName": "claim_id", "KeyType": "HASH"}, {"AttributeName": "sequence", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "claim_id", "AttributeType": "S"},
-            {"AttributeName": "sequence", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    for policy in policy_list if policy_list is not None else list(policies().values()):
-        ddb.put_item(
-            TableName="icpa-policies",
-            Item={"policy_id": {"S": policy.policy_id}, "policy": {"S": policy.model_dump_json()}},
-        )
+    create_audit_table(ddb)

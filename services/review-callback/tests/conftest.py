@@ -21,25 +21,14 @@ from review_callback_cloud import Cloud, create_reviews_table, provisioned_cloud
 
 from icpa_review_callback import __version__  # noqa: E402
 from icpa_review_callback.wiring import SERVICE  # noqa: E402
-from icpa_shared.adapters.aws import reset_clients  # noqa: E402
 from icpa_shared.observability.logging import configure_logging  # noqa: E402
+from icpa_shared.testing.aws import patched_aws_env  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_SECURITY_TOKEN", "testing")
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ICPA")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    reset_clients()
-    yield
-    reset_clients()
+    with patched_aws_env(monkeypatch, POWERTOOLS_METRICS_NAMESPACE="ICPA"):
+        yield
 
 
 @pytest.fixture(autouse=True)

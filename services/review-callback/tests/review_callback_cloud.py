@@ -21,6 +21,7 @@ from icpa_review_callback.wiring import default_deps
 from icpa_shared.adapters.aws import reset_clients
 from icpa_shared.adapters.claims import S3ClaimDocuments
 from icpa_shared.contracts import AuditEvent
+from icpa_shared.testing.aws import create_audit_table
 
 REVIEWS_TABLE = "icpa-reviews-test"
 AUDIT_TABLE = "icpa-audit-test"
@@ -207,18 +208,7 @@ def provisioned_cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
         sfn = boto3.client("stepfunctions")
         iam = boto3.client("iam")
         create_reviews_table(ddb)
-        ddb.create_table(
-            TableName=AUDIT_TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "claim_id", "AttributeType": "S"},
-                {"AttributeName": "sequence", "AttributeType": "N"},
-            ],
-            KeySchema=[
-                {"AttributeName": "claim_id", "KeyType": "HASH"},
-                {"AttributeName": "sequence", "KeyType": "RANGE"},
-            ],
-        )
+        create_audit_table(ddb, AUDIT_TABLE)
         s3.create_bucket(Bucket=DOCUMENTS_BUCKET)
         S3ClaimDocuments(DOCUMENTS_BUCKET, s3).put(a_human_review_claim())
         review_topic, reviewer_queue = _topic_with_queue(sns, sqs, "icpa-reviewers")

@@ -19,6 +19,7 @@ from icpa_review_callback.wiring import SERVICE, ReviewDeps
 from icpa_shared.audit import AuditRecorder
 from icpa_shared.contracts import AuditEvent, Claim, ReviewDecision, ReviewStatus
 from icpa_shared.errors import ClaimNotFoundError, TransientDependencyError
+from icpa_shared.testing.fakes import MemoryAuditStore
 
 
 class InMemoryReviewStore:
@@ -182,29 +183,6 @@ class FakeClaims:
         return self.documents[uri]
 
 
-class InMemoryAuditStore:
-    def __init__(self) -> None:
-        self.chains: dict[str, list[AuditEvent]] = {}
-        self.fail_next: Exception | None = None
-
-    def last_event(self, claim_id: str) -> AuditEvent | None:
-        chain = self.chains.get(claim_id, [])
-        return chain[-1] if chain else None
-
-    def append(self, event: AuditEvent) -> bool:
-        if self.fail_next is not None:
-            exc, self.fail_next = self.fail_next, None
-            raise exc
-        chain = self.chains.setdefault(event.claim_id, [])
-        if len(chain) + 1 != event.sequence:
-            return False
-        chain.append(event)
-        return True
-
-    def events(self, claim_id: str) -> list[AuditEvent]:
-        return list(self.chains.get(claim_id, []))
-
-
 @dataclass
 class Desk:
     """All fakes together, and the deps a handler's `handle` takes."""
@@ -214,7 +192,7 @@ class Desk:
     reviewer_topic: RecordingTopic = field(default_factory=RecordingTopic)
     supervisor_topic: RecordingTopic = field(default_factory=RecordingTopic)
     claims: FakeClaims = field(default_factory=FakeClaims)
-    audit_store: InMemoryAuditStore = field(default_factory=InMemoryAuditStore)
+    audit_store: MemoryAuditStore = field(default_factory=MemoryAuditStore)
     clock: FixedClock = field(default_factory=FixedClock)
     access: ReviewerAccess = field(
         default_factory=lambda: ReviewerAccess(

@@ -29,6 +29,7 @@ from icpa_shared.contracts import (
 )
 from icpa_shared.contracts import reasons as rc
 from icpa_shared.contracts.money import total
+from icpa_shared.testing import fakes
 from icpa_shared.testing.builders import FIXED_NOW, a_source, an_intake_result, usd
 
 CLAIM_ID = "CLM-0001"
@@ -174,23 +175,12 @@ def a_decided_state(
 # --- fakes ------------------------------------------------------------------------------------
 
 
-class MemoryAuditStore:
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, int], AuditEvent] = {}
+class MemoryAuditStore(fakes.MemoryAuditStore):
+    """The shared in-memory audit store; `items` is the name the Router's tests read it by."""
 
-    def last_event(self, claim_id: str) -> AuditEvent | None:
-        seqs = [s for (c, s) in self.items if c == claim_id]
-        return self.items[(claim_id, max(seqs))] if seqs else None
-
-    def append(self, event: AuditEvent) -> bool:
-        key = (event.claim_id, event.sequence)
-        if key in self.items:
-            return False
-        self.items[key] = event
-        return True
-
-    def events(self, claim_id: str) -> list[AuditEvent]:
-        return [e for (c, _), e in sorted(self.items.items()) if c == claim_id]
+    @property
+    def items(self) -> dict[str, list[AuditEvent]]:
+        return self.chains
 
 
 class MemoryClaimRecords:

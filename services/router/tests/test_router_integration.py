@@ -26,6 +26,7 @@ from icpa_shared.contracts import (
 )
 from icpa_shared.contracts import reasons as rc
 from icpa_shared.errors import ContractViolationError
+from icpa_shared.testing.aws import create_audit_table, create_claims_table
 from icpa_shared.testing.builders import a_source, a_step, an_intake_result
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("aws")]
@@ -34,38 +35,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("aws")]
 @pytest.fixture
 def ddb() -> Any:
     client = boto3.client("dynamodb")
-    client.create_table(
-        TableName="icpa-claims",
-        KeySchema=[{"AttributeName": "claim_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": name, "AttributeType": "S"}
-            for name in ("claim_id", "member_id", "provider_npi", "service_date")
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": name,
-                "KeySchema": [
-                    {"AttributeName": pk, "KeyType": "HASH"},
-                    {"AttributeName": "service_date", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-            for name, pk in (("member-date-index", "member_id"), ("provider-date-index", "provider_npi"))
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.create_table(
-        TableName="icpa-audit",
-        KeySchema=[
-            {"AttributeName": "claim_id", "KeyType": "HASH"},
-            {"AttributeName": "sequence", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "claim_id", "AttributeType": "S"},
-            {"AttributeName": "sequence", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_claims_table(client)
+    create_audit_table(client)
     return client
 
 
