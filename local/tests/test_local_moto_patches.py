@@ -10,65 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from local_fakes import FakeSteps
 
 from icpa_local import moto_patches
 from icpa_local.cloud import LocalCloud
 from icpa_shared.errors import InvalidClaimError, ModelThrottledError
-from icpa_shared.testing.builders import an_intake_result
-
-
-class FakeSteps:
-    """Handlers that answer like the real ones, scripted per test."""
-
-    def __init__(self) -> None:
-        self.fraud_failures: list[Exception] = []
-        self.intake_error: Exception | None = None
-        self.calls: dict[str, list[dict[str, Any]]] = {}
-
-    def _log(self, name: str, event: dict[str, Any]) -> None:
-        self.calls.setdefault(name, []).append(event)
-
-    def handlers(self) -> dict[str, Any]:
-        def intake(event: dict[str, Any], ctx: Any) -> Any:
-            self._log("intake", event)
-            if self.intake_error:
-                raise self.intake_error
-            return an_intake_result().model_dump(mode="json")
-
-        def fraud(event: dict[str, Any], ctx: Any) -> Any:
-            self._log("fraud", event)
-            if self.fraud_failures:
-                raise self.fraud_failures.pop(0)
-            return {"score": 0.1}
-
-        def simple(name: str, result: Any) -> Any:
-            def handler(event: dict[str, Any], ctx: Any) -> Any:
-                self._log(name, event)
-                return result(event) if callable(result) else result
-
-            return handler
-
-        def quarantine(event: dict[str, Any]) -> Any:
-            name = event["state"]["error"]["Error"]
-            outcome = "REJECTED" if name == "InvalidClaimError" else "ERROR"
-            return {"claim_id": "CLM-0001", "outcome": outcome, "reason_codes": ["X_REASON"],
-                    "quarantine_uri": "s3://icpa-quarantine/CLM-0001/original"}
-
-        return {
-            "IntakeFunction": intake,
-            "FraudFunction": fraud,
-            "AdjudicationFunction": simple("adjudication", {"outcome": "APPROVED"}),
-            "RouterFunction": simple("router", {"route": "AUTO_APPROVE", "reasons": ["R_OK"]}),
-            "RecordDecisionFunction": simple(
-                "record",
-                lambda e: {"claim_id": "CLM-0001", "outcome": e["state"]["final"]["outcome"],
-                           "decided_by": e["state"]["final"]["decided_by"], "reason_codes": ["R_OK"]},
-            ),
-            "QuarantineFunction": simple("quarantine", quarantine),
-            "ReviewRequestFunction": simple("review_request", {}),
-            "EscalationFunction": simple("escalation", {}),
-            "ReviewApiFunction": simple("review_api", {"statusCode": 200, "body": "{}"}),
-        }
 
 
 @pytest.fixture
@@ -180,7 +126,11 @@ def test_execution_end_emits_aws_status_change_event_to_lambda_targets(cloud: Lo
         # When an execution ends
         arn = cloud.upload(b"{}", "claims/status.json")
         assert cloud.wait(arn) == "SUCCEEDED"
-        moto_patches.wait_for_async_invocations()
+        # The status is SUCCEEDED a moment before the event is put on the bus (same thread).
+        deadline = time.monotonic() + 10
+        while not seen and time.monotonic() < deadline:
+            moto_patches.wait_for_async_invocations()
+            time.sleep(0.01)
     finally:
         moto_patches.STATE.on_execution_ended.clear()
         del moto_patches.STATE.handlers["StatusSpy"]

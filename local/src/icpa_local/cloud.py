@@ -8,54 +8,39 @@ timeouts run on a time scale, so nothing waits real minutes and the ASL stays un
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import logging
 import os
 import threading
 import time
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from icpa_local import logrouting, moto_patches
+from icpa_local import logrouting, moto_patches, persistence
+from icpa_local.datadir import DataDir, DataDirLock
 from icpa_local.functions import FUNCTIONS, load_handler
 from icpa_local.resources import ACCOUNT, REGION, Names, table_definitions
+from icpa_local.session import TERMINAL, ClaimResult, CloudSession
 
-TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+__all__ = ["DEFAULT_TIME_SCALE", "LOCAL_REVIEWER_GROUP", "TERMINAL", "ClaimResult", "LocalCloud"]
+
 DEFAULT_TIME_SCALE = 0.01
 LOCAL_REVIEWER_GROUP = "claims-reviewers"
-
-
-@dataclass
-class ClaimResult:
-    """What `icpa process --json` prints for one file."""
-
-    file: str
-    claim_id: str | None
-    execution_arn: str
-    status: str
-    outcome: str
-    route: str
-    reasons: list[str]
-    payable_amount: str | None
-    transitions: int
-    duration_ms: int
-    review_id: str | None = None
-    states: list[str] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if k != "states"}
-        return out
+SETTLE_TIMEOUT = 60.0
+log = logging.getLogger("icpa_local")
 
 
 def _aws_env() -> dict[str, str]:
     return {
         "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's fake credentials
-        "AWS_SESSION_TOKEN": "testing",  # noqa: S105
+        "AWS_SECRET_ACCESS_KEY": "testing",  # moto's fake credentials
+        "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -71,8 +56,14 @@ def _dummy_zip() -> bytes:
     return buf.getvalue()
 
 
-class LocalCloud:
-    """Use as a context manager: `with LocalCloud() as cloud: cloud.process(path)`."""
+class LocalCloud(CloudSession):
+    """Use as a context manager: `with LocalCloud() as cloud: cloud.process(path)`.
+
+    `data_dir`: keep everything in that directory's journal and restore it at the next start
+    (see persistence.py); the cloud owns the directory while it runs. Without it, nothing
+    outlives the process (tests, benchmarks).
+    `server_port`: also serve moto's AWS-compatible endpoint on 127.0.0.1:<port> (icpa serve).
+    """
 
     def __init__(
         self,
@@ -82,13 +73,24 @@ class LocalCloud:
         log_path: Path | None = None,
         handler_overrides: Mapping[str, Callable[[dict[str, Any], Any], Any]] | None = None,
         seed_policies: bool = True,
+        data_dir: Path | None = None,
+        server_port: int | None = None,
+        settle_timeout: float = SETTLE_TIMEOUT,
     ) -> None:
         self.names = names or Names()
         self.time_scale = time_scale
         self.log_path = log_path
+        self.data_dir = DataDir(data_dir) if data_dir is not None else None
+        self.server_port = server_port
+        self.settle_timeout = settle_timeout
         self._overrides = dict(handler_overrides or {})
         self._seed_policies = seed_policies
         self._mock: Any = None
+        self._server: Any = None
+        self._lock: DataDirLock | None = None
+        self.journal: persistence.Journal | None = None
+        self.restored: persistence.RestoreReport | None = None
+        self.resumed: list[str] = []  # executions restarted (or started) by the restore
         self._saved_env: dict[str, str | None] = {}
         self._started: dict[tuple[str, str], str] = {}  # (bucket, key) -> execution arn
         self._started_lock = threading.Condition()
@@ -104,18 +106,43 @@ class LocalCloud:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def close(self) -> None:
+        self.stop()
+
+    @property
+    def endpoint_url(self) -> str | None:
+        return None if self.server_port is None else f"http://127.0.0.1:{self.server_port}"
+
     def start(self) -> None:
+        if self._mock is not None:
+            return  # already running (a session handed out started, then used in a `with`)
+        if self.data_dir is not None:
+            self._lock = self.data_dir.lock()  # DataDirBusy before anything else changes
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
         env = {**_aws_env(), **self.names.settings_env()}
+        if self.server_port is not None:
+            # The interpreter's own AWS calls go to localhost:$MOTO_PORT when not intercepted.
+            env["MOTO_PORT"] = str(self.server_port)
         for key, value in env.items():
-            self._saved_env[key] = os.environ.get(key)
+            self._saved_env.setdefault(key, os.environ.get(key))
             os.environ[key] = value
         self.logs = logrouting.router()
         self.logs.open(self.log_path)
         moto_patches.install(self.time_scale)
+        if self.data_dir is not None:
+            persistence.install_hooks()
         from moto import mock_aws
 
+        # execute_state_machine before any CreateStateMachine (the two modes keep separate
+        # backends). A served cloud keeps the backends the server shares (reset=False).
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
-        self._mock.start()
+        self._mock.start(reset=self.server_port is None)
         from icpa_shared.adapters.aws import reset_clients
 
         reset_clients()
@@ -123,15 +150,30 @@ class LocalCloud:
         moto_patches.STATE.on_execution_started.append(self._record_start)
         self.register_handlers()
         self.provision()
+        if self.data_dir is not None:
+            self._restore(self.data_dir)
+        if self.server_port is not None:
+            self._serve(self.server_port)
 
     def stop(self) -> None:
-        if self._mock is None:
-            return
-        self.wait_idle(timeout=5.0)
+        if self._mock is not None:
+            self.wait_idle(timeout=5.0)
+        # The journal goes first: work still running at teardown must not journal the state
+        # of backends that are being torn down (a RUNNING execution stays RUNNING: resumed).
+        if self.journal is not None:
+            persistence.activate(None)
+            if persistence.on_execution_ended in moto_patches.STATE.on_execution_ended:
+                moto_patches.STATE.on_execution_ended.remove(persistence.on_execution_ended)
+            self.journal.close()
+            self.journal = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
         if self._record_start in moto_patches.STATE.on_execution_started:
             moto_patches.STATE.on_execution_started.remove(self._record_start)
-        self._mock.stop()
-        self._mock = None
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
         if self.logs is not None:
             self.logs.close()
         for key, value in self._saved_env.items():
@@ -139,6 +181,17 @@ class LocalCloud:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+        self._saved_env = {}
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def _serve(self, port: int) -> None:
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request on the terminal
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self._server.start()
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
@@ -146,6 +199,103 @@ class LocalCloud:
 
             self._clients[service] = boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
         return self._clients[service]
+
+    # -- persistence ---------------------------------------------------------------------------
+
+    def _restore(self, data_dir: DataDir) -> None:
+        """Put the journal back, then resume what had no outcome yet."""
+        journal = persistence.Journal(data_dir.journal)
+        self.restored = persistence.restore(journal, ACCOUNT, REGION)
+        self.journal = journal
+        persistence.activate(journal)
+        moto_patches.STATE.on_execution_ended.append(persistence.on_execution_ended)
+        self.resumed = self._resume(self.restored, journal)
+        if self.resumed:
+            self.wait_settled(self.resumed, timeout=self.settle_timeout)
+
+    def _resume(self, report: persistence.RestoreReport, journal: persistence.Journal) -> list[str]:
+        """Claims that had no outcome are processed again, safely: the handlers are idempotent.
+        A RUNNING execution restarts with its name and input (same ARN); a parked review gets
+        a new task token when the restarted run reaches the wait again."""
+        self.expire_interrupted_invocations()
+        sfn = self.client("stepfunctions")
+        arns: list[str] = []
+        decided = self._decisions_recorded_by({row.arn for row in report.running})
+        for row in report.running:
+            if row.arn in decided:
+                # Its last task had recorded the claim's decision: nothing of it is left to run,
+                # and running it again would record the decision twice.
+                ended = persistence.ended_after_the_fact(
+                    row, output=json.dumps({"record": decided[row.arn]}), stop_date=datetime.now(UTC))
+                journal.execution_ended(ended)
+                persistence.add_restored(ended, ACCOUNT, REGION)
+                report.finished_executions += 1
+                continue
+            try:
+                sfn.start_execution(stateMachineArn=row.state_machine_arn, name=row.name, input=row.input)
+            except Exception as exc:  # one bad row must not stop the others
+                log.warning("restore: could not restart %s: %s", row.arn, exc)
+                continue
+            arns.append(row.arn)
+        for obj in persistence.owed_notifications(report, journal):
+            with self._started_lock:
+                self._started.pop((obj.bucket, obj.key), None)
+            persistence.notify_again(obj, ACCOUNT)
+            journal.mark_notified(obj.bucket, obj.key, obj.version_id)
+            with self._started_lock:
+                arn = self._started.get((obj.bucket, obj.key))
+            if arn is not None:
+                arns.append(arn)
+        return arns
+
+    def _decisions_recorded_by(self, arns: set[str]) -> dict[str, dict[str, Any]]:
+        """execution arn -> the ClaimRecord it recorded, for the executions among `arns` whose
+        RecordDecision had run to its end (the record written and its decision audit event
+        appended, both naming the execution) when the process died."""
+        if not arns:
+            return {}
+        ddb = self.client("dynamodb")
+        records: dict[str, dict[str, Any]] = {}
+        kwargs: dict[str, Any] = {"TableName": self.names.claims_table, "ConsistentRead": True}
+        while True:
+            page = ddb.scan(**kwargs)
+            for item in page.get("Items", []):
+                record = json.loads(item["record"]["S"]) if "record" in item else {}
+                if record.get("execution_id") in arns:
+                    records[str(record["execution_id"])] = record
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        decided: dict[str, dict[str, Any]] = {}
+        for arn, record in records.items():
+            events = ddb.query(
+                TableName=self.names.audit_table, KeyConditionExpression="claim_id = :c",
+                ExpressionAttributeValues={":c": {"S": str(record["claim_id"])}}, ConsistentRead=True,
+            )["Items"]
+            for item in events:
+                event = json.loads(item["event"]["S"]) if "event" in item else {}
+                if event.get("step") == "decision" and event.get("execution_id") == arn:
+                    decided[arn] = record
+        return decided
+
+    def expire_interrupted_invocations(self) -> int:
+        """An idempotency record left IN_PROGRESS belongs to an invocation that died with the
+        previous process (every handler runs in this one). On AWS it would expire with the
+        Lambda timeout; here it expires now, or the restarted run would wait it out."""
+        ddb = self.client("dynamodb")
+        removed = 0
+        kwargs: dict[str, Any] = {
+            "TableName": self.names.idempotency_table, "FilterExpression": "#s = :p",
+            "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": {":p": {"S": "INPROGRESS"}},
+        }
+        while True:
+            page = ddb.scan(**kwargs)
+            for item in page.get("Items", []):
+                ddb.delete_item(TableName=self.names.idempotency_table, Key={"id": item["id"]})
+                removed += 1
+            if "LastEvaluatedKey" not in page:
+                return removed
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     # -- provisioning (idempotent: safe to run again at every start) ------------------------
 
@@ -189,13 +339,15 @@ class LocalCloud:
                 )
 
         sfn = self.client("stepfunctions")
-        definition = render_definition({f"{fid}Arn": n.function_arn(fid) for fid in FUNCTIONS if fid != "ReviewApiFunction"})
+        asl = render_definition(
+            {f"{fid}Arn": n.function_arn(fid) for fid in FUNCTIONS if fid != "ReviewApiFunction"}
+        )
         machines = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
         if n.state_machine in machines:
-            sfn.update_state_machine(stateMachineArn=machines[n.state_machine], definition=definition)
+            sfn.update_state_machine(stateMachineArn=machines[n.state_machine], definition=asl)
         else:
             sfn.create_state_machine(
-                name=n.state_machine, definition=definition, type="STANDARD",
+                name=n.state_machine, definition=asl, type="STANDARD",
                 roleArn=f"arn:aws:iam::{ACCOUNT}:role/icpa-local-states",
             )
 
@@ -248,58 +400,6 @@ class LocalCloud:
                 raise RuntimeError(f"no execution started for s3://{self.names.inbox_bucket}/{key}")
             return self._started[(self.names.inbox_bucket, key)]
 
-    def describe(self, arn: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.client("stepfunctions").describe_execution(executionArn=arn)
-        return result
-
-    def pending_review_for(self, arn: str) -> str | None:
-        """The review id an execution waits on, if its review is pending."""
-        ddb = self.client("dynamodb")
-        kwargs: dict[str, Any] = {
-            "TableName": self.names.reviews_table, "IndexName": "status-index",
-            "KeyConditionExpression": "#s = :p", "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": {":p": {"S": "PENDING"}},
-        }
-        while True:
-            page = ddb.query(**kwargs)
-            for item in page.get("Items", []):
-                if item.get("execution_id", {}).get("S") == arn:
-                    return str(item["review_id"]["S"])
-            if "LastEvaluatedKey" not in page:
-                return None
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def wait(self, arn: str, *, timeout: float = 60.0, stop_at_review: bool = True) -> str:
-        """Wait until the execution ends (or waits on a reviewer); returns its status."""
-        deadline = time.monotonic() + timeout
-        delay = 0.005
-        while True:
-            status = str(self.describe(arn)["status"])
-            if status in TERMINAL:
-                return status
-            if stop_at_review and self._waiting_for_review(arn):
-                return "WAITING_FOR_REVIEW"
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{arn} still {status} after {timeout}s")
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.1)
-
-    def _waiting_for_review(self, arn: str) -> bool:
-        # The review request handler stores the review (with the execution id) before the
-        # workflow parks on its task token, so a PENDING review means: waiting for a reviewer.
-        return self.pending_review_for(arn) is not None
-
-    def history(self, arn: str) -> list[dict[str, Any]]:
-        sfn = self.client("stepfunctions")
-        events: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
-        while True:
-            page = sfn.get_execution_history(**kwargs)
-            events.extend(page["events"])
-            if not page.get("nextToken"):
-                return events
-            kwargs["nextToken"] = page["nextToken"]
-
     def wait_idle(self, timeout: float = 5.0) -> None:
         """Give running executions a moment to finish before tearing the mock down."""
         deadline = time.monotonic() + timeout
@@ -311,10 +411,18 @@ class LocalCloud:
                 if not running or all(self._waiting_for_review(e["executionArn"]) for e in running):
                     return
                 time.sleep(0.02)
-        except Exception:  # noqa: BLE001 - best effort at shutdown
+        except Exception:  # best effort at shutdown
             return
 
     # -- the reviewers' API ----------------------------------------------------------------
+
+    def invoke_review_api(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The real review API handler on an API Gateway proxy event (its logs go to the
+        handler log, as a Lambda's would)."""
+        handler = moto_patches.STATE.handlers["ReviewApiFunction"]
+        with moto_patches.running_handler():
+            response: dict[str, Any] = handler(event, moto_patches.LambdaContext("ReviewApiFunction", "local"))
+        return response
 
     def review_api(
         self, method: str, path: str, *, reviewer: str | None, body: Any = None,
@@ -325,49 +433,8 @@ class LocalCloud:
         from icpa_local.apigateway import rest_event
 
         event = rest_event(method, path, body=body, reviewer=reviewer, groups=groups)
-        handler = moto_patches.STATE.handlers["ReviewApiFunction"]
-        response = handler(event, moto_patches.LambdaContext("ReviewApiFunction", "local"))
+        response = self.invoke_review_api(event)
         payload = response.get("body")
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             payload = json.loads(payload) if payload else None
-        except (TypeError, ValueError):
-            pass
         return int(response["statusCode"]), payload
-
-    def answer_review(self, review_id: str, decision: str, *, reviewer: str, rationale: str) -> tuple[int, Any]:
-        return self.review_api(
-            "POST", f"/reviews/{review_id}/decision", reviewer=reviewer,
-            body={"decision": decision.upper(), "rationale": rationale},
-        )
-
-    # -- results ---------------------------------------------------------------------------
-
-    def claim_record(self, claim_id: str) -> dict[str, Any] | None:
-        item = self.client("dynamodb").get_item(
-            TableName=self.names.claims_table, Key={"claim_id": {"S": claim_id}}, ConsistentRead=True
-        ).get("Item")
-        if not item or "record" not in item:
-            return None
-        record: dict[str, Any] = json.loads(item["record"]["S"])
-        return record
-
-    def result(self, arn: str, file: str = "") -> ClaimResult:
-        from icpa_local.results import claim_result
-
-        return claim_result(self, arn, file)
-
-    def process(
-        self, body: bytes, key: str, *, review: str | None = None, reviewer: str = "cli",
-        rationale: str = "Decided from the icpa command line.", timeout: float = 60.0,
-    ) -> ClaimResult:
-        """Upload one file and follow it to its outcome, answering a review when asked to."""
-        arn = self.upload(body, key)
-        status = self.wait(arn, timeout=timeout)
-        if status == "WAITING_FOR_REVIEW" and review in ("approve", "deny"):
-            review_id = self.pending_review_for(arn)
-            if review_id is not None:
-                code, answer = self.answer_review(review_id, review, reviewer=reviewer, rationale=rationale)
-                if code != 200:
-                    raise RuntimeError(f"review {review_id} was refused ({code}): {answer}")
-                self.wait(arn, timeout=timeout, stop_at_review=False)
-        return self.result(arn, file=key.rsplit("/", 1)[-1])

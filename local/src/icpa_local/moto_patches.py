@@ -26,12 +26,13 @@ patch below replaces a private method or module attribute of that exact release.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -60,6 +61,18 @@ _local = threading.local()
 def in_handler() -> bool:
     """True on a thread that is running a Lambda handler right now (log routing uses it)."""
     return bool(getattr(_local, "in_handler", False))
+
+
+@contextlib.contextmanager
+def running_handler() -> Iterator[None]:
+    """Mark this thread as running a handler (for calls made outside moto's Lambda, such as the
+    review API behind the local API Gateway adapter), so its logs go to the handler log."""
+    previous = in_handler()
+    _local.in_handler = True
+    try:
+        yield
+    finally:
+        _local.in_handler = previous
 
 
 def set_time_scale(scale: float) -> None:
@@ -95,10 +108,8 @@ def _invoke_in_process(self: Any, event: str | None = None) -> tuple[str, bool, 
         body = {"errorType": "ResourceNotFoundException",
                 "errorMessage": f"no in-process handler registered for {self.function_name}"}
         return json.dumps(body), True, ""
-    if isinstance(event, str | bytes | bytearray):
-        payload = json.loads(event) if event else {}
-    else:  # moto hands over the already-decoded payload on some paths
-        payload = event or {}
+    # moto hands over the already-decoded payload on some paths
+    payload = (json.loads(event) if event else {}) if isinstance(event, str | bytes | bytearray) else event or {}
     context = LambdaContext(
         function_name=self.function_name,
         aws_request_id=str(uuid.uuid4()),
@@ -109,8 +120,8 @@ def _invoke_in_process(self: Any, event: str | None = None) -> tuple[str, bool, 
     try:
         result = handler(payload, context)
     except Exception as exc:  # the Lambda runtime's contract: report, don't raise
-        body = {"errorType": type(exc).__name__, "errorMessage": str(exc), "stackTrace": []}
-        return json.dumps(body), True, ""
+        error: dict[str, Any] = {"errorType": type(exc).__name__, "errorMessage": str(exc), "stackTrace": []}
+        return json.dumps(error), True, ""
     finally:
         _local.in_handler = False
     return json.dumps(result), False, ""
@@ -121,10 +132,16 @@ def _invoke_in_process(self: Any, event: str | None = None) -> tuple[str, bool, 
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
 
 
+def execution_name_prefix(key: str) -> str:
+    """The deterministic part of the execution name a rule gives an upload of `key` (a remote
+    session finds the execution an upload started by this prefix, then by key and ETag)."""
+    stem = _NAME_CHARS.sub("-", key.rsplit("/", 1)[-1].rsplit(".", 1)[0]).strip("-")[:40] or "claim"
+    return f"{stem}-"
+
+
 def execution_name_for(event: dict[str, Any]) -> str:
     key = str(event.get("detail", {}).get("object", {}).get("key", "event"))
-    stem = _NAME_CHARS.sub("-", key.rsplit("/", 1)[-1].rsplit(".", 1)[0]).strip("-")[:40] or "claim"
-    return f"{stem}-{uuid.uuid4().hex[:12]}"
+    return f"{execution_name_prefix(key)}{uuid.uuid4().hex[:12]}"
 
 
 def aws_shaped(event: dict[str, Any]) -> dict[str, Any]:
@@ -188,7 +205,7 @@ def _invoke_lambda_target(target: dict[str, Any], event: dict[str, Any]) -> None
         _local.in_handler = True
         try:
             handler(event, context)
-        except Exception:  # noqa: BLE001,S110 - async invoke: the error stays with the function (its logs)
+        except Exception:  # noqa: S110 - async invoke: the error stays with the function (its logs)
             pass
         finally:
             _local.in_handler = False
@@ -298,10 +315,8 @@ def _wrap_terminated(original: Callable[[Any], None]) -> Callable[[Any], None]:
         original(self)
         execution = self.execution
         for callback in list(STATE.on_execution_ended):
-            try:
+            with contextlib.suppress(Exception):  # a hook must never break the execution itself
                 callback(execution)
-            except Exception:  # noqa: BLE001,S110 - a hook must never break the execution itself
-                pass
         if STATE.emit_status_events:
             try:
                 import boto3
@@ -312,7 +327,7 @@ def _wrap_terminated(original: Callable[[Any], None]) -> Callable[[Any], None]:
                     "Resources": [execution.exec_arn],
                     "Detail": json.dumps(status_change_event(execution), default=str),
                 }])
-            except Exception:  # noqa: BLE001,S110 - as on AWS, delivery is best effort and async
+            except Exception:  # noqa: S110 - as on AWS, delivery is best effort and async
                 pass
 
     return terminated
@@ -334,13 +349,14 @@ def install(time_scale: float | None = None) -> None:
             raise RuntimeError(
                 f"icpa_local.moto_patches is pinned to moto {MOTO_VERSION}, found {moto.__version__}"
             )
-        from moto.awslambda import models as lambda_models
-        from moto.stepfunctions.parser.backend import execution as execution_models
-        from moto.events import models as events_models
-        from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-        from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
-        from moto.stepfunctions.parser.asl.eval.callback import callback
-        from moto.stepfunctions.parser.asl.utils import boto_client
+        # Typed as Any: these are the private attributes the patches replace.
+        lambda_models = moto_module("moto.awslambda.models")
+        events_models = moto_module("moto.events.models")
+        retrier_decl = moto_module("moto.stepfunctions.parser.asl.component.common.retry.retrier_decl")
+        wait_function = moto_module("moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function")
+        callback = moto_module("moto.stepfunctions.parser.asl.eval.callback.callback")
+        boto_client = moto_module("moto.stepfunctions.parser.asl.utils.boto_client")
+        execution_models = moto_module("moto.stepfunctions.parser.backend.execution")
 
         lambda_models.LambdaFunction._invoke_lambda = _invoke_in_process
         comm = execution_models.BaseExecutionWorkerCommunication
@@ -367,10 +383,17 @@ def install(time_scale: float | None = None) -> None:
         STATE.installed = True
 
 
+def moto_module(name: str) -> Any:
+    """A moto module, typed Any: the patches assign to its private attributes."""
+    import importlib
+
+    return importlib.import_module(name)
+
+
 def _rebind_client_factory(cached: Callable[..., Any], original: Callable[..., Any]) -> None:
     """Modules that did `from ...boto_client import boto_client_for` keep their own reference."""
     import sys
 
     for name, module in list(sys.modules.items()):
         if name.startswith("moto.stepfunctions.parser") and getattr(module, "boto_client_for", None) is original:
-            module.boto_client_for = cached
+            vars(module)["boto_client_for"] = cached

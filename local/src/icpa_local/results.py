@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from icpa_local.cloud import ClaimResult, LocalCloud
+    from icpa_local.session import ClaimResult, CloudSession
 
 ROUTES = {"AUTO_APPROVE": "AUTO", "AUTO_DENY": "AUTO", "HUMAN_REVIEW": "HUMAN"}
 
@@ -29,8 +29,8 @@ def _latest_state_document(events: list[dict[str, Any]]) -> dict[str, Any]:
     return {}
 
 
-def claim_result(cloud: LocalCloud, arn: str, file: str) -> ClaimResult:
-    from icpa_local.cloud import ClaimResult
+def claim_result(cloud: CloudSession, arn: str, file: str) -> ClaimResult:
+    from icpa_local.session import ClaimResult
 
     description = cloud.describe(arn)
     status = str(description["status"])

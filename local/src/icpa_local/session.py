@@ -1,0 +1,349 @@
+"""One interface to the local cloud, embedded or served.
+
+`CloudSession` is what the CLI, tests and benchmarks use. Two implementations:
+- `icpa_local.cloud.LocalCloud`: the local cloud in this process, for its own duration;
+- `icpa_local.remote.RemoteCloud`: a running `icpa serve`, over its AWS-compatible endpoint
+  (boto3 `endpoint_url`) and its review API (HTTP, bearer token).
+
+Everything that only needs AWS API calls (describe, history, waiting, results, claim status)
+lives here once, written against `client(service)`; the two differ in how a client is built,
+how an upload finds the execution it started, and how the review API is reached.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from icpa_local.resources import Names
+
+TERMINAL: Final = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+CLI_REVIEWER: Final = "cli"
+DEFAULT_RATIONALE: Final = "Decided from the icpa command line."
+
+
+@dataclass
+class ClaimResult:
+    """What `icpa process --json` prints for one file."""
+
+    file: str
+    claim_id: str | None
+    execution_arn: str
+    status: str
+    outcome: str
+    route: str
+    reasons: list[str]
+    payable_amount: str | None
+    transitions: int
+    duration_ms: int
+    review_id: str | None = None
+    states: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if k != "states"}
+        return out
+
+
+@dataclass(frozen=True)
+class ClaimStatus:
+    """One line of `icpa status`: a claim's row in the claims table, read for people."""
+
+    claim_id: str
+    outcome: str
+    route: str
+    reasons: list[str]
+    payable: str | None
+    received_at: datetime | None
+    updated_at: datetime | None
+    execution_arn: str | None
+    review_id: str | None = None
+
+    def age_seconds(self, now: datetime) -> float | None:
+        since = self.received_at or self.updated_at
+        return None if since is None else max(0.0, (now - since).total_seconds())
+
+    def as_json(self, now: datetime) -> dict[str, Any]:
+        return {
+            "claim_id": self.claim_id, "outcome": self.outcome, "route": self.route, "reasons": self.reasons,
+            "payable": self.payable, "execution_arn": self.execution_arn, "review_id": self.review_id,
+            "received_at": _iso(self.received_at), "updated_at": _iso(self.updated_at),
+            "age_seconds": self.age_seconds(now),
+        }
+
+
+@dataclass(frozen=True)
+class Step:
+    state: str
+    entered_at: str
+    exited_at: str | None = None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+DECIDED_BY_ROUTE: Final = {"AUTO": "AUTO", "HUMAN": "HUMAN"}
+
+
+class CloudSession(ABC):
+    """The local cloud as the CLI sees it; use as a context manager."""
+
+    names: Names
+
+    # -- what each implementation provides ---------------------------------------------------
+
+    @abstractmethod
+    def client(self, service: str) -> Any: ...
+
+    @abstractmethod
+    def upload(self, body: bytes, key: str) -> str:
+        """Put a claim file in the inbox; returns the execution the rule started for it."""
+
+    @abstractmethod
+    def review_api(
+        self, method: str, path: str, *, reviewer: str | None, body: Any = None, groups: str = "claims-reviewers",
+    ) -> tuple[int, Any]:
+        """Call the reviewers' API as `reviewer`; returns (HTTP status, decoded JSON body)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook: only the embedded cloud has work to do
+        """Release what the session holds."""
+
+    def __enter__(self) -> CloudSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- executions ----------------------------------------------------------------------------
+
+    def describe(self, arn: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.client("stepfunctions").describe_execution(executionArn=arn)
+        return result
+
+    def history(self, arn: str) -> list[dict[str, Any]]:
+        sfn = self.client("stepfunctions")
+        events: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
+        while True:
+            page = sfn.get_execution_history(**kwargs)
+            events.extend(page["events"])
+            if not page.get("nextToken"):
+                return events
+            kwargs["nextToken"] = page["nextToken"]
+
+    def executions(self, status: str | None = None) -> list[dict[str, Any]]:
+        sfn = self.client("stepfunctions")
+        kwargs: dict[str, Any] = {"stateMachineArn": self.names.state_machine_arn(), "maxResults": 1000}
+        if status:
+            kwargs["statusFilter"] = status
+        out: list[dict[str, Any]] = []
+        while True:
+            page = sfn.list_executions(**kwargs)
+            out.extend(page["executions"])
+            if not page.get("nextToken"):
+                return out
+            kwargs["nextToken"] = page["nextToken"]
+
+    def pending_review_for(self, arn: str) -> str | None:
+        """The review id an execution waits on, if its review is pending."""
+        return self._pending_reviews().get(arn)
+
+    def _pending_reviews(self) -> dict[str, str]:
+        """execution arn -> review id, for every PENDING review."""
+        ddb = self.client("dynamodb")
+        kwargs: dict[str, Any] = {
+            "TableName": self.names.reviews_table, "IndexName": "status-index",
+            "KeyConditionExpression": "#s = :p", "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":p": {"S": "PENDING"}},
+        }
+        out: dict[str, str] = {}
+        while True:
+            page = ddb.query(**kwargs)
+            for item in page.get("Items", []):
+                execution = item.get("execution_id", {}).get("S")
+                if execution:
+                    out[execution] = str(item["review_id"]["S"])
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def wait(self, arn: str, *, timeout: float = 60.0, stop_at_review: bool = True) -> str:
+        """Wait until the execution ends (or waits on a reviewer); returns its status."""
+        deadline = time.monotonic() + timeout
+        delay = 0.005
+        while True:
+            status = str(self.describe(arn)["status"])
+            if status in TERMINAL:
+                return status
+            if stop_at_review and self._waiting_for_review(arn):
+                return "WAITING_FOR_REVIEW"
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{arn} still {status} after {timeout}s")
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.1)
+
+    def _waiting_for_review(self, arn: str) -> bool:
+        # Parked = a PENDING review names the execution AND the review request has returned
+        # (moto records TaskSubmitted once the waitForTaskToken invoke is back). The second
+        # half matters after a restart: the review is still PENDING from before, but its token
+        # is dead until the resumed execution reaches the wait again and re-arms it.
+        if self.pending_review_for(arn) is None:
+            return False
+        return self.parked(arn)
+
+    def parked(self, arn: str) -> bool:
+        """The execution's last event says it waits on a task token."""
+        events = self.history(arn)
+        return bool(events) and events[-1]["type"] == "TaskSubmitted"
+
+    def settled(self, arn: str) -> bool:
+        """Ended, or parked on a reviewer with a live token."""
+        return str(self.describe(arn)["status"]) in TERMINAL or self._waiting_for_review(arn)
+
+    def wait_settled(self, arns: list[str], *, timeout: float = 60.0) -> list[str]:
+        """Wait until every execution has ended or is parked on a reviewer; returns the ones
+        that have not settled by the deadline."""
+        deadline = time.monotonic() + timeout
+        pending = list(arns)
+        while pending and time.monotonic() < deadline:
+            pending = [arn for arn in pending if not self.settled(arn)]
+            if pending:
+                time.sleep(0.05)
+        return pending
+
+    # -- the reviewers' API ----------------------------------------------------------------
+
+    def answer_review(self, review_id: str, decision: str, *, reviewer: str, rationale: str) -> tuple[int, Any]:
+        return self.review_api(
+            "POST", f"/reviews/{review_id}/decision", reviewer=reviewer,
+            body={"decision": decision.upper(), "rationale": rationale},
+        )
+
+    def list_reviews(self, *, reviewer: str = CLI_REVIEWER, limit: int = 100) -> tuple[int, list[dict[str, Any]]]:
+        """Every pending review through GET /reviews (all pages); (status, reviews)."""
+        reviews: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            query = f"?limit={limit}" + (f"&next={cursor}" if cursor else "")
+            code, page = self.review_api("GET", f"/reviews{query}", reviewer=reviewer)
+            if code != 200 or not isinstance(page, dict):
+                return code, [page] if isinstance(page, dict) else []
+            reviews.extend(page.get("reviews", []))
+            cursor = page.get("next")
+            if not cursor:
+                return 200, reviews
+
+    # -- results ---------------------------------------------------------------------------
+
+    def claim_record(self, claim_id: str) -> dict[str, Any] | None:
+        item = self.client("dynamodb").get_item(
+            TableName=self.names.claims_table, Key={"claim_id": {"S": claim_id}}, ConsistentRead=True
+        ).get("Item")
+        if not item or "record" not in item:
+            return None
+        record: dict[str, Any] = json.loads(item["record"]["S"])
+        return record
+
+    def result(self, arn: str, file: str = "") -> ClaimResult:
+        from icpa_local.results import claim_result
+
+        return claim_result(self, arn, file)
+
+    def process(
+        self, body: bytes, key: str, *, review: str | None = None, reviewer: str = CLI_REVIEWER,
+        rationale: str = DEFAULT_RATIONALE, timeout: float = 60.0,
+    ) -> ClaimResult:
+        """Upload one file and follow it to its outcome, answering a review when asked to."""
+        arn = self.upload(body, key)
+        status = self.wait(arn, timeout=timeout)
+        if status == "WAITING_FOR_REVIEW" and review in ("approve", "deny"):
+            review_id = self.pending_review_for(arn)
+            if review_id is not None:
+                code, answer = self.answer_review(review_id, review, reviewer=reviewer, rationale=rationale)
+                if code != 200:
+                    raise RuntimeError(f"review {review_id} was refused ({code}): {answer}")
+                self.wait(arn, timeout=timeout, stop_at_review=False)
+        return self.result(arn, file=key.rsplit("/", 1)[-1])
+
+    # -- claim status ------------------------------------------------------------------------
+
+    def claim_statuses(self) -> list[ClaimStatus]:
+        """Every claim in the claims table with its outcome, route and times, oldest first."""
+        ddb = self.client("dynamodb")
+        pending = self._pending_reviews()
+        out: list[ClaimStatus] = []
+        kwargs: dict[str, Any] = {"TableName": self.names.claims_table, "ConsistentRead": True}
+        while True:
+            page = ddb.scan(**kwargs)
+            for item in page.get("Items", []):
+                if "record" not in item:
+                    continue
+                out.append(self._status_of(json.loads(item["record"]["S"]), pending))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        far_past = datetime.min.replace(tzinfo=UTC)
+        return sorted(out, key=lambda s: (s.received_at or s.updated_at or far_past, s.claim_id))
+
+    def claim_status(self, claim_id: str) -> ClaimStatus | None:
+        record = self.claim_record(claim_id)
+        return None if record is None else self._status_of(record, self._pending_reviews())
+
+    def _status_of(self, record: dict[str, Any], pending: dict[str, str]) -> ClaimStatus:
+        outcome = str(record.get("outcome", "IN_PROGRESS"))
+        execution = record.get("execution_id")
+        review_id = pending.get(execution) if execution else None
+        route = DECIDED_BY_ROUTE.get(str(record.get("decided_by")), "-")
+        if review_id is not None and outcome in ("IN_PROGRESS", "PENDING_REVIEW"):
+            outcome, route = "PENDING_REVIEW", "HUMAN"
+        return ClaimStatus(
+            claim_id=str(record["claim_id"]), outcome=outcome, route=route,
+            reasons=[str(r) for r in record.get("reason_codes", [])],
+            payable=(record.get("payable") or {}).get("amount"),
+            received_at=self._received_at(str(record["claim_id"])),
+            updated_at=_parse_time(record.get("updated_at")), execution_arn=execution, review_id=review_id,
+        )
+
+    def _received_at(self, claim_id: str) -> datetime | None:
+        """When the claim's audit chain began (intake), if it has one."""
+        page = self.client("dynamodb").query(
+            TableName=self.names.audit_table, KeyConditionExpression="claim_id = :c",
+            ExpressionAttributeValues={":c": {"S": claim_id}}, Limit=1, ConsistentRead=True,
+        )
+        items = page.get("Items", [])
+        if not items or "event" not in items[0]:
+            return None
+        return _parse_time(json.loads(items[0]["event"]["S"]).get("occurred_at"))
+
+    def steps(self, arn: str) -> list[Step]:
+        """The states an execution entered, with when it entered and left each one."""
+        steps: list[Step] = []
+        for event in self.history(arn):
+            kind = str(event["type"])
+            stamp = event["timestamp"]
+            when = stamp.isoformat() if isinstance(stamp, datetime) else str(stamp)
+            if kind.endswith("StateEntered"):
+                steps.append(Step(state=event["stateEnteredEventDetails"]["name"], entered_at=when))
+            elif kind.endswith("StateExited") and steps:
+                name = event["stateExitedEventDetails"]["name"]
+                for index in range(len(steps) - 1, -1, -1):
+                    if steps[index].state == name and steps[index].exited_at is None:
+                        steps[index] = Step(steps[index].state, steps[index].entered_at, when)
+                        break
+        return steps
