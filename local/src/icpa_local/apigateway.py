@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit, parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 
 def rest_event(
@@ -52,3 +53,48 @@ def rest_event(
         "body": raw_body,
         "isBase64Encoded": False,
     }
+
+
+# --- bearer tokens: what the Cognito authorizer does before the handler runs --------------------
+
+UNAUTHORIZED_BODY = '{"message":"Unauthorized"}'  # API Gateway's own answer, word for word
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header; None for anything else."""
+    if not authorization:
+        return None
+    scheme, _, value = authorization.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() != "bearer" or not value or " " in value:
+        return None
+    return value
+
+
+def unauthorized() -> dict[str, Any]:
+    """The 401 API Gateway returns itself when the authorizer refuses: the handler never runs."""
+    return {
+        "statusCode": 401,
+        "headers": {"Content-Type": "application/json", "WWW-Authenticate": 'Bearer realm="icpa-local"'},
+        "body": UNAUTHORIZED_BODY,
+        "isBase64Encoded": False,
+    }
+
+
+def authorized_event(
+    method: str,
+    path: str,
+    *,
+    authorization: str | None,
+    reviewer_for: Callable[[str | None], str | None],
+    raw_body: str | None = None,
+    headers: dict[str, str] | None = None,
+    groups: str = "claims-reviewers",
+) -> dict[str, Any] | None:
+    """The proxy event for a request whose bearer token names a reviewer, else None (-> 401).
+    The identity comes from the token only: request headers never set the authorizer context."""
+    reviewer = reviewer_for(bearer_token(authorization))
+    if reviewer is None:
+        return None
+    safe_headers = {k: v for k, v in (headers or {}).items() if k.lower() != "authorization"}
+    return rest_event(method, path, reviewer=reviewer, groups=groups, headers=safe_headers, raw_body=raw_body)

@@ -1,0 +1,102 @@
+"""The icpa commands with no server running: each one runs an embedded local cloud on the data
+directory for its own duration, so what one command did the next one finds."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import local_fakes
+import pytest
+
+from icpa_local.cli import main
+from icpa_local.connect import DEFAULT_ENDPOINT
+from icpa_local.datadir import default_data_dir
+from icpa_local.remote import probe, review_url_for
+
+FAKE_FRAUD = f"{local_fakes.__name__}:fraud_only"
+
+
+def sample_path(name: str) -> Path:
+    return Path(str(resources.files("icpa_local").joinpath(f"samples/{name}")))
+
+
+@pytest.fixture(autouse=True)
+def _no_server_on_the_default_port() -> None:
+    if probe(review_url_for(DEFAULT_ENDPOINT)) is not None:
+        pytest.skip("an icpa serve runs on the default port: these tests are about the embedded cloud")
+
+
+def icpa(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> tuple[int, str, str]:
+    code = main([*args, "--data-dir", str(data_dir), "--handlers", FAKE_FRAUD])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_process_then_status_reviews_and_review_share_the_data_dir(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    # Given two claims processed by one command, one of them left for a reviewer
+    code, out, _ = icpa(capsys, data, "process", str(sample_path("approve-office-visit.json")),
+                        str(sample_path("review-high-amount-surgery.json")), "--json")
+    assert code == 0
+    results = {r["claim_id"]: r for r in map(json.loads, out.splitlines())}
+    assert results["CLM-2026-0001"]["outcome"] == "APPROVED"
+    assert results["CLM-2026-0009"]["outcome"] == "PENDING_REVIEW"
+
+    # When the next commands run -- Then they find both claims and the pending review
+    code, out, _ = icpa(capsys, data, "status", "--json")
+    assert code == 0
+    claims = {c["claim_id"]: c for c in json.loads(out)}
+    assert (claims["CLM-2026-0001"]["outcome"], claims["CLM-2026-0001"]["route"]) == ("APPROVED", "AUTO")
+    assert (claims["CLM-2026-0009"]["outcome"], claims["CLM-2026-0009"]["route"]) == ("PENDING_REVIEW", "HUMAN")
+    assert claims["CLM-2026-0001"]["age_seconds"] >= 0
+
+    code, out, _ = icpa(capsys, data, "status", "CLM-2026-0001", "--json")
+    detail = json.loads(out)
+    assert code == 0 and detail["execution"]["status"] == "SUCCEEDED"
+    assert [s["state"] for s in detail["steps"]][:2] == ["Intake", "AssessFraud"]
+    assert all(s["entered_at"] for s in detail["steps"])
+
+    code, out, _ = icpa(capsys, data, "reviews", "--json")
+    (review,) = json.loads(out)
+    assert code == 0 and review["claim_id"] == "CLM-2026-0009"
+
+    # And a decision through the same review API resumes the claim to its outcome
+    code, out, _ = icpa(capsys, data, "review", review["review_id"], "approve", "--rationale",
+                        "Operative report supports the amount.", "--json")
+    answer = json.loads(out)
+    assert code == 0 and answer["status"] == 200 and answer["outcome"] == "APPROVED"
+    assert answer["body"]["decision"]["reviewer_id"] == "cli"
+
+    code, out, _ = icpa(capsys, data, "status", "--json")
+    claims = {c["claim_id"]: c for c in json.loads(out)}
+    assert (claims["CLM-2026-0009"]["outcome"], claims["CLM-2026-0009"]["route"]) == ("APPROVED", "HUMAN")
+    code, out, _ = icpa(capsys, data, "reviews", "--json")
+    assert json.loads(out) == []
+
+
+def test_refusals_exit_non_zero_with_the_api_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = icpa(capsys, tmp_path / "data", "review", "REV-" + "0" * 32, "deny", "--rationale",
+                        "No such review here.")
+    assert code == 1 and "404" in err and "REVIEW_NOT_FOUND" in err
+    code, _, err = icpa(capsys, tmp_path / "data", "status", "CLM-NOPE")
+    assert code == 1 and "no claim CLM-NOPE" in err
+
+
+def test_an_endpoint_that_does_not_answer_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = icpa(capsys, tmp_path / "data", "status", "--endpoint", "http://127.0.0.1:9")
+    assert code == 2 and "no icpa serve answers at http://127.0.0.1:9" in err
+
+
+def test_the_default_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("ICPA_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_data_dir() == tmp_path / "xdg" / "icpa"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_data_dir() == tmp_path / "home" / ".local" / "share" / "icpa"
+    monkeypatch.setenv("ICPA_DATA_DIR", str(tmp_path / "explicit"))
+    assert default_data_dir() == tmp_path / "explicit"
