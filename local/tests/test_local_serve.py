@@ -64,9 +64,10 @@ def eventually(predicate: Callable[[], Any], timeout: float, what: str, interval
 def child_env() -> dict[str, str]:
     """The environment for another icpa process: this one's import path (whatever layout the
     test runner gave it: the source roots of the modules in use come first), no AWS settings."""
-    roots = [str(Path(module.__file__).resolve().parents[1]) for name, module in list(sys.modules.items())
-             if name.startswith("icpa_") and "." not in name and getattr(module, "__file__", None)]
-    roots.append(str(Path(local_fakes.__file__).resolve().parent))
+    files = [getattr(module, "__file__", None) for name, module in list(sys.modules.items())
+             if name.startswith("icpa_") and "." not in name]
+    roots = [str(Path(file).resolve().parents[1]) for file in files if file]
+    roots.append(str(Path(local_fakes.__file__ or ".").resolve().parent))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ICPA_", "AWS_", "MOTO_"))}
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([*roots, *(str(Path(p).resolve()) for p in sys.path if p)]))
     return env
@@ -121,9 +122,9 @@ class Serve:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=30)
 
-    def terminate(self) -> int:
+    def terminate(self, sig: signal.Signals = signal.SIGTERM) -> int:
         assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
+        self.process.send_signal(sig)
         return self.process.wait(timeout=60)
 
     def stop_if_running(self) -> None:
@@ -246,7 +247,8 @@ def test_inbox_folder_drop(servers: Callable[..., Serve], tmp_path: Path) -> Non
     assert "not a regular file" in (inbox / "failed" / "pipe.json.reason.txt").read_text()
     assert sorted(p.name for p in inbox.iterdir() if not p.name.startswith(".")) == ["accepted", "failed"]
     assert "inbox: lab.json -> s3://icpa-inbox/claims/lab.json" in server.output()
-    assert server.terminate() == 0
+    # Ctrl-C stops it as cleanly as SIGTERM
+    assert server.terminate(signal.SIGINT) == 0 and "stopped (journal closed)" in server.output()
 
 
 def _real_handlers() -> str | None:

@@ -250,7 +250,8 @@ def run_status(args: argparse.Namespace) -> int:
     table = Table(title=f"Claims ({len(statuses)})", title_justify="left")
     for column, justify in (("claim", "left"), ("outcome", "left"), ("route", "left"), ("reasons", "left"),
                             ("payable", "right"), ("age", "right"), ("updated", "right")):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        # ids and outcomes whole (they are what one copies); the reasons wrap
+        table.add_column(column, justify=justify, no_wrap=column != "reasons")  # type: ignore[arg-type]
     for s in statuses:
         color = OUTCOME_COLORS.get(s.outcome, "white")
         table.add_row(s.claim_id, f"[{color}]{s.outcome}[/]", s.route, ", ".join(s.reasons) or "-",
@@ -328,7 +329,7 @@ def run_reviews(args: argparse.Namespace) -> int:
     table = Table(title=f"Pending reviews ({len(reviews)})", title_justify="left")
     for column, justify in (("review", "left"), ("claim", "left"), ("waiting", "right"), ("due in", "right"),
                             ("reasons", "left"), ("fraud", "right"), ("payable", "right")):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        table.add_column(column, justify=justify, no_wrap=column != "reasons")  # type: ignore[arg-type]
     for r in reviews:
         due = _parse(r.get("due_by"))
         table.add_row(
