@@ -5,22 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from icpa_shared.adapters.aws import client, raise_typed
+from icpa_shared.adapters.aws import LazyClient, raise_typed
 from icpa_shared.contracts.audit import AuditEvent
 
 
 class DynamoAuditStore:
     """Items: pk `claim_id` (S), sk `sequence` (N), `event` (the event's JSON, verbatim)."""
 
+    _ddb = LazyClient("dynamodb")
+
     def __init__(self, table: str, dynamodb: Any = None) -> None:
         self._table = table
         self._client = dynamodb
-
-    @property
-    def _ddb(self) -> Any:
-        if self._client is None:
-            self._client = client("dynamodb")
-        return self._client
 
     def last_event(self, claim_id: str) -> AuditEvent | None:
         try:

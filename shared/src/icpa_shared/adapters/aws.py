@@ -1,8 +1,9 @@
-"""boto3 clients built lazily, and ClientError turned into the project's typed errors."""
+"""boto3 clients built lazily (cached per container; LazyClient for adapters), and ClientError
+turned into the project's typed errors."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from icpa_shared.errors import TransientDependencyError
 
@@ -39,6 +40,29 @@ def client(service: str, region: str | None = None) -> Any:
 def reset_clients() -> None:
     """Forget cached clients (tests that switch endpoints or mocks)."""
     _clients.clear()
+
+
+class _Adapter(Protocol):
+    _client: Any
+
+
+class LazyClient:
+    """An adapter's boto3 client, declared once on the class: `_ddb = LazyClient("dynamodb")`.
+
+    Reading it gives the client the adapter was constructed with (kept in `self._client`: tests
+    pass moto's or a stub) or, while that is None, the cached `client(service, region)` built on
+    first use, `region` being the adapter's `_region` when it has one. So constructing an
+    adapter never imports boto3 (cheap imports, cheap cold start)."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+
+    def __get__(self, adapter: _Adapter | None, owner: type[object] | None = None) -> Any:
+        if adapter is None:
+            return self
+        if adapter._client is None:
+            adapter._client = client(self.service, getattr(adapter, "_region", None))
+        return adapter._client
 
 
 def error_code(exc: BaseException) -> str:

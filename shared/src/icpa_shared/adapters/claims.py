@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from icpa_shared.adapters.aws import client, error_code, raise_typed
+from icpa_shared.adapters.aws import LazyClient, error_code, raise_typed
 from icpa_shared.contracts.claim import Claim
 from icpa_shared.contracts.workflow import ClaimRecord
 from icpa_shared.errors import ClaimNotFoundError
@@ -18,15 +18,11 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
 class S3ClaimDocuments:
     """Normalized claims as JSON objects in the documents bucket (SSE-KMS on AWS)."""
 
+    _s3 = LazyClient("s3")
+
     def __init__(self, bucket: str, s3: Any = None) -> None:
         self.bucket = bucket
         self._client = s3
-
-    @property
-    def _s3(self) -> Any:
-        if self._client is None:
-            self._client = client("s3")
-        return self._client
 
     def uri_for(self, claim_id: str) -> str:
         return f"s3://{self.bucket}/claims/{claim_id}.json"
@@ -62,15 +58,11 @@ class DynamoClaimRecords:
     """The claims table. pk `claim_id`; the decision projection is stored as `record` (JSON)
     next to top-level attributes for indexes (member/provider by service date) and queries."""
 
+    _ddb = LazyClient("dynamodb")
+
     def __init__(self, table: str, dynamodb: Any = None) -> None:
         self.table = table
         self._client = dynamodb
-
-    @property
-    def _ddb(self) -> Any:
-        if self._client is None:
-            self._client = client("dynamodb")
-        return self._client
 
     def put_record(self, record: ClaimRecord) -> None:
         try:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from icpa_shared.adapters.aws import client, raise_typed
+from icpa_shared.adapters.aws import LazyClient, raise_typed
 from icpa_shared.contracts.policy import Policy
 from icpa_shared.errors import ContractViolationError
 
@@ -16,15 +16,11 @@ class DynamoPolicies:
     """Reads one policy by id. What a missing policy means is the caller's business (Intake
     reports UNKNOWN_POLICY, Adjudication raises UnknownPolicyError): here it is just None."""
 
+    _ddb = LazyClient("dynamodb")
+
     def __init__(self, table: str, dynamodb: Any = None) -> None:
         self.table = table
         self._client = dynamodb
-
-    @property
-    def _ddb(self) -> Any:
-        if self._client is None:
-            self._client = client("dynamodb")
-        return self._client
 
     def get(self, policy_id: str) -> Policy | None:
         """The policy on file; None when there is none (no item, or an item without a `policy`

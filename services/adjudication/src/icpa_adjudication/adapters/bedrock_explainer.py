@@ -18,7 +18,7 @@ from icpa_adjudication.domain.explanation import (
     explanation_facts,
     foreign_amounts,
 )
-from icpa_shared.adapters.aws import client, error_code
+from icpa_shared.adapters.aws import LazyClient, error_code
 from icpa_shared.contracts import Adjudication
 from icpa_shared.digest import sha256_hex
 from icpa_shared.errors import MalformedModelResponseError, ModelThrottledError, TransientDependencyError
@@ -56,16 +56,12 @@ class _Answer(BaseModel):
 
 
 class BedrockAgentExplainer:
+    _runtime = LazyClient("bedrock-agent-runtime")
+
     def __init__(self, agent_id: str, agent_alias_id: str, bedrock_agent_runtime: Any = None) -> None:
         self.agent_id = agent_id
         self.agent_alias_id = agent_alias_id
         self._client = bedrock_agent_runtime
-
-    @property
-    def _runtime(self) -> Any:
-        if self._client is None:
-            self._client = client("bedrock-agent-runtime")
-        return self._client
 
     @property
     def model_id(self) -> str:

@@ -11,10 +11,12 @@ from typing import Any
 from icpa_audit.adapters.errors import raise_if_transient
 from icpa_audit.domain.ports import UnreadableArchiveError
 from icpa_audit.models import ARCHIVE_SUFFIX, ArchiveDocument, claim_prefix, decode_archive, encode_archive
-from icpa_shared.adapters.aws import client, error_code
+from icpa_shared.adapters.aws import LazyClient, error_code
 
 
 class _Bucket:
+    _s3 = LazyClient("s3")
+
     def __init__(self, bucket: str, s3: Any = None, region: str | None = None) -> None:
         self._bucket = bucket
         self._client = s3
@@ -23,12 +25,6 @@ class _Bucket:
     @property
     def bucket(self) -> str:
         return self._bucket
-
-    @property
-    def _s3(self) -> Any:
-        if self._client is None:
-            self._client = client("s3", self._region)
-        return self._client
 
 
 class S3ArchiveWriter(_Bucket):

@@ -5,21 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from icpa_audit.adapters.errors import raise_if_transient
-from icpa_shared.adapters.aws import client
+from icpa_shared.adapters.aws import LazyClient
 
 PAGE_SIZE = 1000  # GetExecutionHistory's maximum
 
 
 class StepFunctionsHistory:
+    _sfn = LazyClient("stepfunctions")
+
     def __init__(self, stepfunctions: Any = None, region: str | None = None) -> None:
         self._client = stepfunctions
         self._region = region
-
-    @property
-    def _sfn(self) -> Any:
-        if self._client is None:
-            self._client = client("stepfunctions", self._region)
-        return self._client
 
     def events(self, execution_arn: str) -> list[dict[str, Any]]:
         """Follows nextToken to the end: a long review wait or many retries make >1000 events."""

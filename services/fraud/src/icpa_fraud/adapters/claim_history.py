@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from icpa_fraud.ports import HistoryPage
-from icpa_shared.adapters.aws import client, raise_typed
+from icpa_shared.adapters.aws import LazyClient, raise_typed
 from icpa_shared.contracts import ClaimIndexEntry
 from icpa_shared.observability.logging import get_logger
 
@@ -23,17 +23,13 @@ PROVIDER_INDEX = "provider-date-index"
 
 
 class DynamoClaimHistory:
+    _ddb = LazyClient("dynamodb")
+
     def __init__(self, table: str, *, max_items: int = 500, page_size: int = 100, dynamodb: Any = None) -> None:
         self.table = table
         self.max_items = max_items
         self.page_size = page_size
         self._client = dynamodb
-
-    @property
-    def _ddb(self) -> Any:
-        if self._client is None:
-            self._client = client("dynamodb")
-        return self._client
 
     def member_claims(self, member_id: str, start: date, end: date, *, exclude_claim_id: str) -> HistoryPage:
         return self._query(MEMBER_INDEX, "member_id", member_id, start, end, exclude_claim_id)

@@ -23,22 +23,18 @@ from __future__ import annotations
 from typing import Any
 
 from icpa_intake.ports import ClaimRegistration, DuplicateClaimIdError, Registered
-from icpa_shared.adapters.aws import client, error_code, raise_typed
+from icpa_shared.adapters.aws import LazyClient, error_code, raise_typed
 from icpa_shared.contracts import ClaimRecord, Outcome
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 class DynamoClaimsTable:
+    _ddb = LazyClient("dynamodb")
+
     def __init__(self, table: str, dynamodb: Any = None) -> None:
         self.table = table
         self._client = dynamodb
-
-    @property
-    def _ddb(self) -> Any:
-        if self._client is None:
-            self._client = client("dynamodb")
-        return self._client
 
     def register(self, registration: ClaimRegistration) -> Registered:
         index, record = registration.index, registration.record

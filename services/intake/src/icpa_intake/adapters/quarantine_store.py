@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from icpa_intake.ports import OriginalCopy
-from icpa_shared.adapters.aws import client, error_code, raise_typed
+from icpa_shared.adapters.aws import LazyClient, error_code, raise_typed
 from icpa_shared.contracts import SourceObject
 
 _MISSING = frozenset({"NoSuchKey", "NoSuchVersion", "404"})
@@ -14,15 +14,11 @@ _REPLACED = frozenset({"PreconditionFailed", "412"})
 
 
 class S3QuarantineStore:
+    _s3 = LazyClient("s3")
+
     def __init__(self, bucket: str, s3: Any = None) -> None:
         self.bucket = bucket
         self._client = s3
-
-    @property
-    def _s3(self) -> Any:
-        if self._client is None:
-            self._client = client("s3")
-        return self._client
 
     def prefix_uri(self, claim_id: str) -> str:
         return f"s3://{self.bucket}/{claim_id}/"

@@ -6,7 +6,7 @@ from typing import Any
 
 from icpa_intake import reasons as intake_reasons
 from icpa_intake.ports import SourceBlob
-from icpa_shared.adapters.aws import client, error_code, raise_typed
+from icpa_shared.adapters.aws import LazyClient, error_code, raise_typed
 from icpa_shared.contracts import SourceObject
 from icpa_shared.errors import ClaimNotFoundError
 
@@ -15,14 +15,10 @@ _CHANGED = frozenset({"PreconditionFailed", "412"})
 
 
 class S3SourceObjects:
+    _s3 = LazyClient("s3")
+
     def __init__(self, s3: Any = None) -> None:
         self._client = s3
-
-    @property
-    def _s3(self) -> Any:
-        if self._client is None:
-            self._client = client("s3")
-        return self._client
 
     def read(self, source: SourceObject, *, max_bytes: int) -> SourceBlob:
         """Reads the exact object the event announced: its version when there is one, else the

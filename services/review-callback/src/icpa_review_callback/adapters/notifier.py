@@ -7,22 +7,18 @@ from typing import Any
 from pydantic import BaseModel
 
 from icpa_review_callback.adapters.errors import raise_dependency_error
-from icpa_shared.adapters.aws import client
+from icpa_shared.adapters.aws import LazyClient
 
 
 class SnsTopic:
     """Publishes a model's JSON verbatim; `event_type` and `schema_version` ride along as
     message attributes so subscriptions can filter without parsing the body."""
 
+    _sns = LazyClient("sns")
+
     def __init__(self, topic_arn: str, sns: Any = None) -> None:
         self.topic_arn = topic_arn
         self._client = sns
-
-    @property
-    def _sns(self) -> Any:
-        if self._client is None:
-            self._client = client("sns")
-        return self._client
 
     def publish(self, message: BaseModel, *, event_type: str) -> None:
         attributes = {"event_type": {"DataType": "String", "StringValue": event_type}}

@@ -37,7 +37,7 @@ from pydantic import SecretStr
 from icpa_review_callback.adapters.errors import raise_dependency_error
 from icpa_review_callback.domain.errors import InvalidCursorError
 from icpa_review_callback.domain.models import ReviewRecord, ReviewSnapshot
-from icpa_shared.adapters.aws import client, error_code
+from icpa_shared.adapters.aws import LazyClient, error_code
 from icpa_shared.contracts import ReviewDecision, ReviewStatus
 
 STATUS_INDEX = "status-index"
@@ -61,15 +61,11 @@ def timestamp(value: datetime) -> str:
 
 
 class DynamoReviewStore:
+    _ddb = LazyClient("dynamodb")
+
     def __init__(self, table: str, dynamodb: Any = None) -> None:
         self.table = table
         self._client = dynamodb
-
-    @property
-    def _ddb(self) -> Any:
-        if self._client is None:
-            self._client = client("dynamodb")
-        return self._client
 
     # --- reads ---------------------------------------------------------------------------------
 

@@ -12,21 +12,17 @@ from pydantic import SecretStr
 
 from icpa_review_callback.adapters.errors import raise_dependency_error
 from icpa_review_callback.domain.errors import TaskApiError, TaskTokenGoneError
-from icpa_shared.adapters.aws import client, error_code
+from icpa_shared.adapters.aws import LazyClient, error_code
 
 # The execution no longer waits on this token: timed out, already completed, or ended.
 GONE_CODES: Final = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"})
 
 
 class StepFunctionsTaskApi:
+    _sfn = LazyClient("stepfunctions")
+
     def __init__(self, stepfunctions: Any = None) -> None:
         self._client = stepfunctions
-
-    @property
-    def _sfn(self) -> Any:
-        if self._client is None:
-            self._client = client("stepfunctions")
-        return self._client
 
     def send_success(self, task_token: SecretStr, output: str) -> None:
         self._call("send_task_success", taskToken=task_token.get_secret_value(), output=output)
