@@ -219,9 +219,16 @@ def test_upload_to_decision_and_review_through_the_api(servers: Callable[..., Se
     status_run = server.icpa("status", "--json")
     assert status_run.returncode == 0, status_run.stderr
     assert {(c["claim_id"], c["outcome"], c["route"]) for c in json.loads(status_run.stdout)} == {
-        ("CLM-2026-0001", "APPROVED", "AUTO"), ("CLM-2026-0009", "APPROVED", "HUMAN")}
+        ("CLM-2026-0001", "APPROVED", "AUTO"), ("CLM-2026-0009", "APPROVED", "HUMAN")}  # found via server.json
     reviews_run = server.icpa("reviews", "--json")
     assert reviews_run.returncode == 0 and json.loads(reviews_run.stdout) == []
+    refused = server.icpa("reviews", "--token", "not-a-token")
+    assert refused.returncode == 1 and "(401)" in refused.stderr
+    process_run = server.icpa("process", str(resources.files("icpa_local").joinpath("samples/deny-lapsed-policy.json")),
+                              "--json")
+    assert process_run.returncode == 0, process_run.stderr
+    processed = json.loads(process_run.stdout)
+    assert (processed["claim_id"], processed["outcome"], processed["route"]) == ("CLM-2026-0005", "DENIED", "AUTO")
 
     # SIGTERM: exit 0, endpoint and review API shut, journal closed, address withdrawn
     assert server.terminate() == 0
