@@ -12,7 +12,9 @@ from icpa_shared.errors import ModelThrottledError
 
 from .conftest import Topics, sample, sample_json
 
-AUTO_APPROVE_PATH = ["Intake", "AssessFraud", "Adjudicate", "RouteClaim", "ChooseRoute", "AutoApproved", "RecordDecision"]
+AUTO_APPROVE_PATH = [
+    "Intake", "AssessFraud", "Adjudicate", "RouteClaim", "ChooseRoute", "AutoApproved", "RecordDecision",
+]
 AUTO_DENY_PATH = ["Intake", "AssessFraud", "Adjudicate", "RouteClaim", "ChooseRoute", "AutoDenied", "RecordDecision"]
 HUMAN_PREFIX = ["Intake", "AssessFraud", "Adjudicate", "RouteClaim", "ChooseRoute", "AwaitHumanReview"]
 
