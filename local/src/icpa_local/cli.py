@@ -6,6 +6,7 @@
     icpa status [CLAIM_ID] [--json]    claims with outcome, route and age; one claim's steps
     icpa reviews [--json]              pending reviews, through the review API
     icpa review ID approve|deny --rationale TEXT
+    icpa audit CLAIM_ID [--verify] [--json]  the decision trail, verified against chain and archive
 
 Every command takes --data-dir DIR (default $ICPA_DATA_DIR, $XDG_DATA_HOME/icpa or
 ~/.local/share/icpa). process/status/reviews/review talk to a running `icpa serve` when there is
@@ -413,6 +414,41 @@ COMMON_DEFAULTS: dict[str, Callable[[], Any]] = {
 }
 
 
+# -- audit -------------------------------------------------------------------------------------
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    """The claim's decision trail as a timeline, verified (--verify) against its hash chain and
+    the archived execution histories; exits 1 naming the broken link when verification fails."""
+    from icpa_audit.adapters.archive_bucket import S3ArchiveReader
+    from icpa_audit.adapters.audit_chain import AuditChainReader
+    from icpa_audit.domain import load_trail, render_timeline, trail_to_json, verify_trail
+
+    with _session(args) as cloud:
+        try:
+            trail = load_trail(
+                args.claim_id,
+                AuditChainReader(cloud.names.audit_table, dynamodb=cloud.client("dynamodb")),
+                S3ArchiveReader(cloud.names.archive_bucket, s3=cloud.client("s3")),
+            )
+        except ValueError as exc:
+            sys.stderr.write(f"icpa audit: {exc}\n")
+            return EXIT_USAGE
+    if not trail.events and not trail.archives:
+        sys.stderr.write(f"icpa audit: no audit trail for {args.claim_id}\n")
+        return EXIT_FAILED
+    verification = verify_trail(trail) if args.verify else None
+    if args.json:
+        sys.stdout.write(json.dumps(trail_to_json(trail, verification), default=str) + "\n")
+    else:
+        sys.stdout.write(render_timeline(trail, verification).rstrip("\n") + "\n")
+    if verification is not None and not verification.ok:
+        for broken in verification.broken:
+            sys.stderr.write(f"icpa audit: verification failed at {broken.link}: {broken.problem}\n")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _common()
     parser = argparse.ArgumentParser(prog="icpa", description="ICPA's local cloud: the claims workflow on one laptop.",
@@ -457,6 +493,13 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--json", action="store_true")
     review.add_argument("--no-wait", action="store_true", help="do not wait for the claim's outcome")
     review.set_defaults(func=run_review)
+
+    audit = sub.add_parser("audit", parents=[common], help="a claim's decision trail, verified")
+    audit.add_argument("claim_id", metavar="CLAIM_ID")
+    audit.add_argument("--verify", action="store_true",
+                       help="check the hash chain and the archived histories; exit 1 naming a broken link")
+    audit.add_argument("--json", action="store_true")
+    audit.set_defaults(func=run_audit)
     return parser
 
 

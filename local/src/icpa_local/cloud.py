@@ -304,7 +304,7 @@ class LocalCloud(CloudSession):
             moto_patches.STATE.handlers[logical_id] = self._overrides.get(logical_id) or load_handler(logical_id)
 
     def provision(self) -> None:
-        from icpa_orchestration import inbox_rule, render_definition
+        from icpa_orchestration import archive_rule, inbox_rule, render_definition, substitution_names
 
         n = self.names
         s3, ddb, sns = self.client("s3"), self.client("dynamodb"), self.client("sns")
@@ -339,9 +339,8 @@ class LocalCloud(CloudSession):
                 )
 
         sfn = self.client("stepfunctions")
-        asl = render_definition(
-            {f"{fid}Arn": n.function_arn(fid) for fid in FUNCTIONS if fid != "ReviewApiFunction"}
-        )
+        wanted = substitution_names()
+        asl = render_definition({f"{fid}Arn": n.function_arn(fid) for fid in FUNCTIONS if f"{fid}Arn" in wanted})
         machines = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
         if n.state_machine in machines:
             sfn.update_state_machine(stateMachineArn=machines[n.state_machine], definition=asl)
@@ -362,6 +361,12 @@ class LocalCloud(CloudSession):
                 "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/icpa-local-events",
                 "InputTransformer": rule["InputTransformer"],
             }],
+        )
+        # The audit archiver gets every finished execution, as on AWS (the same rule file).
+        archive = archive_rule({"StateMachineArn": n.state_machine_arn()})
+        events.put_rule(Name=n.archive_rule, EventPattern=json.dumps(archive["EventPattern"]), State="ENABLED")
+        events.put_targets(
+            Rule=n.archive_rule, Targets=[{"Id": "archiver", "Arn": n.function_arn("ArchiverFunction")}]
         )
         if self._seed_policies:
             self.seed_policies()
@@ -401,7 +406,14 @@ class LocalCloud(CloudSession):
             return self._started[(self.names.inbox_bucket, key)]
 
     def wait_idle(self, timeout: float = 5.0) -> None:
-        """Give running executions a moment to finish before tearing the mock down."""
+        """Give running executions (and the archiver they trigger) a moment to finish before
+        tearing the mock down."""
+        try:
+            self._wait_for_executions(timeout)
+        finally:
+            moto_patches.wait_for_async_invocations(timeout)
+
+    def _wait_for_executions(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         sfn = self.client("stepfunctions")
         try:

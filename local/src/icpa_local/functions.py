@@ -16,6 +16,7 @@ FUNCTIONS: Final[dict[str, str]] = {
     "ReviewRequestFunction": "icpa_review_callback.request_handler:handler",
     "EscalationFunction": "icpa_review_callback.escalation_handler:handler",
     "ReviewApiFunction": "icpa_review_callback.api_handler:handler",
+    "ArchiverFunction": "icpa_audit.archiver_handler:handler",
 }
 
 

@@ -26,6 +26,7 @@ class Names:
     oncall_topic: str = "icpa-oncall"
     state_machine: str = "icpa-claims-workflow"
     inbox_rule: str = "icpa-claims-inbox"
+    archive_rule: str = "icpa-archive-executions"
 
     def topic_arn(self, name: str) -> str:
         return f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"

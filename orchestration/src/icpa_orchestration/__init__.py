@@ -4,6 +4,8 @@
   that the SAM template's DefinitionSubstitutions (or the local cloud) fill in.
 - `events/claims_inbox_rule.json`: the EventBridge rule (event pattern + input transformer)
   that starts an execution when a claim lands in the inbox bucket under `claims/`.
+- `events/archive_executions_rule.json`: the rule that sends every finished execution's
+  status change to the audit archiver.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, Final
 
 ASL_RESOURCE: Final = "statemachine/claims_workflow.asl.json"
 RULE_RESOURCE: Final = "events/claims_inbox_rule.json"
+ARCHIVE_RULE_RESOURCE: Final = "events/archive_executions_rule.json"
 _SUBSTITUTION: Final = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 
 
@@ -49,6 +52,12 @@ def render_definition(values: Mapping[str, str]) -> str:
 def inbox_rule(values: Mapping[str, str]) -> dict[str, Any]:
     """The rule (Description, EventPattern, InputTransformer) with its substitutions filled."""
     rule: dict[str, Any] = json.loads(substitute(_read(RULE_RESOURCE), values))
+    return rule
+
+
+def archive_rule(values: Mapping[str, str]) -> dict[str, Any]:
+    """The archiver's rule (Description, EventPattern) with the state machine ARN filled."""
+    rule: dict[str, Any] = json.loads(substitute(_read(ARCHIVE_RULE_RESOURCE), values))
     return rule
 
 

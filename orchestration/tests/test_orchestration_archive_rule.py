@@ -1,0 +1,28 @@
+"""The deployed archive rule is the committed rule file the local cloud runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from icpa_orchestration import archive_rule
+
+PLACEHOLDER = "<<StateMachine>>"
+
+
+def with_placeholder(value: Any) -> Any:
+    if value == {"Ref": "ClaimsStateMachine"}:
+        return PLACEHOLDER
+    if isinstance(value, dict):
+        return {k: with_placeholder(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_placeholder(v) for v in value]
+    return value
+
+
+def test_template_archive_rule_is_the_rule_file(resources: dict[str, dict[str, Any]]) -> None:
+    deployed = with_placeholder(resources["ArchiveExecutionRule"]["Properties"])
+    rule = archive_rule({"StateMachineArn": PLACEHOLDER})
+    assert deployed["EventPattern"] == rule["EventPattern"]
+    assert deployed["Description"] == rule["Description"]
+    (target,) = deployed["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["ArchiverFunction", "Arn"]}
