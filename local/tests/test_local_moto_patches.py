@@ -141,3 +141,26 @@ def test_execution_end_emits_aws_status_change_event_to_lambda_targets(cloud: Lo
     detail = event["detail"]
     assert detail["executionArn"] == arn and detail["status"] == "SUCCEEDED"
     assert detail["stopDate"] >= detail["startDate"] and json.loads(detail["output"])["record"]["outcome"] == "APPROVED"
+
+
+def test_async_lambda_targets_are_retried_like_lambda_async_invocations(cloud: LocalCloud) -> None:
+    # Given a rule target that fails once (e.g. the archiver meeting a throttled dependency)
+    calls: list[str] = []
+
+    def flaky(event: dict[str, Any], ctx: Any) -> None:
+        calls.append(event["detail"]["status"])
+        if len(calls) == 1:
+            raise RuntimeError("throttled")
+
+    moto_patches.STATE.handlers["FlakySpy"] = flaky
+    events = cloud.client("events")
+    events.put_rule(Name="flaky", EventPattern=json.dumps({"source": ["aws.states"]}))
+    events.put_targets(Rule="flaky", Targets=[{"Id": "flaky", "Arn": cloud.names.function_arn("FlakySpy")}])
+    try:
+        arn = cloud.upload(b"{}", "claims/flaky.json")
+        assert cloud.wait(arn) == "SUCCEEDED"
+        moto_patches.wait_for_async_invocations()
+    finally:
+        del moto_patches.STATE.handlers["FlakySpy"]
+    # Then it is invoked again, as Lambda retries an asynchronous invocation
+    assert calls == ["SUCCEEDED", "SUCCEEDED"]

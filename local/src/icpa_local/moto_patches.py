@@ -193,35 +193,47 @@ def _wrap_send_to_targets(original: Callable[..., None]) -> Callable[..., None]:
     return send_to_targets
 
 
+ASYNC_ATTEMPTS: Final = 3  # Lambda's asynchronous invocation: the call and two retries
+ASYNC_RETRY_SECONDS: Final = 60.0  # first retry after ~1 minute, then ~2 (scaled locally)
+
+
 def _invoke_lambda_target(target: dict[str, Any], event: dict[str, Any]) -> None:
-    """EventBridge invokes Lambda targets asynchronously: a thread, as on AWS."""
+    """EventBridge invokes Lambda targets asynchronously: a thread, with Lambda's async retries."""
     function_name = target["Arn"].rsplit(":", 1)[-1]
 
     def run() -> None:
         handler = STATE.handlers.get(function_name)
         if handler is None:
             return
-        context = LambdaContext(function_name=function_name, aws_request_id=str(uuid.uuid4()))
-        _local.in_handler = True
-        try:
-            handler(event, context)
-        except Exception:  # noqa: S110 - async invoke: the error stays with the function (its logs)
-            pass
-        finally:
-            _local.in_handler = False
+        for attempt in range(ASYNC_ATTEMPTS):
+            context = LambdaContext(function_name=function_name, aws_request_id=str(uuid.uuid4()))
+            _local.in_handler = True
+            try:
+                handler(event, context)
+                return
+            except Exception:  # - async invoke: the error stays with the function (its logs)
+                if attempt + 1 < ASYNC_ATTEMPTS:
+                    time.sleep(scaled(ASYNC_RETRY_SECONDS * 2**attempt) or 0.0)
+            finally:
+                _local.in_handler = False
 
     thread = threading.Thread(target=run, name=f"eventbridge-{function_name}", daemon=True)
-    _async_invocations.append(thread)
-    thread.start()
+    thread.start()  # started before it is listed: a concurrent wait never joins an unstarted thread
+    with _async_lock:
+        _async_invocations.append(thread)
 
 
 _async_invocations: list[threading.Thread] = []
+_async_lock = threading.Lock()
 
 
 def wait_for_async_invocations(timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
-    while _async_invocations:
-        thread = _async_invocations.pop()
+    while True:
+        with _async_lock:
+            if not _async_invocations:
+                return
+            thread = _async_invocations.pop()
         thread.join(max(0.0, deadline - time.monotonic()))
 
 
