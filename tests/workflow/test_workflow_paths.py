@@ -173,3 +173,27 @@ def test_unexpected_crash_is_an_error_with_its_reason() -> None:
     assert result.states[-3:] == ["QuarantineClaim", "ChooseQuarantineOutcome", "ClaimErrored"]
     assert record is not None and record["outcome"] == "ERROR" and record["reason_codes"]
     assert any(o["Key"].endswith("/original") for o in quarantined)
+
+
+def test_a_reviewer_answering_before_the_wait_begins_is_not_lost() -> None:
+    # Given a reviewer so fast that the decision lands while the review request Lambda is still
+    # returning (before the state machine starts waiting on heartbeats)
+    real_request = load_handler("ReviewRequestFunction")
+    cloud_ref: list[LocalCloud] = []
+
+    def instant_reviewer(event: dict[str, Any], context: Any) -> Any:
+        result = real_request(event, context)
+        cloud = cloud_ref[0]
+        review_id = cloud.pending_review_for(event["execution_id"])
+        assert review_id is not None
+        code, _ = cloud.answer_review(review_id, "APPROVE", reviewer="alice", rationale="Seen it, fine.")
+        assert code == 200
+        return result
+
+    with LocalCloud(time_scale=0.001, handler_overrides={"ReviewRequestFunction": instant_reviewer}) as cloud:
+        cloud_ref.append(cloud)
+        arn = cloud.upload(sample("review-high-amount-surgery.json"), "review-high-amount-surgery.json")
+        # Then the decision is taken at once: no heartbeat timeout (86 s at this scale), no PENDED
+        assert cloud.wait(arn, stop_at_review=False, timeout=30) == "SUCCEEDED"
+        result = cloud.result(arn)
+    assert (result.outcome, result.route) == ("APPROVED", "HUMAN")

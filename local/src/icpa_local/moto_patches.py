@@ -18,6 +18,10 @@ patch below replaces a private method or module attribute of that exact release.
    and a scaled 60 s task timeout (0.6 s) would fail cold first invocations on a slow machine.
 4. Speed: one boto3 client per (service, region, endpoint) for the interpreter's own calls
    instead of a new client per task (RECIPES section 7: ~2x).
+6. waitForTaskToken with HeartbeatSeconds: moto creates the heartbeat endpoint after the task's
+   Lambda returned and then waits on heartbeats only, so an answer that arrived in between (a
+   fast reviewer) was never seen and the task "timed out" on its heartbeat. A heartbeat
+   endpoint created after the outcome is notified at once.
 5. Execution status change: moto emits no "Step Functions Execution Status Change" event. The
    worker's `terminated()` is wrapped to call `on_execution_ended` hooks and to put the AWS-
    shaped event on the default bus, where rules with Lambda targets (also missing in moto's
@@ -345,6 +349,19 @@ def _wrap_terminated(original: Callable[[Any], None]) -> Callable[[Any], None]:
     return terminated
 
 
+# --- 6. Heartbeat endpoint created after the callback answered -----------------------------------
+
+
+def _wrap_setup_heartbeat(original: Callable[..., Any]) -> Callable[..., Any]:
+    def setup_heartbeat_endpoint(self: Any, heartbeat_seconds: int) -> Any:
+        endpoint = original(self, heartbeat_seconds)
+        if self.get_outcome() is not None:  # answered before the wait began
+            endpoint.notify()
+        return endpoint
+
+    return setup_heartbeat_endpoint
+
+
 # --- install ---------------------------------------------------------------------------------------
 
 
@@ -377,6 +394,8 @@ def install(time_scale: float | None = None) -> None:
         retrier_decl.time = _ScaledTimeModule()
         wait_function.WaitFunction._wait_interval = _scaled_wait_interval
         callback.Event = ScaledEvent  # callback deadline and heartbeat of waitForTaskToken
+        endpoint_cls = callback.CallbackEndpoint
+        endpoint_cls.setup_heartbeat_endpoint = _wrap_setup_heartbeat(endpoint_cls.setup_heartbeat_endpoint)
         # Modules that imported boto_client_for by name must be loaded before the rebind.
         from moto.stepfunctions.parser.asl.component.state.exec.state_task import (  # noqa: F401
             lambda_eval_utils,
