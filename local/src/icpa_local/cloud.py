@@ -15,6 +15,7 @@ import logging
 import os
 import threading
 import time
+import warnings
 import zipfile
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -134,6 +135,10 @@ class LocalCloud(CloudSession):
             os.environ[key] = value
         self.logs = logrouting.router()
         self.logs.open(self.log_path)
+        # Powertools keeps metric state per class: on Lambda one invocation runs at a time, here
+        # many handlers share one process, and its "dimension already added" / "no metrics"
+        # warnings would only be noise on the terminal.
+        warnings.filterwarnings("ignore", module=r"aws_lambda_powertools(\..*)?$")
         moto_patches.install(self.time_scale)
         if self.data_dir is not None:
             persistence.install_hooks()
