@@ -27,6 +27,10 @@ PATHS = {
 }
 
 
+EXPECTED = {"auto-approve": {"APPROVED"}, "auto-deny": {"DENIED"}, "human-approve": {"APPROVED"},
+            "rejected": {"REJECTED"}}
+
+
 def variant(template: dict[str, Any], n: int) -> bytes:
     claim = json.loads(json.dumps(template))
     claim["claim_id"] = f"BENCH-{n:06d}"
@@ -61,6 +65,7 @@ def main() -> None:
         latencies: dict[str, list[float]] = defaultdict(list)
         transitions: dict[str, set[int]] = defaultdict(set)
         outcomes: dict[str, set[str]] = defaultdict(set)
+        surprises: list[str] = []
         started = time.perf_counter()
         pending: list[tuple[str, str, float]] = []
         i = 0
@@ -85,6 +90,8 @@ def main() -> None:
                 result = cloud.result(arn)
                 transitions[path].add(result.transitions)
                 outcomes[path].add(result.outcome)
+                if result.outcome not in EXPECTED[path]:
+                    surprises.append(f"{path}: {result.outcome} {result.reasons} via {' > '.join(result.states)}")
             pending = still
             time.sleep(0.005)
         elapsed = time.perf_counter() - started
@@ -97,6 +104,8 @@ def main() -> None:
         values = latencies[path]
         print(f"  {path:14s} n={len(values):3d}  p50 {pct(values, 0.5):6.0f} ms  p95 {pct(values, 0.95):6.0f} ms"
               f"  transitions {sorted(transitions[path])}  outcomes {sorted(outcomes[path])}")
+    for surprise in surprises:
+        print(f"  UNEXPECTED {surprise}")
 
 
 if __name__ == "__main__":

@@ -67,16 +67,23 @@ def in_handler() -> bool:
     return bool(getattr(_local, "in_handler", False))
 
 
+# One handler invocation at a time, as in a Lambda container: Powertools keeps metric state at
+# class level, which concurrent in-process handlers would corrupt (a crash seen under load).
+# Re-entrant, so a handler may call another in-process (e.g. a test's instant reviewer).
+_handler_lock = threading.RLock()
+
+
 @contextlib.contextmanager
 def running_handler() -> Iterator[None]:
-    """Mark this thread as running a handler (for calls made outside moto's Lambda, such as the
-    review API behind the local API Gateway adapter), so its logs go to the handler log."""
-    previous = in_handler()
-    _local.in_handler = True
-    try:
-        yield
-    finally:
-        _local.in_handler = previous
+    """Run a handler: one at a time, with this thread marked so its logs go to the handler log
+    (also for calls made outside moto's Lambda, such as the local review API adapter)."""
+    with _handler_lock:
+        previous = in_handler()
+        _local.in_handler = True
+        try:
+            yield
+        finally:
+            _local.in_handler = previous
 
 
 def set_time_scale(scale: float) -> None:
@@ -120,14 +127,12 @@ def _invoke_in_process(self: Any, event: str | None = None) -> tuple[str, bool, 
         invoked_function_arn=self.function_arn,
         log_group_name=f"/aws/lambda/{self.function_name}",
     )
-    _local.in_handler = True
     try:
-        result = handler(payload, context)
+        with running_handler():
+            result = handler(payload, context)
     except Exception as exc:  # the Lambda runtime's contract: report, don't raise
         error: dict[str, Any] = {"errorType": type(exc).__name__, "errorMessage": str(exc), "stackTrace": []}
         return json.dumps(error), True, ""
-    finally:
-        _local.in_handler = False
     return json.dumps(result), False, ""
 
 
@@ -211,15 +216,13 @@ def _invoke_lambda_target(target: dict[str, Any], event: dict[str, Any]) -> None
             return
         for attempt in range(ASYNC_ATTEMPTS):
             context = LambdaContext(function_name=function_name, aws_request_id=str(uuid.uuid4()))
-            _local.in_handler = True
             try:
-                handler(event, context)
+                with running_handler():
+                    handler(event, context)
                 return
             except Exception:  # - async invoke: the error stays with the function (its logs)
                 if attempt + 1 < ASYNC_ATTEMPTS:
                     time.sleep(scaled(ASYNC_RETRY_SECONDS * 2**attempt) or 0.0)
-            finally:
-                _local.in_handler = False
 
     thread = threading.Thread(target=run, name=f"eventbridge-{function_name}", daemon=True)
     thread.start()  # started before it is listed: a concurrent wait never joins an unstarted thread
@@ -231,8 +234,16 @@ _async_invocations: list[threading.Thread] = []
 _async_lock = threading.Lock()
 
 
+# Executions between "status set" and "status-change event dispatched": a caller that saw an
+# execution end must still wait for the async invocations that end is about to start.
+_terminations_in_flight = 0
+_terminations = threading.Condition()
+
+
 def wait_for_async_invocations(timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
+    with _terminations:
+        _terminations.wait_for(lambda: _terminations_in_flight == 0, timeout=max(0.0, deadline - time.monotonic()))
     while True:
         with _async_lock:
             if not _async_invocations:
@@ -328,25 +339,36 @@ def status_change_event(execution: Any) -> dict[str, Any]:
 
 def _wrap_terminated(original: Callable[[Any], None]) -> Callable[[Any], None]:
     def terminated(self: Any) -> None:
-        original(self)
-        execution = self.execution
-        for callback in list(STATE.on_execution_ended):
-            with contextlib.suppress(Exception):  # a hook must never break the execution itself
-                callback(execution)
-        if STATE.emit_status_events:
-            try:
-                import boto3
-
-                boto3.client("events", region_name=execution.region_name).put_events(Entries=[{
-                    "Source": "aws.states",
-                    "DetailType": "Step Functions Execution Status Change",
-                    "Resources": [execution.exec_arn],
-                    "Detail": json.dumps(status_change_event(execution), default=str),
-                }])
-            except Exception:  # noqa: S110 - as on AWS, delivery is best effort and async
-                pass
+        global _terminations_in_flight
+        with _terminations:
+            _terminations_in_flight += 1
+        try:
+            original(self)
+            _after_termination(self.execution)
+        finally:
+            with _terminations:
+                _terminations_in_flight -= 1
+                _terminations.notify_all()
 
     return terminated
+
+
+def _after_termination(execution: Any) -> None:
+    for callback in list(STATE.on_execution_ended):
+        with contextlib.suppress(Exception):  # a hook must never break the execution itself
+            callback(execution)
+    if STATE.emit_status_events:
+        try:
+            import boto3
+
+            boto3.client("events", region_name=execution.region_name).put_events(Entries=[{
+                "Source": "aws.states",
+                "DetailType": "Step Functions Execution Status Change",
+                "Resources": [execution.exec_arn],
+                "Detail": json.dumps(status_change_event(execution), default=str),
+            }])
+        except Exception:  # noqa: S110 - as on AWS, delivery is best effort and async
+            pass
 
 
 # --- 6. Heartbeat endpoint created after the callback answered -----------------------------------
