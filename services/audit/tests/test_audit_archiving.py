@@ -59,6 +59,8 @@ def test_the_archive_holds_the_execution_every_history_event_and_the_chain() -> 
     assert execution.input == {"schema_version": "1.0", "source": run.state["source"]}
     # every history event, datetimes as ISO strings
     assert len(document.history) == len(run.events) == receipt.history_events
+    entered = [e for e in run.events if str(e.get("type", "")).endswith("StateEntered")]
+    assert receipt.state_transitions == len(entered) > 0
     assert [e["id"] for e in document.history] == list(range(1, len(run.events) + 1))
     assert document.history[0]["timestamp"] == "2026-03-02T09:00:01+00:00"
     assert document.history_sha256 == sha256_hex(json_safe(run.events)) == receipt.history_sha256

@@ -44,3 +44,34 @@ def test_the_lambda_emits_an_assessment_count_and_one_count_per_signal(
 
     (emf,) = (json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"'))
     assert (emf["ClaimsAssessed"], emf["Signal_PROVIDER_WATCHLIST"], emf["model"]) == ([1.0], [1.0], "consulted")
+    # the dashboard's fraud panel: the score and the model calls
+    assert emf["ModelCalls"] == [1.0] and 0 < emf["FraudScore"][0] <= 1
+
+
+class _ThrottledModel:
+    def judge(self, summary: Any, *, session_key: str) -> Any:
+        from icpa_shared.errors import ModelThrottledError
+
+        raise ModelThrottledError("Bedrock throttled the agent")
+
+
+class _CountingMetrics:
+    def __init__(self) -> None:
+        self.throttles = 0
+        self.assessed = 0
+
+    def claim_assessed(self, signal_codes: Any, *, model_consulted: bool, score: float) -> None:
+        self.assessed += 1
+
+    def model_throttled(self) -> None:
+        self.throttles += 1
+
+
+def test_a_throttled_model_is_counted_and_the_error_still_reaches_the_workflow() -> None:
+    from icpa_shared.errors import ModelThrottledError
+
+    claim = a_claim()
+    metrics = _CountingMetrics()
+    with pytest.raises(ModelThrottledError):
+        handle(step_for(claim), fraud_deps(claim, model=_ThrottledModel(), metrics=metrics))
+    assert (metrics.throttles, metrics.assessed) == (1, 0)

@@ -69,4 +69,6 @@ def test_the_lambda_emits_accepted_and_invalid_counts_as_emf(
     accepted, rejected = emf_lines(capsys.readouterr().out)
     assert (accepted["ClaimsAccepted"], accepted["source_format"], accepted["service"]) == ([1.0], "icpa", "intake")
     assert rejected["ClaimsInvalid"] == [1.0]
+    # every file counts as received, accepted or not (the dashboard's intake volume)
+    assert accepted["ClaimsReceived"] == rejected["ClaimsReceived"] == [1.0]
     assert "MBR000001" not in json.dumps([accepted, rejected])

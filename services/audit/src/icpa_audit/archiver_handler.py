@@ -51,6 +51,8 @@ def handler(event: Mapping[str, Any], context: Any = None, deps: ArchiverDeps | 
             log.warning("execution.unattributed", execution=receipt.execution_name, key=receipt.key)
         with metrics_flushed(SERVICE):
             add_metric(SERVICE, "ExecutionArchived")
+            # The dashboard's "state transitions per execution" panel (billed per transition).
+            add_metric(SERVICE, "StateTransitions", receipt.state_transitions)
             if not receipt.chain_ok:
                 # Archived all the same (the archive is the evidence), and alarmed on.
                 log.error("audit.chain_broken", execution=receipt.execution_name, key=receipt.key)

@@ -19,7 +19,7 @@ from icpa_fraud.domain.thresholds import Thresholds
 from icpa_fraud.ports import ClaimDocuments, ClaimHistoryStore, ModelProvider, Policies
 from icpa_shared.audit import AuditRecorder, AuditStore
 from icpa_shared.contracts import FraudAssessment, StepInput
-from icpa_shared.errors import ContractViolationError
+from icpa_shared.errors import ContractViolationError, ModelThrottledError
 from icpa_shared.observability.logging import get_logger
 from icpa_shared.observability.tracing import annotate
 
@@ -62,17 +62,21 @@ def assess_claim(step: StepInput, deps: FraudDeps) -> FraudAssessment:
     )
     policy = deps.policies.get(claim.policy_id)
 
-    assessment = assess(
-        claim,
-        history=history,
-        policy=policy,
-        reference=deps.reference,
-        thresholds=deps.thresholds,
-        model=deps.model,
-        model_weight=deps.model_weight,
-        assessed_at=deps.clock(),
-        service_version=deps.version,
-    )
+    try:
+        assessment = assess(
+            claim,
+            history=history,
+            policy=policy,
+            reference=deps.reference,
+            thresholds=deps.thresholds,
+            model=deps.model,
+            model_weight=deps.model_weight,
+            assessed_at=deps.clock(),
+            service_version=deps.version,
+        )
+    except ModelThrottledError:
+        deps.metrics.model_throttled()  # counted, then re-raised for the ASL's backoff
+        raise
     AuditRecorder(store=deps.audit, service=SERVICE, service_version=deps.version).record(
         claim_id=claim.claim_id,
         step="fraud",
@@ -86,7 +90,9 @@ def assess_claim(step: StepInput, deps: FraudDeps) -> FraudAssessment:
         model_version=assessment.model.model_version if assessment.model else None,
     )
     annotate(SERVICE, claim_id=claim.claim_id, fraud_score=assessment.score, fraud_signals=len(assessment.signals))
-    deps.metrics.claim_assessed(assessment.signal_codes, model_consulted=assessment.model is not None)
+    deps.metrics.claim_assessed(
+        assessment.signal_codes, model_consulted=assessment.model is not None, score=assessment.score
+    )
     log.info(
         "claim.fraud_scored",
         claim_id=claim.claim_id,

@@ -101,6 +101,7 @@ class ArchiveReceipt(BaseModel):
     execution_name: str
     status: str
     history_events: int
+    state_transitions: int  # states entered: what Step Functions bills, per execution
     chain_events: int
     chain_ok: bool
     history_sha256: str
@@ -170,6 +171,7 @@ def archive_execution(
         execution_name=document.execution.name,
         status=document.execution.status,
         history_events=len(document.history),
+        state_transitions=sum(1 for e in document.history if str(e.get("type", "")).endswith("StateEntered")),
         chain_events=len(document.audit_chain),
         chain_ok=document.chain_verification.ok,
         history_sha256=document.history_sha256,

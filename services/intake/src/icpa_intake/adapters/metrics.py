@@ -29,7 +29,8 @@ class NoMetrics:
 
 
 class EmfMetrics:
-    """`ClaimsAccepted` by source format, `ClaimsInvalid` (files Intake rejected) and
+    """`ClaimsReceived` (every file), `ClaimsAccepted` by source format, `ClaimsInvalid` (files
+    Intake rejected) and
     `ClaimsQuarantined` by outcome (one claim per invocation; the step handler flushes them)."""
 
     def __init__(self, service: str) -> None:
@@ -37,6 +38,7 @@ class EmfMetrics:
 
     def claim_accepted(self, source_format: str) -> None:
         get_metrics(self.service).add_dimension(name="source_format", value=source_format)
+        add_metric(self.service, "ClaimsReceived")
         add_metric(self.service, "ClaimsAccepted")
 
     def claim_quarantined(self, outcome: Outcome) -> None:
@@ -44,6 +46,7 @@ class EmfMetrics:
         add_metric(self.service, "ClaimsQuarantined")
 
     def claim_invalid(self) -> None:
+        add_metric(self.service, "ClaimsReceived")
         add_metric(self.service, "ClaimsInvalid")
 
 
