@@ -70,3 +70,16 @@ def test_concurrent_writer_is_retried() -> None:
                         occurred_at=FIXED_NOW)
     assert second.sequence == 2 and second.previous_hash == first.hash
     assert verify_chain(store.events("CLM-0002")).ok
+
+
+def test_once_per_execution_steps_are_not_appended_twice() -> None:
+    store = MemoryAuditStore()
+    rec = AuditRecorder(store, "router", "1.0.0")
+    common = {"claim_id": "CLM-0003", "step": "decision", "input_value": 1, "occurred_at": FIXED_NOW,
+              "execution_id": "arn:aws:states:us-east-1:123456789012:execution:m:run-1", "once_per_execution": True}
+    first = rec.record(decision="APPROVED", output_value={"at": 1}, **common)
+    retried = rec.record(decision="APPROVED", output_value={"at": 2}, **common)  # a Lambda retry
+    assert retried == first and len(store.events("CLM-0003")) == 1
+    other_run = rec.record(**{**common, "execution_id": "arn:aws:states:us-east-1:123456789012:execution:m:run-2"},
+                           decision="APPROVED", output_value={"at": 3})
+    assert other_run.sequence == 2 and verify_chain(store.events("CLM-0003")).ok

@@ -54,6 +54,20 @@ def test_an_auto_approved_claim_is_recorded_with_its_payable() -> None:
     assert f.metrics.decided == [(Outcome.APPROVED, Route.AUTO_APPROVE)]
 
 
+def test_a_retried_record_step_does_not_append_a_second_decision() -> None:
+    # Given RecordDecision ran and audited, then Lambda retried it for the same execution
+    f = Fakes()
+    state = a_decided_state(
+        a_final("APPROVED", "AUTO"),
+        a_routing(Route.AUTO_APPROVE, codes.ADJUDICATION_APPROVED, codes.FRAUD_SCORE_LOW),
+        adjudication=an_adjudication(paid(1, "640.00")),
+    )
+    handle(a_step(state), deps(f))
+    handle(a_step(state), deps(f))
+    # Then the chain holds one decision for the one outcome
+    assert [e.step for e in f.audit_store.events("CLM-0001")] == ["decision"]
+
+
 def test_an_auto_denied_claim_pays_nothing() -> None:
     f = Fakes()
     state = a_decided_state(

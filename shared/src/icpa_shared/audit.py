@@ -67,7 +67,15 @@ class AuditRecorder:
         model_version: str | None = None,
         reviewer_id: str | None = None,
         rationale: str | None = None,
+        once_per_execution: bool = False,
     ) -> AuditEvent:
+        """Append an event. With `once_per_execution`, a step that already has an event for this
+        execution (a Lambda retry, a resumed execution) returns that event instead of adding a
+        second one: the chain says once what happened once."""
+        if once_per_execution and execution_id is not None:
+            for existing in self.store.events(claim_id):
+                if existing.step == step and existing.execution_id == execution_id:
+                    return existing
         for _ in range(8):
             previous = self.store.last_event(claim_id)
             event = build_event(

@@ -58,8 +58,9 @@ def handle(step: StepInput, deps: Deps) -> ClaimRecord:
         state, execution_id=step.execution_id, service_version=__version__, updated_at=deps.clock()
     )
     record = decided.record
-    # The record first: a retry after a failed audit write rewrites the same record (an update)
-    # rather than appending a second decision event for one stored outcome.
+    # The record first: a retry after a failed audit write rewrites the same record (an update);
+    # the decision event is once per execution, so a retry after a successful audit write (or
+    # a resumed execution) does not append a second decision for one outcome.
     deps.records.put_record(record)
     deps.audit.record(
         claim_id=record.claim_id,
@@ -72,6 +73,7 @@ def handle(step: StepInput, deps: Deps) -> ClaimRecord:
         execution_id=step.execution_id,
         reviewer_id=decided.reviewer_id,
         rationale=decided.rationale,
+        once_per_execution=True,
     )
     deps.annotate(claim_id=record.claim_id, outcome=record.outcome.value, route=decided.route.value)
     deps.metrics.claim_decided(record.outcome, decided.route)
