@@ -1,6 +1,7 @@
 """The audit hash chain detects altered, removed and reordered events."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -75,7 +76,7 @@ def test_concurrent_writer_is_retried() -> None:
 def test_once_per_execution_steps_are_not_appended_twice() -> None:
     store = MemoryAuditStore()
     rec = AuditRecorder(store, "router", "1.0.0")
-    common = {"claim_id": "CLM-0003", "step": "decision", "input_value": 1, "occurred_at": FIXED_NOW,
+    common: dict[str, Any] = {"claim_id": "CLM-0003", "step": "decision", "input_value": 1, "occurred_at": FIXED_NOW,
               "execution_id": "arn:aws:states:us-east-1:123456789012:execution:m:run-1", "once_per_execution": True}
     first = rec.record(decision="APPROVED", output_value={"at": 1}, **common)
     retried = rec.record(decision="APPROVED", output_value={"at": 2}, **common)  # a Lambda retry
