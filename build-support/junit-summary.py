@@ -1,0 +1,29 @@
+"""Sum Pants' JUnit reports into one closing line: 'tests: N passed, N failed, N skipped'."""
+
+from __future__ import annotations
+
+import sys
+import xml.etree.ElementTree as ET  # noqa: S405 - our own test reports
+from pathlib import Path
+
+
+def main(report_dir: str) -> int:
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    files = sorted(Path(report_dir).rglob("*.xml"))
+    for path in files:
+        root = ET.parse(path).getroot()  # noqa: S314 - our own test reports
+        suites = [root] if root.tag == "testsuite" else root.iter("testsuite")
+        for suite in suites:
+            for key in totals:
+                totals[key] += int(suite.get(key, 0))
+    failed = totals["failures"] + totals["errors"]
+    passed = totals["tests"] - failed - totals["skipped"]
+    print(f"tests: {passed} passed, {failed} failed, {totals['skipped']} skipped")
+    if not files or totals["tests"] == 0:
+        print("junit-summary: no test reports found", file=sys.stderr)
+        return 1
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1] if len(sys.argv) > 1 else "dist/test/reports"))
