@@ -22,6 +22,9 @@ patch below replaces a private method or module attribute of that exact release.
    Lambda returned and then waits on heartbeats only, so an answer that arrived in between (a
    fast reviewer) was never seen and the task "timed out" on its heartbeat. A heartbeat
    endpoint created after the outcome is notified at once.
+7. Speed: moto re-parses the ASL with ANTLR for every execution (the largest cost of a local
+   claim). The parse tree is cached per definition; the preprocessor still builds fresh
+   evaluation components for each execution, so no execution state is shared.
 5. Execution status change: moto emits no "Step Functions Execution Status Change" event. The
    worker's `terminated()` is wrapped to call `on_execution_ended` hooks and to put the AWS-
    shaped event on the default bus, where rules with Lambda targets (also missing in moto's
@@ -384,6 +387,28 @@ def _wrap_setup_heartbeat(original: Callable[..., Any]) -> Callable[..., Any]:
     return setup_heartbeat_endpoint
 
 
+# --- 7. Parse cache --------------------------------------------------------------------------------
+
+_parse_trees: dict[str, Any] = {}
+_parse_lock = threading.Lock()
+
+
+def _cached_evaluation_entrypoint(self: Any) -> Any:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    definition: str = self._evaluation_details.state_machine_details.definition
+    with _parse_lock:
+        tree = _parse_trees.get(definition)
+    if tree is None:
+        tree = AmazonStateLanguageParser.parse(definition)[1]  # raises on syntax errors, as before
+        with _parse_lock:
+            if len(_parse_trees) > 64:  # a handful of definitions per process; stay bounded
+                _parse_trees.clear()
+            _parse_trees[definition] = tree
+    return Preprocessor().visit(tree)
+
+
 # --- install ---------------------------------------------------------------------------------------
 
 
@@ -410,6 +435,9 @@ def install(time_scale: float | None = None) -> None:
         execution_models = moto_module("moto.stepfunctions.parser.backend.execution")
 
         lambda_models.LambdaFunction._invoke_lambda = _invoke_in_process
+        from moto.stepfunctions.parser.backend import execution_worker
+
+        execution_worker.ExecutionWorker._get_evaluation_entrypoint = _cached_evaluation_entrypoint
         comm = execution_models.BaseExecutionWorkerCommunication
         comm.terminated = _wrap_terminated(comm.terminated)
         events_models.Rule.send_to_targets = _wrap_send_to_targets(events_models.Rule.send_to_targets)
