@@ -437,7 +437,7 @@ def install(time_scale: float | None = None) -> None:
         lambda_models.LambdaFunction._invoke_lambda = _invoke_in_process
         from moto.stepfunctions.parser.backend import execution_worker
 
-        execution_worker.ExecutionWorker._get_evaluation_entrypoint = _cached_evaluation_entrypoint
+        execution_worker.ExecutionWorker._get_evaluation_entrypoint = _cached_evaluation_entrypoint  # type: ignore[method-assign]
         comm = execution_models.BaseExecutionWorkerCommunication
         comm.terminated = _wrap_terminated(comm.terminated)
         events_models.Rule.send_to_targets = _wrap_send_to_targets(events_models.Rule.send_to_targets)
