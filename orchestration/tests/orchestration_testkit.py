@@ -50,3 +50,15 @@ def dummy_lambda_arns() -> dict[str, str]:
         name: f"arn:aws:lambda:us-east-1:123456789012:function:icpa-{name.removesuffix('FunctionArn').lower()}-dev"
         for name in substitution_names()
     }
+
+
+def with_placeholder(value: Any, ref: str, placeholder: str) -> Any:
+    """The template's value with `{"Ref": ref}` replaced by `placeholder`, to compare a deployed
+    rule with the rule file rendered with the same placeholder."""
+    if value == {"Ref": ref}:
+        return placeholder
+    if isinstance(value, dict):
+        return {k: with_placeholder(v, ref, placeholder) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_placeholder(v, ref, placeholder) for v in value]
+    return value

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from orchestration_testkit import with_placeholder
+
 from icpa_orchestration import archive_rule
 
 PLACEHOLDER = "<<StateMachine>>"
 
 
-def with_placeholder(value: Any) -> Any:
-    if value == {"Ref": "ClaimsStateMachine"}:
-        return PLACEHOLDER
-    if isinstance(value, dict):
-        return {k: with_placeholder(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [with_placeholder(v) for v in value]
-    return value
-
-
 def test_template_archive_rule_is_the_rule_file(resources: dict[str, dict[str, Any]]) -> None:
-    deployed = with_placeholder(resources["ArchiveExecutionRule"]["Properties"])
+    deployed = with_placeholder(resources["ArchiveExecutionRule"]["Properties"], "ClaimsStateMachine", PLACEHOLDER)
     rule = archive_rule({"StateMachineArn": PLACEHOLDER})
     assert deployed["EventPattern"] == rule["EventPattern"]
     assert deployed["Description"] == rule["Description"]

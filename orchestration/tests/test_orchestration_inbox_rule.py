@@ -7,6 +7,7 @@ import copy
 from typing import Any
 
 import pytest
+from orchestration_testkit import with_placeholder
 
 from icpa_orchestration import apply_input_transformer, inbox_rule
 from icpa_shared.contracts import WorkflowState
@@ -43,17 +44,6 @@ S3_OBJECT_CREATED: dict[str, Any] = {
 }
 
 
-def with_placeholder(value: Any) -> Any:
-    """The template's value with `{"Ref": "InboxBucket"}` replaced by the placeholder."""
-    if value == {"Ref": "InboxBucket"}:
-        return PLACEHOLDER
-    if isinstance(value, dict):
-        return {k: with_placeholder(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [with_placeholder(v) for v in value]
-    return value
-
-
 def matches(pattern: Any, event: Any) -> bool:
     """The subset of EventBridge pattern matching the rule uses: exact values and prefix."""
     if isinstance(pattern, dict):
@@ -72,7 +62,7 @@ def rule_file() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def deployed(resources: dict[str, dict[str, Any]]) -> dict[str, Any]:
     rule = resources["ClaimsInboxRule"]["Properties"]
-    return with_placeholder(rule)  # type: ignore[no-any-return]
+    return with_placeholder(rule, "InboxBucket", PLACEHOLDER)  # type: ignore[no-any-return]
 
 
 def test_template_event_pattern_is_the_rule_files(deployed: dict[str, Any], rule_file: dict[str, Any]) -> None:
