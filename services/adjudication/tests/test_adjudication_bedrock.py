@@ -3,11 +3,7 @@ event-stream frames on the wire for answers (so botocore's own parsing runs)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import struct
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -20,50 +16,12 @@ from botocore.stub import Stubber
 from icpa_adjudication.adapters.bedrock_explainer import BedrockAgentExplainer
 from icpa_shared.contracts import Adjudication
 from icpa_shared.errors import MalformedModelResponseError, ModelThrottledError, TransientDependencyError
+from icpa_shared.testing.bedrock import RawBody, chunk, stream_exception
 from icpa_shared.testing.builders import a_claim, a_line, a_policy, usd
 
 pytestmark = pytest.mark.unit
 
 AGENT, ALIAS = "AGENT00001", "ALIAS00001"
-
-
-# --- AWS event-stream encoding (application/vnd.amazon.eventstream) ----------------------------
-
-
-def _header(name: str, value: str) -> bytes:
-    n, v = name.encode(), value.encode()
-    return struct.pack("!B", len(n)) + n + struct.pack("!BH", 7, len(v)) + v  # 7: string
-
-
-def _frame(headers: dict[str, str], payload: bytes) -> bytes:
-    encoded = b"".join(_header(k, v) for k, v in headers.items())
-    prelude = struct.pack("!II", 12 + len(encoded) + len(payload) + 4, len(encoded))
-    message = prelude + struct.pack("!I", binascii.crc32(prelude)) + encoded + payload
-    return message + struct.pack("!I", binascii.crc32(message))
-
-
-def chunk(text: str) -> bytes:
-    payload = json.dumps({"bytes": base64.b64encode(text.encode()).decode()}).encode()
-    return _frame({":event-type": "chunk", ":message-type": "event", ":content-type": "application/json"}, payload)
-
-
-def stream_error(code: str) -> bytes:
-    return _frame(
-        {":exception-type": code, ":message-type": "exception", ":content-type": "application/json"},
-        json.dumps({"message": "from the stream"}).encode(),
-    )
-
-
-class _Body:
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._data
-
-    def read(self, *_: Any) -> bytes:
-        data, self._data = self._data, b""
-        return data
 
 
 class Wire:
@@ -84,7 +42,7 @@ class Wire:
         body = request.body if isinstance(request.body, bytes | str) else b"{}"
         self.requests.append({"url": request.url, "body": json.loads(body or b"{}")})
         headers = {"content-type": "application/vnd.amazon.eventstream"}
-        return AWSResponse(request.url, 200, headers, _Body(self.body))  # type: ignore[arg-type]
+        return AWSResponse(request.url, 200, headers, RawBody(self.body))  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -169,13 +127,13 @@ def test_quota_exceeded_is_model_throttled_too(result: Adjudication) -> None:
 
 
 def test_throttling_inside_the_event_stream_is_model_throttled(result: Adjudication) -> None:
-    wire = Wire(chunk('{"explanation": "Partially'), stream_error("throttlingException"))
+    wire = Wire(chunk('{"explanation": "Partially'), stream_exception("throttlingException"))
     with pytest.raises(ModelThrottledError):
         BedrockAgentExplainer(AGENT, ALIAS, wire.client).explain(result)
 
 
 def test_a_server_error_in_the_stream_is_transient(result: Adjudication) -> None:
-    wire = Wire(stream_error("internalServerException"))
+    wire = Wire(stream_exception("internalServerException"))
     with pytest.raises(TransientDependencyError):
         BedrockAgentExplainer(AGENT, ALIAS, wire.client).explain(result)
 

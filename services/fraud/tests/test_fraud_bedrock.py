@@ -8,11 +8,7 @@ against Bedrock.
 
 from __future__ import annotations
 
-import base64
 import json
-import struct
-import zlib
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -26,43 +22,8 @@ from icpa_fraud.domain.signals import ClaimHistory
 from icpa_fraud.domain.summary import ClaimSummary, summarize
 from icpa_shared.contracts import Patient
 from icpa_shared.errors import MalformedModelResponseError, ModelThrottledError, TransientDependencyError
+from icpa_shared.testing.bedrock import RawBody, chunk, stream_exception
 from icpa_shared.testing.builders import a_claim
-
-
-def _header(name: str, value: str) -> bytes:
-    key, text = name.encode(), value.encode()
-    return struct.pack(">B", len(key)) + key + b"\x07" + struct.pack(">H", len(text)) + text
-
-
-def frame(headers: dict[str, str], payload: bytes) -> bytes:
-    """One AWS event-stream message: prelude + prelude CRC, headers, payload, message CRC."""
-    encoded = b"".join(_header(k, v) for k, v in headers.items())
-    prelude = struct.pack(">II", 12 + len(encoded) + len(payload) + 4, len(encoded))
-    prelude += struct.pack(">I", zlib.crc32(prelude))
-    message = prelude + encoded + payload
-    return message + struct.pack(">I", zlib.crc32(message))
-
-
-def chunk(text: str) -> bytes:
-    payload = json.dumps({"bytes": base64.b64encode(text.encode()).decode()}).encode()
-    return frame({":message-type": "event", ":event-type": "chunk", ":content-type": "application/json"}, payload)
-
-
-def stream_exception(kind: str) -> bytes:
-    headers = {":message-type": "exception", ":exception-type": kind, ":content-type": "application/json"}
-    return frame(headers, json.dumps({"message": "try later"}).encode())
-
-
-class _Body:
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._data
-
-    def read(self, *_: Any) -> bytes:
-        data, self._data = self._data, b""
-        return data
 
 
 class FakeBedrock:
@@ -90,7 +51,7 @@ class FakeBedrock:
     def _send(self, request: Any, **_: Any) -> AWSResponse:
         self.requests.append({"url": request.url, "body": json.loads(request.body)})
         headers: Any = dict(self.headers)
-        return AWSResponse(request.url, self.status, headers, _Body(self.body))
+        return AWSResponse(request.url, self.status, headers, RawBody(self.body))
 
 
 @pytest.fixture
