@@ -174,6 +174,22 @@ def test_model_settings_follow_the_bedrock_agent_parameters(functions: dict[str,
         assert variables["ICPA_BEDROCK_AGENT_ID"]["Fn::If"][2] == {"Ref": "AWS::NoValue"}
 
 
+def test_model_setting_values_are_ones_the_services_accept(functions: dict[str, dict[str, Any]]) -> None:
+    # Both branches of each !If must pass the service's settings validation at cold start.
+    from typing import get_args
+
+    from icpa_adjudication.settings import AdjudicationSettings
+    from icpa_fraud.settings import FraudSettings
+
+    cases = [
+        ("FraudFunction", "ICPA_FRAUD_MODEL_PROVIDER", FraudSettings.model_fields["fraud_model_provider"]),
+        ("AdjudicationFunction", "ICPA_EXPLAINER", AdjudicationSettings.model_fields["explainer"]),
+    ]
+    for function, variable, field in cases:
+        _, when_agent, without_agent = functions[function]["Environment"]["Variables"][variable]["Fn::If"]
+        assert {when_agent, without_agent} <= set(get_args(field.annotation)), (function, variable)
+
+
 # -- timeouts --------------------------------------------------------------------------------------
 
 
