@@ -49,16 +49,19 @@ def render_definition(values: Mapping[str, str]) -> str:
     return rendered
 
 
+def _rule(resource: str, values: Mapping[str, str]) -> dict[str, Any]:
+    rule: dict[str, Any] = json.loads(substitute(_read(resource), values))
+    return rule
+
+
 def inbox_rule(values: Mapping[str, str]) -> dict[str, Any]:
     """The rule (Description, EventPattern, InputTransformer) with its substitutions filled."""
-    rule: dict[str, Any] = json.loads(substitute(_read(RULE_RESOURCE), values))
-    return rule
+    return _rule(RULE_RESOURCE, values)
 
 
 def archive_rule(values: Mapping[str, str]) -> dict[str, Any]:
     """The archiver's rule (Description, EventPattern) with the state machine ARN filled."""
-    rule: dict[str, Any] = json.loads(substitute(_read(ARCHIVE_RULE_RESOURCE), values))
-    return rule
+    return _rule(ARCHIVE_RULE_RESOURCE, values)
 
 
 def _json_path(event: Any, path: str) -> Any:
