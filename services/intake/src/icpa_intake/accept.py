@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from icpa_intake import __version__
 from icpa_intake import reasons as intake_reasons
 from icpa_intake.adapters.metrics import IntakeMetrics, NoMetrics
-from icpa_intake.auditing import record_once
+from icpa_intake.auditing import SERVICE, record_once
 from icpa_intake.domain.normalize import accept_draft, read_claim
 from icpa_intake.domain.problems import Problem, invalid_claim
 from icpa_intake.domain.records import (
@@ -36,14 +36,12 @@ from icpa_intake.ports import (
     Policies,
     SourceObjects,
 )
-from icpa_shared.audit import AuditRecorder, AuditStore
+from icpa_shared.audit import AuditStore
 from icpa_shared.contracts import IntakeResult, StepInput, reasons
 from icpa_shared.digest import sha256_hex
 from icpa_shared.errors import InvalidClaimError
 from icpa_shared.observability.logging import bind_claim, get_logger
 from icpa_shared.observability.tracing import annotate
-
-SERVICE = "intake"
 
 
 class Idempotency(Protocol):
@@ -110,10 +108,9 @@ def _accept(step: StepInput, deps: IntakeDeps) -> IntakeResult:
     result = intake_result(
         claim, claim_uri=claim_uri, digest=digest, source_format=draft.source_format, version=deps.version
     )
-    recorder = AuditRecorder(store=deps.audit, service=SERVICE, service_version=deps.version)
     record_once(
         deps.audit,
-        recorder,
+        version=deps.version,
         claim_id=claim.claim_id,
         step="intake",
         decision="ACCEPTED",

@@ -16,17 +16,15 @@ from datetime import datetime
 
 from icpa_intake import __version__
 from icpa_intake.adapters.metrics import IntakeMetrics, NoMetrics
-from icpa_intake.auditing import record_once
+from icpa_intake.auditing import SERVICE, record_once
 from icpa_intake.domain.quarantine import classify_error, fallback_claim_id, reason_document, sniff_claim_id
 from icpa_intake.domain.records import source_identity
 from icpa_intake.ports import ClaimsTable, QuarantineStore, SourceObjects
-from icpa_shared.audit import AuditRecorder, AuditStore
+from icpa_shared.audit import AuditStore
 from icpa_shared.contracts import ClaimRecord, DecidedBy, QuarantineResult, SourceObject, StepInput
 from icpa_shared.errors import ClaimNotFoundError, TransientDependencyError
 from icpa_shared.observability.logging import bind_claim, get_logger
 from icpa_shared.observability.tracing import annotate
-
-SERVICE = "intake"
 
 
 @dataclass(frozen=True)
@@ -120,10 +118,9 @@ def quarantine_claim(step: StepInput, deps: QuarantineDeps) -> QuarantineResult:
         reason_codes=classification.reason_codes,
         quarantine_uri=deps.quarantine.prefix_uri(record.claim_id),
     )
-    recorder = AuditRecorder(store=deps.audit, service=SERVICE, service_version=deps.version)
     record_once(
         deps.audit,
-        recorder,
+        version=deps.version,
         claim_id=record.claim_id,
         step="quarantine",
         decision=classification.outcome.value,
