@@ -73,10 +73,6 @@ def claim_result(cloud: CloudSession, arn: str, file: str) -> ClaimResult:
             outcome = "ERROR"
             reasons = [str(description.get("error") or status)]
             payable = None
-    if status == "FAILED" and not record and quarantine is None:
-        stored = cloud.claim_record(claim_id) if claim_id else None
-        if stored:
-            outcome, reasons = stored["outcome"], list(stored.get("reason_codes", []))
     return ClaimResult(
         file=file, claim_id=claim_id, execution_arn=arn, status=status, outcome=outcome, route=route,
         reasons=reasons, payable_amount=payable, transitions=len(entered), duration_ms=duration_ms,
