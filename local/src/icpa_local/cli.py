@@ -30,7 +30,7 @@ from typing import Any
 from icpa_local.cloud import DEFAULT_TIME_SCALE, LocalCloud
 from icpa_local.connect import ServerUnreachable, find_server, open_session, remote_session
 from icpa_local.datadir import DataDir, DataDirBusy, default_data_dir
-from icpa_local.session import CLI_REVIEWER, TERMINAL, ClaimResult, ClaimStatus, CloudSession
+from icpa_local.session import CLI_REVIEWER, DEFAULT_RATIONALE, TERMINAL, ClaimResult, ClaimStatus, CloudSession
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -164,16 +164,7 @@ def run_process(args: argparse.Namespace) -> int:
         arns = [(path, cloud.upload(path.read_bytes(), f"claims/{path.name}")) for path in paths]
         for path, arn in arns:
             try:
-                status = cloud.wait(arn, timeout=args.timeout)
-                if status == "WAITING_FOR_REVIEW" and review:
-                    review_id = cloud.pending_review_for(arn)
-                    if review_id:
-                        code, body = cloud.answer_review(review_id, review, reviewer=CLI_REVIEWER,
-                                                         rationale=args.rationale)
-                        if code != 200:
-                            raise RuntimeError(f"review refused ({code}): {body}")
-                        cloud.wait(arn, timeout=args.timeout, stop_at_review=False)
-                result = cloud.result(arn, path.name)
+                result = cloud.follow(arn, path.name, review=review, rationale=args.rationale, timeout=args.timeout)
             except (TimeoutError, RuntimeError) as exc:
                 sys.stderr.write(f"icpa process: {path.name}: {exc}\n")
                 failed = True
@@ -465,7 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
     process.add_argument("files", nargs="+", metavar="FILE")
     process.add_argument("--review", choices=("approve", "deny", "none"), default="none",
                          help="answer human reviews with this decision as reviewer 'cli' (default: leave pending)")
-    process.add_argument("--rationale", default="Decided from the icpa command line.")
+    process.add_argument("--rationale", default=DEFAULT_RATIONALE)
     process.add_argument("--json", action="store_true", help="one JSON object per file per line")
     process.set_defaults(func=run_process)
 

@@ -271,6 +271,15 @@ class CloudSession(ABC):
     ) -> ClaimResult:
         """Upload one file and follow it to its outcome, answering a review when asked to."""
         arn = self.upload(body, key)
+        return self.follow(
+            arn, key.rsplit("/", 1)[-1], review=review, reviewer=reviewer, rationale=rationale, timeout=timeout,
+        )
+
+    def follow(
+        self, arn: str, file: str = "", *, review: str | None = None, reviewer: str = CLI_REVIEWER,
+        rationale: str = DEFAULT_RATIONALE, timeout: float = 60.0,
+    ) -> ClaimResult:
+        """Follow an uploaded file's execution to its outcome, answering a review when asked to."""
         status = self.wait(arn, timeout=timeout)
         if status == "WAITING_FOR_REVIEW" and review in ("approve", "deny"):
             review_id = self.pending_review_for(arn)
@@ -279,7 +288,7 @@ class CloudSession(ABC):
                 if code != 200:
                     raise RuntimeError(f"review {review_id} was refused ({code}): {answer}")
                 self.wait(arn, timeout=timeout, stop_at_review=False)
-        return self.result(arn, file=key.rsplit("/", 1)[-1])
+        return self.result(arn, file=file)
 
     # -- claim status ------------------------------------------------------------------------
 
