@@ -14,9 +14,10 @@ class DynamoAuditStore:
 
     _ddb = LazyClient("dynamodb")
 
-    def __init__(self, table: str, dynamodb: Any = None) -> None:
+    def __init__(self, table: str, dynamodb: Any = None, region: str | None = None) -> None:
         self._table = table
         self._client = dynamodb
+        self._region = region
 
     def last_event(self, claim_id: str) -> AuditEvent | None:
         try:
