@@ -4,45 +4,28 @@ RoutingDecision."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from icpa_router import __version__
-from icpa_router.adapters.metrics import DecisionMetrics, decision_metrics
 from icpa_router.adapters.routing_policy import routing_policy
+from icpa_router.deps import SERVICE, StepDeps, step_deps
 from icpa_router.domain.policy import RoutingPolicy
 from icpa_router.domain.route import route
 from icpa_router.settings import RouterSettings, get_settings
-from icpa_shared.adapters.audit_store import DynamoAuditStore
-from icpa_shared.audit import AuditRecorder
 from icpa_shared.contracts import RoutingDecision, StepInput
 from icpa_shared.errors import ContractViolationError
 from icpa_shared.handler import step_handler
 from icpa_shared.observability.logging import get_logger
-from icpa_shared.observability.tracing import annotate
-
-SERVICE = "router"
 
 
 @dataclass(frozen=True)
-class Deps:
+class Deps(StepDeps):
     policy: RoutingPolicy
-    audit: AuditRecorder
-    metrics: DecisionMetrics
-    annotate: Callable[..., None]
-    clock: Callable[[], datetime]
 
 
 def build_deps(settings: RouterSettings) -> Deps:
-    return Deps(
-        policy=routing_policy(settings),
-        audit=AuditRecorder(DynamoAuditStore(settings.audit_table), SERVICE, __version__),
-        metrics=decision_metrics(SERVICE, settings.metrics_namespace),
-        annotate=functools.partial(annotate, SERVICE),
-        clock=lambda: datetime.now(UTC),
-    )
+    return Deps(policy=routing_policy(settings), **step_deps(settings))
 
 
 @functools.cache

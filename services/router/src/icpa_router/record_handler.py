@@ -4,24 +4,17 @@ in state -> the claim's ClaimRecord in the claims table, plus its audit event.""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from icpa_router import __version__
-from icpa_router.adapters.metrics import DecisionMetrics, decision_metrics
+from icpa_router.deps import SERVICE, StepDeps, step_deps
 from icpa_router.domain.record import record_decision
 from icpa_router.settings import RouterSettings, get_settings
-from icpa_shared.adapters.audit_store import DynamoAuditStore
 from icpa_shared.adapters.claims import DynamoClaimRecords
-from icpa_shared.audit import AuditRecorder
 from icpa_shared.contracts import ClaimRecord, StepInput
 from icpa_shared.handler import step_handler
 from icpa_shared.observability.logging import get_logger
-from icpa_shared.observability.tracing import annotate
-
-SERVICE = "router"
 
 
 class ClaimRecordWriter(Protocol):
@@ -29,22 +22,12 @@ class ClaimRecordWriter(Protocol):
 
 
 @dataclass(frozen=True)
-class Deps:
+class Deps(StepDeps):
     records: ClaimRecordWriter
-    audit: AuditRecorder
-    metrics: DecisionMetrics
-    annotate: Callable[..., None]
-    clock: Callable[[], datetime]
 
 
 def build_deps(settings: RouterSettings) -> Deps:
-    return Deps(
-        records=DynamoClaimRecords(settings.claims_table),
-        audit=AuditRecorder(DynamoAuditStore(settings.audit_table), SERVICE, __version__),
-        metrics=decision_metrics(SERVICE, settings.metrics_namespace),
-        annotate=functools.partial(annotate, SERVICE),
-        clock=lambda: datetime.now(UTC),
-    )
+    return Deps(records=DynamoClaimRecords(settings.claims_table), **step_deps(settings))
 
 
 @functools.cache
