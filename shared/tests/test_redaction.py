@@ -101,3 +101,17 @@ def test_correlation_ids_are_bound(captured: io.StringIO, monkeypatch: pytest.Mo
     assert line["claim_id"] == line["correlation_id"] == "CLM-0001"
     assert line["service"] == "test" and line["service_version"] == "1.0.0"
     assert line["level"] == "info" and "timestamp" in line
+
+
+def test_step_handler_honours_the_log_level_setting_when_a_service_passes_none(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from icpa_shared.handler import step_handler
+
+    monkeypatch.setenv("ICPA_LOG_LEVEL", "ERROR")
+    step_handler(service="probe", version="1.0.0")  # configures logging as a handler module does
+    structlog.get_logger().info("not.shown")
+    structlog.get_logger().error("shown")
+    events = [json.loads(line)["event"] for line in capsys.readouterr().out.splitlines()]
+    assert events == ["shown"]
+    clear_invocation()

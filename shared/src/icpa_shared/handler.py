@@ -38,8 +38,12 @@ def claim_id_of(step: StepInput) -> str | None:
 
 
 def step_handler(
-    *, service: str, version: str, log_level: str = "INFO"
+    *, service: str, version: str, log_level: str | None = None
 ) -> Callable[[Callable[[StepInput, Any], BaseModel]], Callable[[dict[str, Any], Any], Any]]:
+    if log_level is None:  # a service that loads its own settings lazily still honours ICPA_LOG_LEVEL
+        from icpa_shared.settings import ServiceSettings
+
+        log_level = ServiceSettings().log_level
     configure_logging(service=service, version=version, level=log_level)
 
     def wrap(fn: Callable[[StepInput, Any], BaseModel]) -> Callable[[dict[str, Any], Any], Any]:
