@@ -425,7 +425,10 @@ class LocalCloud(CloudSession):
             arn = self.names.state_machine_arn()
             while time.monotonic() < deadline:
                 running = sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]
-                if not running or all(self._waiting_for_review(e["executionArn"]) for e in running):
+                if not running:
+                    return
+                reviews = self._pending_reviews()
+                if all(self._waiting_for_review(e["executionArn"], reviews) for e in running):
                     return
                 time.sleep(0.02)
         except Exception:  # best effort at shutdown

@@ -198,12 +198,13 @@ class CloudSession(ABC):
             time.sleep(delay)
             delay = min(delay * 1.5, 0.1)
 
-    def _waiting_for_review(self, arn: str) -> bool:
+    def _waiting_for_review(self, arn: str, pending: dict[str, str] | None = None) -> bool:
         # Parked = a PENDING review names the execution AND the review request has returned
         # (moto records TaskSubmitted once the waitForTaskToken invoke is back). The second
         # half matters after a restart: the review is still PENDING from before, but its token
         # is dead until the resumed execution reaches the wait again and re-arms it.
-        if self.pending_review_for(arn) is None:
+        # `pending`: the PENDING reviews already read for this poll (one query for many arns).
+        if arn not in (self._pending_reviews() if pending is None else pending):
             return False
         return self.parked(arn)
 
@@ -212,17 +213,16 @@ class CloudSession(ABC):
         events = self.history(arn)
         return bool(events) and events[-1]["type"] == "TaskSubmitted"
 
-    def settled(self, arn: str) -> bool:
-        """Ended, or parked on a reviewer with a live token."""
-        return str(self.describe(arn)["status"]) in TERMINAL or self._waiting_for_review(arn)
-
     def wait_settled(self, arns: list[str], *, timeout: float = 60.0) -> list[str]:
-        """Wait until every execution has ended or is parked on a reviewer; returns the ones
-        that have not settled by the deadline."""
+        """Wait until every execution has ended or is parked on a reviewer with a live token;
+        returns the ones that have not settled by the deadline. One PENDING-reviews query per
+        poll for all of them, not one per execution."""
         deadline = time.monotonic() + timeout
         pending = list(arns)
         while pending and time.monotonic() < deadline:
-            pending = [arn for arn in pending if not self.settled(arn)]
+            running = [arn for arn in pending if str(self.describe(arn)["status"]) not in TERMINAL]
+            reviews = self._pending_reviews() if running else {}
+            pending = [arn for arn in running if not self._waiting_for_review(arn, reviews)]
             if pending:
                 time.sleep(0.05)
         return pending
