@@ -80,3 +80,14 @@ def raise_typed(exc: BaseException, what: str) -> None:
     """Re-raise a transient ClientError as TransientDependencyError; others stay as they are."""
     if is_transient(exc):
         raise TransientDependencyError(f"{what}: {error_code(exc)}") from exc
+
+
+def raise_if_transient(exc: BaseException, what: str) -> None:
+    """raise_typed, and a lost connection or a timeout (botocore's ConnectionError and
+    HTTPClientError families) as TransientDependencyError too; return for anything else."""
+    raise_typed(exc, what)
+    from botocore.exceptions import ConnectionError as BotoConnectionError  # lazy, as client() is
+    from botocore.exceptions import HTTPClientError
+
+    if isinstance(exc, BotoConnectionError | HTTPClientError):
+        raise TransientDependencyError(f"{what}: {type(exc).__name__}") from exc

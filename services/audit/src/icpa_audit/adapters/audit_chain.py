@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from icpa_audit.adapters.errors import raise_if_transient
 from icpa_shared.adapters.audit_store import DynamoAuditStore
+from icpa_shared.adapters.aws import raise_if_transient
 from icpa_shared.contracts.audit import AuditEvent
 
 

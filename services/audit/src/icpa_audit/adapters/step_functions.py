@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from icpa_audit.adapters.errors import raise_if_transient
-from icpa_shared.adapters.aws import LazyClient
+from icpa_shared.adapters.aws import LazyClient, raise_if_transient
 
 PAGE_SIZE = 1000  # GetExecutionHistory's maximum
 
