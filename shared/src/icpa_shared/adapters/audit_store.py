@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from icpa_shared.adapters.aws import LazyClient, raise_typed
+from icpa_shared.adapters.aws import LazyClient, error_code, raise_typed
 from icpa_shared.contracts.audit import AuditEvent
 
 
@@ -49,7 +49,7 @@ class DynamoAuditStore:
                 ExpressionAttributeNames={"#s": "sequence"},
             )
         except Exception as exc:
-            if _code(exc) == "ConditionalCheckFailedException":
+            if error_code(exc) == "ConditionalCheckFailedException":
                 return False
             raise_typed(exc, "audit.append")
             raise
@@ -73,9 +73,3 @@ class DynamoAuditStore:
             if "LastEvaluatedKey" not in resp:
                 return out
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-
-
-def _code(exc: BaseException) -> str:
-    from icpa_shared.adapters.aws import error_code
-
-    return error_code(exc)
