@@ -9,7 +9,6 @@ claim id could be found: the history is still kept).
 from __future__ import annotations
 
 import gzip
-import json
 from typing import Annotated, Final, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, StringConstraints
@@ -17,6 +16,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from icpa_shared.audit import ChainVerification
 from icpa_shared.contracts.audit import AuditEvent
 from icpa_shared.contracts.types import ClaimId, ServiceVersion, Sha256Hex
+from icpa_shared.digest import canonical_json
 
 ARCHIVE_SCHEMA_VERSION: Final = "1.0"
 CLAIMS_PREFIX: Final = "claims/"
@@ -113,9 +113,8 @@ def claim_prefix(claim_id: str) -> str:
 
 
 def encode_archive(document: ArchiveDocument) -> bytes:
-    """Gzip JSON; mtime 0 so the same document always gives the same bytes."""
-    data = json.dumps(document.model_dump(mode="json"), sort_keys=True, separators=(",", ":")).encode()
-    return gzip.compress(data, compresslevel=9, mtime=0)
+    """Gzip canonical JSON; mtime 0 so the same document always gives the same bytes."""
+    return gzip.compress(canonical_json(document), compresslevel=9, mtime=0)
 
 
 def decode_archive(data: bytes) -> ArchiveDocument:
