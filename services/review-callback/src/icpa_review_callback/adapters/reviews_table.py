@@ -100,13 +100,14 @@ class DynamoReviewStore:
     # --- writes --------------------------------------------------------------------------------
 
     def create(self, record: ReviewRecord) -> bool:
-        return self._conditional(
+        written = self._conditional(
             "create",
             "put_item",
             TableName=self.table,
             Item=item_from_record(record),
             ConditionExpression="attribute_not_exists(review_id)",
         )
+        return written is not None
 
     def reopen(
         self,
@@ -235,25 +236,22 @@ class DynamoReviewStore:
         }
         if names:  # DynamoDB refuses names the expressions do not use
             kwargs["ExpressionAttributeNames"] = names
+        resp = self._conditional(what, "update_item", **kwargs)
+        if resp is None:
+            return None
+        attributes: dict[str, Any] = resp.get("Attributes", {})
+        return attributes
+
+    def _conditional(self, what: str, operation: str, **kwargs: Any) -> dict[str, Any] | None:
+        """The operation's response; None when its condition did not hold."""
         try:
-            resp = self._ddb.update_item(**kwargs)
+            resp: dict[str, Any] = getattr(self._ddb, operation)(**kwargs)
         except Exception as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
                 return None
             raise_dependency_error(exc, f"reviews.{what}")
             raise
-        attributes: dict[str, Any] = resp.get("Attributes", {})
-        return attributes
-
-    def _conditional(self, what: str, operation: str, **kwargs: Any) -> bool:
-        try:
-            getattr(self._ddb, operation)(**kwargs)
-        except Exception as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise_dependency_error(exc, f"reviews.{what}")
-            raise
-        return True
+        return resp
 
     def _call(self, what: str, operation: str, **kwargs: Any) -> dict[str, Any]:
         try:
