@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Final
+
+from icpa_shared.digest import sha256_hex
 
 _REVIEW_ID: Final = re.compile(r"^REV-[0-9a-f]{32}$")
 
 
 def review_id_for(execution_id: str) -> str:
     """A retried invoke, a redriven execution and the escalation all derive the same id."""
-    return "REV-" + hashlib.sha256(execution_id.encode()).hexdigest()[:32]
+    return "REV-" + sha256_hex(execution_id.encode())[:32]
 
 
 def is_review_id(value: object) -> bool:
