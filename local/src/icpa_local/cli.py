@@ -17,6 +17,7 @@ on the same data directory for their own duration.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
@@ -30,7 +31,14 @@ from typing import Any
 from icpa_local.cloud import DEFAULT_TIME_SCALE, LocalCloud
 from icpa_local.connect import ServerUnreachable, find_server, open_session, remote_session
 from icpa_local.datadir import DataDir, DataDirBusy, default_data_dir
-from icpa_local.session import CLI_REVIEWER, DEFAULT_RATIONALE, TERMINAL, ClaimResult, ClaimStatus, CloudSession
+from icpa_local.session import (
+    CLI_REVIEWER,
+    DEFAULT_RATIONALE,
+    ClaimResult,
+    ClaimStatus,
+    CloudSession,
+    parse_time,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -217,16 +225,8 @@ def _age(seconds: float | None) -> str:
 
 
 def _since(stamp: Any, now: datetime) -> float | None:
-    if isinstance(stamp, str):
-        try:
-            stamp = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    if not isinstance(stamp, datetime):
-        return None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=UTC)
-    return max(0.0, (now - stamp).total_seconds())
+    when = parse_time(stamp)
+    return None if when is None else max(0.0, (now - when).total_seconds())
 
 
 def run_status(args: argparse.Namespace) -> int:
@@ -287,20 +287,11 @@ def _claim_detail(cloud: CloudSession, claim_id: str, now: datetime, *, as_json:
     for column in ("state", "entered", "took"):
         table.add_column(column)
     for st in steps:
-        entered, exited = _parse(st.entered_at), _parse(st.exited_at)
+        entered, exited = parse_time(st.entered_at), parse_time(st.exited_at)
         took = f"{int((exited - entered).total_seconds() * 1000)} ms" if entered and exited else "..."
         table.add_row(st.state, st.entered_at, took)
     console.print(table)
     return EXIT_OK
-
-
-def _parse(stamp: str | None) -> datetime | None:
-    if not stamp:
-        return None
-    try:
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 # -- reviews -----------------------------------------------------------------------------------
@@ -324,7 +315,7 @@ def run_reviews(args: argparse.Namespace) -> int:
                             ("reasons", "left"), ("fraud", "right"), ("payable", "right")):
         table.add_column(column, justify=justify, no_wrap=column != "reasons")  # type: ignore[arg-type]
     for r in reviews:
-        due = _parse(r.get("due_by"))
+        due = parse_time(r.get("due_by"))
         table.add_row(
             r.get("review_id", "-"), r.get("claim_id", "-"), _age(_since(r.get("created_at"), now)),
             _age(None if due is None else max(0.0, (due - now).total_seconds())),
@@ -373,11 +364,8 @@ def _follow(cloud: CloudSession, claim_id: str, timeout: float) -> str | None:
     arn = (record or {}).get("execution_id")
     if not arn:
         return None
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if str(cloud.describe(arn)["status"]) in TERMINAL:
-            break
-        time.sleep(0.05)
+    with contextlib.suppress(TimeoutError):  # the outcome is read either way
+        cloud.wait(arn, timeout=timeout, stop_at_review=False)
     record = cloud.claim_record(claim_id)
     return None if record is None else str(record.get("outcome"))
 

@@ -86,7 +86,8 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _parse_time(value: Any) -> datetime | None:
+def parse_time(value: Any) -> datetime | None:
+    """A datetime or ISO-8601 string (a trailing Z allowed) as an aware datetime (UTC when naive)."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, str) and value:
@@ -326,7 +327,7 @@ class CloudSession(ABC):
             reasons=[str(r) for r in record.get("reason_codes", [])],
             payable=(record.get("payable") or {}).get("amount"),
             received_at=self._received_at(str(record["claim_id"])),
-            updated_at=_parse_time(record.get("updated_at")), execution_arn=execution, review_id=review_id,
+            updated_at=parse_time(record.get("updated_at")), execution_arn=execution, review_id=review_id,
         )
 
     def _received_at(self, claim_id: str) -> datetime | None:
@@ -338,7 +339,7 @@ class CloudSession(ABC):
         items = page.get("Items", [])
         if not items or "event" not in items[0]:
             return None
-        return _parse_time(json.loads(items[0]["event"]["S"]).get("occurred_at"))
+        return parse_time(json.loads(items[0]["event"]["S"]).get("occurred_at"))
 
     def steps(self, arn: str) -> list[Step]:
         """The states an execution entered, with when it entered and left each one."""
