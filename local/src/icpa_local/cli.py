@@ -50,6 +50,10 @@ def _console() -> Any:
     return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 
 
+OUTCOME_COLORS = {"APPROVED": "green", "DENIED": "red", "REJECTED": "yellow", "PENDED": "magenta",
+                  "PENDING_REVIEW": "cyan", "ERROR": "bold red", "IN_PROGRESS": "blue"}
+
+
 def results_table(results: Sequence[ClaimResult], title: str) -> Any:
     from rich.table import Table
 
@@ -58,10 +62,8 @@ def results_table(results: Sequence[ClaimResult], title: str) -> Any:
                             ("reasons", "left"), ("payable", "right"), ("transitions", "right"),
                             ("time", "right")):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    colors = {"APPROVED": "green", "DENIED": "red", "REJECTED": "yellow", "PENDED": "magenta",
-              "PENDING_REVIEW": "cyan", "ERROR": "bold red"}
     for r in results:
-        color = colors.get(r.outcome, "white")
+        color = OUTCOME_COLORS.get(r.outcome, "white")
         table.add_row(
             r.file, r.claim_id or "-", f"[{color}]{r.outcome}[/]", r.route, ", ".join(r.reasons) or "-",
             r.payable_amount or "-", str(r.transitions), f"{r.duration_ms} ms",
@@ -211,8 +213,6 @@ def run_serve(args: argparse.Namespace) -> int:
 
 # -- status ------------------------------------------------------------------------------------
 
-OUTCOME_COLORS = {"APPROVED": "green", "DENIED": "red", "REJECTED": "yellow", "PENDED": "magenta",
-                  "PENDING_REVIEW": "cyan", "ERROR": "bold red", "IN_PROGRESS": "blue"}
 
 
 def _age(seconds: float | None) -> str:
