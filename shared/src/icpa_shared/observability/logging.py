@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import re
 import sys
 from typing import Any, TextIO
 
@@ -12,6 +14,23 @@ import structlog
 from icpa_shared.observability.redaction import redact_event
 
 _configured = False
+
+# What an id bound to every log line may look like (a claim id, Q-<digest>, a request id).
+_LOGGABLE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+
+
+def loggable_id(value: object) -> str | None:
+    """`value` itself when it is a short plain id, else a bounded stand-in for it.
+
+    Ids bound to the context appear in every line of an invocation: an unvalidated one (a
+    claim file's own `claim_id`, any length, any characters) would cost a redaction pass per
+    line and could carry PHI. The stand-in still correlates: the same value, the same digest."""
+    if value is None or value == "":
+        return None
+    text = value if isinstance(value, str) else repr(type(value))
+    if len(text) <= 128 and _LOGGABLE_ID.fullmatch(text):
+        return text
+    return f"invalid-{hashlib.sha256(text.encode('utf-8', 'replace')).hexdigest()[:16]}"
 
 
 class _CurrentStdout:
@@ -63,14 +82,16 @@ def bind_invocation(context: Any | None, *, claim_id: str | None = None) -> None
     trace = os.environ.get("_X_AMZN_TRACE_ID")
     if trace:
         values["xray_trace_id"] = trace.split(";")[0].removeprefix("Root=")
-    if claim_id:
-        values["claim_id"] = claim_id
-        values["correlation_id"] = claim_id
+    safe_id = loggable_id(claim_id)
+    if safe_id:
+        values["claim_id"] = safe_id
+        values["correlation_id"] = safe_id
     structlog.contextvars.bind_contextvars(**values)
 
 
 def bind_claim(claim_id: str) -> None:
-    structlog.contextvars.bind_contextvars(claim_id=claim_id, correlation_id=claim_id)
+    safe_id = loggable_id(claim_id)
+    structlog.contextvars.bind_contextvars(claim_id=safe_id, correlation_id=safe_id)
 
 
 def clear_invocation() -> None:

@@ -2,6 +2,11 @@
 
 Runs as a structlog processor in front of the renderer, so nothing a developer logs by
 mistake (a patient name in a dict, an SSN in an exception message) reaches a log line.
+
+Cost is linear in the input, whatever the input: every pattern is bounded or can start only
+at the beginning of a run of its characters (no pattern rescans what a failed attempt already
+read), and text longer than MAX_SCANNED_CHARS is not scanned at all but replaced whole. A log
+line is written under every handler's clock; one hostile string must not stall it.
 """
 
 from __future__ import annotations
@@ -11,6 +16,9 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 REDACTED: Final = "[REDACTED]"
+REDACTED_TOO_LONG: Final = "[REDACTED:TOO_LONG]"
+MAX_SCANNED_CHARS: Final = 32 * 1024
+"""Longer text is replaced whole: cutting it first could split (and so leak) a value."""
 
 # Field names compared after lower-casing and dropping '_', '-' and spaces.
 _PHI_FIELD_NAMES: Final = frozenset(
@@ -32,10 +40,12 @@ _SAFE_KEYS: Final = frozenset({"timestamp", "level", "logger", "event_id"})
 _PATTERNS: Final = (
     re.compile(r"\b\d{3}[- ]?\d{2}[- ]?\d{4}\b"),  # SSN-like (also bare 9 digits)
     re.compile(r"\b(?:MBR|SUB)[0-9]{6,10}\b", re.IGNORECASE),  # member / subscriber ids
-    re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),  # e-mail
+    # e-mail: starts only where a run of local-part characters starts, and the domain's labels
+    # are split by the dots alone, so no attempt backtracks over what another attempt read.
+    re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}"),
     re.compile(r"(?<!\d)(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}(?!\d)"),  # phone
     re.compile(  # street address
-        r"\b\d{1,6}[A-Za-z]?\s+(?:[A-Za-z0-9.]+\s+){1,5}"
+        r"\b\d{1,6}[A-Za-z]?\s{1,5}(?:[A-Za-z0-9.]{1,40}\s{1,5}){1,5}"
         r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|ct|way|place|pl"
         r"|terrace|ter|circle|cir|parkway|pkwy|highway|hwy)\b\.?",
         re.IGNORECASE,
@@ -53,7 +63,10 @@ def is_phi_field(key: object) -> bool:
     return isinstance(key, str) and _normalize(key) in _PHI_FIELD_NAMES
 
 
-def redact_text(text: str) -> str:
+def redact_text(text: str, *, max_chars: int | None = MAX_SCANNED_CHARS) -> str:
+    """`max_chars=None` scans any length (tests of the patterns' own cost use it)."""
+    if max_chars is not None and len(text) > max_chars:
+        return REDACTED_TOO_LONG
     for pattern in _PATTERNS:
         text = pattern.sub(REDACTED, text)
     return text
