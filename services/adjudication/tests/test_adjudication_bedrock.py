@@ -15,8 +15,13 @@ from botocore.stub import Stubber
 
 from icpa_adjudication.adapters.bedrock_explainer import BedrockAgentExplainer
 from icpa_shared.contracts import Adjudication
-from icpa_shared.errors import MalformedModelResponseError, ModelThrottledError, TransientDependencyError
-from icpa_shared.testing.bedrock import RawBody, chunk, stream_exception
+from icpa_shared.errors import (
+    MalformedModelResponseError,
+    ModelConfigurationError,
+    ModelThrottledError,
+    TransientDependencyError,
+)
+from icpa_shared.testing.bedrock import RawBody, chunk, frame, stream_exception
 from icpa_shared.testing.builders import a_claim, a_line, a_policy, usd
 
 pytestmark = pytest.mark.unit
@@ -144,6 +149,25 @@ def test_access_denied_is_not_disguised_as_retryable(result: Adjudication) -> No
     )
     with Stubber(client) as stub:
         stub.add_client_error("invoke_agent", service_error_code="AccessDeniedException", http_status_code=403)
-        with pytest.raises(ClientError) as info:
+        with pytest.raises(ModelConfigurationError) as info:
             BedrockAgentExplainer(AGENT, ALIAS, client).explain(result)
     assert not isinstance(info.value, ModelThrottledError | TransientDependencyError)
+    assert not info.value.retryable and isinstance(info.value.__cause__, ClientError)
+
+
+def test_a_bad_gateway_before_the_stream_is_transient(result: Adjudication) -> None:
+    # Fraud mapped this code already; adjudication now shares the one classification.
+    client = boto3.client(
+        "bedrock-agent-runtime", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    with Stubber(client) as stub:
+        stub.add_client_error("invoke_agent", service_error_code="BadGatewayException", http_status_code=502)
+        with pytest.raises(TransientDependencyError):
+            BedrockAgentExplainer(AGENT, ALIAS, client).explain(result)
+
+
+def test_an_answer_that_is_not_utf8_is_malformed_not_mangled(result: Adjudication) -> None:
+    payload = json.dumps({"bytes": "6Q=="}).encode()  # base64 of the Latin-1 byte b"\xe9"
+    wire = Wire(frame({":message-type": "event", ":event-type": "chunk", ":content-type": "application/json"}, payload))
+    with pytest.raises(MalformedModelResponseError, match="UTF-8"):
+        BedrockAgentExplainer(AGENT, ALIAS, wire.client).explain(result)

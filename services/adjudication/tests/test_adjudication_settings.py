@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from adjudication_fakes import adjudicated
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from pydantic import ValidationError
 
 from icpa_adjudication.adapters.bedrock_explainer import BedrockAgentExplainer
@@ -13,6 +17,10 @@ from icpa_adjudication.errors import UnknownFeeScheduleError
 from icpa_adjudication.handler import build_deps
 from icpa_adjudication.settings import AdjudicationSettings
 from icpa_shared.adapters.audit_store import DynamoAuditStore
+from icpa_shared.errors import TransientDependencyError
+from icpa_shared.testing.aws import patched_aws_env
+from icpa_shared.testing.bedrock import RawBody
+from icpa_shared.testing.builders import a_claim, a_policy
 
 pytestmark = pytest.mark.unit
 
@@ -39,6 +47,34 @@ def test_env_names_configure_tables_and_the_agent(monkeypatch: pytest.MonkeyPatc
     assert isinstance(deps.explainer, BedrockAgentExplainer)
     assert (deps.explainer.agent_id, deps.explainer.agent_alias_id) == ("AGENT00001", "ALIAS00001")
     assert isinstance(deps.policies, DynamoPolicyRepository) and deps.policies.table == "prod-policies"
+
+
+def test_the_agent_explainers_client_makes_one_attempt_within_the_configured_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given the agent explainer as the Lambda builds it, and an agent that keeps failing
+    with patched_aws_env(monkeypatch):
+        monkeypatch.setenv("ICPA_EXPLAINER", "bedrock-agent")
+        monkeypatch.setenv("ICPA_BEDROCK_AGENT_ID", "AGENT00001")
+        monkeypatch.setenv("ICPA_BEDROCK_AGENT_ALIAS_ID", "ALIAS00001")
+        monkeypatch.setenv("ICPA_BEDROCK_TIMEOUT_SECONDS", "45")
+        explainer = build_deps(AdjudicationSettings()).explainer
+        assert isinstance(explainer, BedrockAgentExplainer)
+        client = explainer.agent.client
+        sent: list[str] = []
+
+        def unavailable(request: AWSPreparedRequest, **_: object) -> AWSResponse:
+            sent.append(request.url)
+            headers: Any = {"x-amzn-ErrorType": "ServiceUnavailableException", "content-type": "application/json"}
+            return AWSResponse(request.url, 503, headers, RawBody(b'{"message": "busy"}'))
+
+        client.meta.events.register("before-send.bedrock-agent-runtime.InvokeAgent", unavailable)
+
+        # When it explains, Then it fails typed after one request (Step Functions owns retries)
+        with pytest.raises(TransientDependencyError):
+            explainer.explain(adjudicated(a_claim(), a_policy()))
+    assert len(sent) == 1
+    assert (client.meta.config.read_timeout, client.meta.config.connect_timeout) == (45, 10)
 
 
 def test_the_agent_explainer_without_agent_ids_fails_at_cold_start(monkeypatch: pytest.MonkeyPatch) -> None:

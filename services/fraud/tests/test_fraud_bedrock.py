@@ -21,7 +21,12 @@ from icpa_fraud.adapters.reference_data import load_reference_data
 from icpa_fraud.domain.signals import ClaimHistory
 from icpa_fraud.domain.summary import ClaimSummary, summarize
 from icpa_shared.contracts import Patient
-from icpa_shared.errors import MalformedModelResponseError, ModelThrottledError, TransientDependencyError
+from icpa_shared.errors import (
+    MalformedModelResponseError,
+    ModelConfigurationError,
+    ModelThrottledError,
+    TransientDependencyError,
+)
 from icpa_shared.testing.bedrock import RawBody, chunk, stream_exception
 from icpa_shared.testing.builders import a_claim
 
@@ -121,13 +126,15 @@ def test_a_bad_gateway_before_the_stream_is_transient(bedrock: FakeBedrock) -> N
         model(bedrock).judge(summary(), session_key="CLM-0001")
 
 
-def test_access_denied_is_a_configuration_error_raised_as_it_is(bedrock: FakeBedrock) -> None:
+def test_access_denied_is_a_permanent_configuration_error(bedrock: FakeBedrock) -> None:
     bedrock.fail(403, "AccessDeniedException")
 
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(ModelConfigurationError) as caught:
         model(bedrock).judge(summary(), session_key="CLM-0001")
 
-    assert type(caught.value).__name__ == "AccessDeniedException"
+    # Not retried by the ASL; the AWS error stays visible as the cause.
+    assert not caught.value.retryable and "AccessDeniedException" in str(caught.value)
+    assert type(caught.value.__cause__).__name__ == "AccessDeniedException"
 
 
 @pytest.mark.parametrize(

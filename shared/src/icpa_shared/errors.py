@@ -82,6 +82,14 @@ class ContractViolationError(PermanentError):
     default_reason = "CONTRACT_VIOLATION"
 
 
+class ModelConfigurationError(PermanentError):
+    """The model endpoint refused the request itself (access denied, validation, unknown agent
+    or alias): a deployment defect, not the claim's fault and not worth a retry. Not among the
+    PERMANENT_ERROR_NAMES, so the claim is quarantined with outcome ERROR for an operator."""
+
+    default_reason = "MODEL_CONFIGURATION"
+
+
 RETRYABLE_ERROR_NAMES: tuple[str, ...] = (
     ModelThrottledError.__name__,
     TransientDependencyError.__name__,

@@ -42,7 +42,11 @@ def build_deps(settings: AdjudicationSettings) -> Deps:
         from icpa_adjudication.adapters.bedrock_explainer import BedrockAgentExplainer
 
         assert settings.bedrock_agent_id and settings.bedrock_agent_alias_id  # the settings check this
-        explainer = BedrockAgentExplainer(settings.bedrock_agent_id, settings.bedrock_agent_alias_id)
+        explainer = BedrockAgentExplainer(
+            settings.bedrock_agent_id,
+            settings.bedrock_agent_alias_id,
+            timeout_seconds=settings.bedrock_timeout_seconds,
+        )
     return Deps(
         claims=S3ClaimDocuments(settings.documents_bucket),
         policies=DynamoPolicyRepository(settings.policies_table),

@@ -2,6 +2,9 @@
 InvokeAgent). The agent sees the computed result without PHI and only writes the words: the
 outcome and every amount stay the ones `adjudicate` computed, and a draft that states an
 amount the result does not contain is rejected as malformed.
+
+The call (one SDK attempt, connect/read timeouts below the function's, the event-stream reader,
+the error classification) is icpa_shared.adapters.bedrock_agent's, shared with fraud.
 """
 
 from __future__ import annotations
@@ -18,23 +21,10 @@ from icpa_adjudication.domain.explanation import (
     explanation_facts,
     foreign_amounts,
 )
-from icpa_shared.adapters.aws import LazyClient, error_code
+from icpa_shared.adapters.bedrock_agent import DEFAULT_READ_TIMEOUT_SECONDS, BedrockAgentInvoker
 from icpa_shared.contracts import Adjudication
 from icpa_shared.digest import sha256_hex
-from icpa_shared.errors import MalformedModelResponseError, ModelThrottledError, TransientDependencyError
-
-# Error codes arrive capitalized from the HTTP response and camel-cased from the event stream.
-_THROTTLED: Final = frozenset({"throttlingexception", "servicequotaexceededexception", "toomanyrequestsexception"})
-_TRANSIENT: Final = frozenset(
-    {
-        "internalserverexception",
-        "badgatewayexception",
-        "dependencyfailedexception",
-        "modelnotreadyexception",
-        "serviceunavailableexception",
-        "conflictexception",
-    }
-)
+from icpa_shared.errors import MalformedModelResponseError
 
 INSTRUCTIONS: Final = (
     "You explain a health-claim adjudication to a claims reviewer. The JSON below is the final, "
@@ -56,23 +46,30 @@ class _Answer(BaseModel):
 
 
 class BedrockAgentExplainer:
-    _runtime = LazyClient("bedrock-agent-runtime")
-
-    def __init__(self, agent_id: str, agent_alias_id: str, bedrock_agent_runtime: Any = None) -> None:
+    def __init__(
+        self,
+        agent_id: str,
+        agent_alias_id: str,
+        bedrock_agent_runtime: Any = None,
+        *,
+        timeout_seconds: int = DEFAULT_READ_TIMEOUT_SECONDS,
+    ) -> None:
         self.agent_id = agent_id
         self.agent_alias_id = agent_alias_id
-        self._client = bedrock_agent_runtime
+        self.agent = BedrockAgentInvoker(
+            agent_id, agent_alias_id, read_timeout_seconds=timeout_seconds, client=bedrock_agent_runtime
+        )
 
     @property
     def model_id(self) -> str:
-        return f"bedrock-agent/{self.agent_id}"
+        return self.agent.model_id
 
     def explain(self, adjudication: Adjudication) -> Explanation:
         facts = explanation_facts(adjudication)
-        text = self._invoke(
+        text = self.agent.invoke(
+            f"{INSTRUCTIONS}\n\n{json.dumps(facts, sort_keys=True)}",
             # A session per adjudication, named by a digest: retries reuse it, and no id leaks.
             session_id=sha256_hex({"claim": adjudication.claim_id, "at": adjudication.adjudicated_at})[:48],
-            input_text=f"{INSTRUCTIONS}\n\n{json.dumps(facts, sort_keys=True)}",
         )
         draft = _parse(text)
         foreign = foreign_amounts(draft, adjudication)
@@ -81,39 +78,6 @@ class BedrockAgentExplainer:
                 f"the agent's explanation states {len(foreign)} amount(s) the adjudication does not contain"
             )
         return Explanation(text=draft, model_id=self.model_id, model_version=self.agent_alias_id)
-
-    def _invoke(self, *, session_id: str, input_text: str) -> str:
-        parts: list[bytes] = []
-        try:
-            response = self._runtime.invoke_agent(
-                agentId=self.agent_id,
-                agentAliasId=self.agent_alias_id,
-                sessionId=session_id,
-                inputText=input_text,
-                enableTrace=False,
-            )
-            # The completion is an event stream: errors can also arrive while reading it.
-            for event in response["completion"]:
-                chunk = event.get("chunk")
-                if chunk and chunk.get("bytes"):
-                    parts.append(chunk["bytes"])
-        except Exception as exc:
-            _raise_typed(exc)
-            raise
-        return b"".join(parts).decode("utf-8", errors="replace")
-
-
-def _raise_typed(exc: BaseException) -> None:
-    code = error_code(exc).lower()
-    if code in _THROTTLED:
-        raise ModelThrottledError(f"bedrock agent throttled: {error_code(exc)}") from exc
-    if code in _TRANSIENT:
-        raise TransientDependencyError(f"bedrock agent unavailable: {error_code(exc)}") from exc
-    from botocore.exceptions import ConnectionError as BotoConnectionError
-    from botocore.exceptions import HTTPClientError
-
-    if isinstance(exc, BotoConnectionError | HTTPClientError):  # connect/read timeouts, resets
-        raise TransientDependencyError(f"bedrock agent unreachable: {type(exc).__name__}") from exc
 
 
 def _parse(text: str) -> str:

@@ -5,14 +5,8 @@ dates or member ids) and a session id derived from the claim id (a hash: the cla
 never reaches the agent). The answer streams back as `completion` chunks; joined, they must hold
 one JSON object `{"score": 0..1, "rationale": "..."}`.
 
-Errors, as the ASL's Retry/Catch expect them:
-- throttling (HTTP `ThrottlingException`, in-stream `throttlingException`, service quota
-  exceeded) -> ModelThrottledError;
-- other transient failures (5xx-style exceptions, timeouts, dropped connections) ->
-  TransientDependencyError;
-- an answer that is not the agreed JSON -> MalformedModelResponseError;
-- anything else (access denied, validation, unknown agent) is a configuration error and is
-  raised as it is.
+The call itself (client configuration: one attempt, bounded timeouts; the event-stream reader;
+the error classification) is icpa_shared.adapters.bedrock_agent's, shared with adjudication.
 """
 
 from __future__ import annotations
@@ -22,26 +16,11 @@ import json
 from typing import Any
 
 from icpa_fraud.domain.summary import ClaimSummary, prompt
-from icpa_shared.adapters.aws import error_code, is_transient
+from icpa_shared.adapters.bedrock_agent import DEFAULT_READ_TIMEOUT_SECONDS, BedrockAgentInvoker
 from icpa_shared.contracts import ModelJudgement
-from icpa_shared.errors import MalformedModelResponseError, ModelThrottledError, TransientDependencyError
+from icpa_shared.errors import MalformedModelResponseError
 from icpa_shared.observability.redaction import redact_text
 
-_THROTTLED = frozenset(
-    {"throttlingexception", "throttling", "toomanyrequestsexception", "servicequotaexceededexception"}
-)
-_TRANSIENT = frozenset(
-    {
-        "internalserverexception",
-        "badgatewayexception",
-        "dependencyfailedexception",
-        "modelnotreadyexception",
-        "serviceunavailableexception",
-        "serviceunavailable",
-        "internalfailure",
-    }
-)
-MAX_ANSWER_BYTES = 64 * 1024
 MAX_RATIONALE = 2000
 
 
@@ -72,70 +51,24 @@ def parse_answer(text: str) -> tuple[float, str]:
 
 
 class BedrockAgentModel:
-    def __init__(self, agent_id: str, agent_alias_id: str, *, timeout_seconds: int = 60, client: Any = None) -> None:
+    def __init__(
+        self,
+        agent_id: str,
+        agent_alias_id: str,
+        *,
+        timeout_seconds: int = DEFAULT_READ_TIMEOUT_SECONDS,
+        client: Any = None,
+    ) -> None:
         self.agent_id = agent_id
         self.agent_alias_id = agent_alias_id
         self.timeout_seconds = timeout_seconds
-        self._client = client
-        self.model_id = f"bedrock-agent/{agent_id}"
+        self.agent = BedrockAgentInvoker(agent_id, agent_alias_id, read_timeout_seconds=timeout_seconds, client=client)
+        self.model_id = self.agent.model_id
         self.model_version = agent_alias_id
 
-    @property
-    def _agents(self) -> Any:
-        if self._client is None:
-            import boto3
-            from botocore.config import Config
-
-            # One attempt: Step Functions owns retries (with backoff) for throttling and failures.
-            self._client = boto3.client(
-                "bedrock-agent-runtime",
-                config=Config(read_timeout=self.timeout_seconds, connect_timeout=10, retries={"total_max_attempts": 1}),
-            )
-        return self._client
-
     def judge(self, summary: ClaimSummary, *, session_key: str) -> ModelJudgement:
-        text = self._invoke(prompt(summary), session_id_for(session_key))
+        text = self.agent.invoke(prompt(summary), session_id=session_id_for(session_key))
         score, rationale = parse_answer(text)
         return ModelJudgement(
             model_id=self.model_id, model_version=self.model_version, score=round(score, 4), rationale=rationale
         )
-
-    def _invoke(self, input_text: str, session_id: str) -> str:
-        from botocore.exceptions import ConnectionError as BotoConnectionError
-        from botocore.exceptions import ReadTimeoutError
-
-        try:
-            response = self._agents.invoke_agent(
-                agentId=self.agent_id,
-                agentAliasId=self.agent_alias_id,
-                sessionId=session_id,
-                inputText=input_text,
-                enableTrace=False,
-            )
-            chunks: list[bytes] = []
-            size = 0
-            for event in response["completion"]:
-                data = event.get("chunk", {}).get("bytes", b"")
-                size += len(data)
-                if size > MAX_ANSWER_BYTES:
-                    raise MalformedModelResponseError("the agent's answer is too long")
-                chunks.append(data)
-        except (MalformedModelResponseError, ModelThrottledError, TransientDependencyError):
-            raise
-        except (ReadTimeoutError, BotoConnectionError) as exc:
-            raise TransientDependencyError(f"bedrock agent unreachable: {type(exc).__name__}") from exc
-        except Exception as exc:
-            _raise_typed(exc)
-            raise
-        try:
-            return b"".join(chunks).decode("utf-8")
-        except UnicodeDecodeError:
-            raise MalformedModelResponseError("the agent's answer is not UTF-8") from None
-
-
-def _raise_typed(exc: BaseException) -> None:
-    code = error_code(exc)
-    if code.lower() in _THROTTLED:
-        raise ModelThrottledError(f"bedrock agent throttled: {code}") from exc
-    if code.lower() in _TRANSIENT or is_transient(exc):
-        raise TransientDependencyError(f"bedrock agent failed: {code}") from exc
