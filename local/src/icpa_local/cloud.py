@@ -440,7 +440,7 @@ class LocalCloud(CloudSession):
         """The real review API handler on an API Gateway proxy event (its logs go to the
         handler log, as a Lambda's would)."""
         handler = moto_patches.STATE.handlers["ReviewApiFunction"]
-        with moto_patches.running_handler():
+        with moto_patches.running_handler("ReviewApiFunction"):
             response: dict[str, Any] = handler(event, moto_patches.LambdaContext("ReviewApiFunction", "local"))
         return response
 

@@ -43,6 +43,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from icpa_local import callrecorder
+
 MOTO_VERSION: Final = "5.2.5"
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -77,10 +79,11 @@ _handler_lock = threading.RLock()
 
 
 @contextlib.contextmanager
-def running_handler() -> Iterator[None]:
+def running_handler(function: str | None = None) -> Iterator[None]:
     """Run a handler: one at a time, with this thread marked so its logs go to the handler log
-    (also for calls made outside moto's Lambda, such as the local review API adapter)."""
-    with _handler_lock:
+    (also for calls made outside moto's Lambda, such as the local review API adapter), and its
+    AWS calls recorded as `function`'s (the template logical id; callrecorder)."""
+    with _handler_lock, callrecorder.acting_as(function):
         previous = in_handler()
         _local.in_handler = True
         try:
@@ -130,8 +133,10 @@ def _invoke_in_process(self: Any, event: str | None = None) -> tuple[str, bool, 
         invoked_function_arn=self.function_arn,
         log_group_name=f"/aws/lambda/{self.function_name}",
     )
+    if callrecorder.current_principal() is None:  # the interpreter's invoke, not a handler's
+        callrecorder.record(callrecorder.STATE_MACHINE, "lambda", "Invoke", {"FunctionName": self.function_arn})
     try:
-        with running_handler():
+        with running_handler(self.function_name):
             result = handler(payload, context)
     except Exception as exc:  # the Lambda runtime's contract: report, don't raise
         error: dict[str, Any] = {"errorType": type(exc).__name__, "errorMessage": str(exc), "stackTrace": []}
@@ -178,9 +183,10 @@ def _start_states_target(rule: Any, target: dict[str, Any], event: dict[str, Any
     else:
         payload = event
     client = boto3.client("stepfunctions", region_name=rule.region_name)
-    arn = client.start_execution(
-        stateMachineArn=target["Arn"], name=execution_name_for(event), input=json.dumps(payload)
-    )["executionArn"]
+    with callrecorder.acting_as(callrecorder.rule_principal(rule.name)):  # the target's role
+        arn = client.start_execution(
+            stateMachineArn=target["Arn"], name=execution_name_for(event), input=json.dumps(payload)
+        )["executionArn"]
     for callback in list(STATE.on_execution_started):
         callback(arn, event)
 
@@ -220,7 +226,7 @@ def _invoke_lambda_target(target: dict[str, Any], event: dict[str, Any]) -> None
         for attempt in range(ASYNC_ATTEMPTS):
             context = LambdaContext(function_name=function_name, aws_request_id=str(uuid.uuid4()))
             try:
-                with running_handler():
+                with running_handler(function_name):
                     handler(event, context)
                 return
             except Exception:  # - async invoke: the error stays with the function (its logs)
