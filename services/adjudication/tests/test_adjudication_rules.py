@@ -98,6 +98,16 @@ class TestCoverage:
         assert (line.reason_codes == [rc.WAITING_PERIOD]) is waiting
         assert line.covered is not waiting
 
+    @pytest.mark.parametrize("service_date", [date(9999, 12, 30), date(9999, 12, 31)])
+    def test_a_waiting_period_running_past_the_calendars_end_still_applies(self, service_date: date) -> None:
+        # effective_from + 180 days is after 9999-12-31: the whole policy term is waiting period
+        policy = a_policy(covered_procedures=["97530"], waiting_periods_days={"97530": 180},
+                          effective_from=date(9999, 12, 1), effective_to=date(9999, 12, 31))
+        claim = a_claim(lines=[a_line(1, procedure_code="97530", service_date=service_date)],
+                        received_date=date(9999, 12, 31))
+        line = adjudicated(claim, policy).lines[0]
+        assert line.reason_codes == [rc.WAITING_PERIOD] and not line.covered
+
     def test_prior_auth_required_and_missing_denies_the_line(self) -> None:
         policy = a_policy(covered_procedures=["29881"], prior_auth_required=["29881"])
         line = adjudicated(a_claim(lines=[a_line(1, procedure_code="29881")]), policy).lines[0]

@@ -3,17 +3,25 @@ moto account with the buckets and tables of docs/ARCHITECTURE.md."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from fraud_testkit import create_aws_resources
+from hypothesis import HealthCheck, settings
 from moto import mock_aws
 
 from icpa_fraud import wiring
 from icpa_shared.observability import tracing
 from icpa_shared.testing.aws import patched_aws_env
+
+settings.register_profile("dev", max_examples=60, deadline=None)
+settings.register_profile(
+    "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "dev")
 
 FRAUD_ENV = ("ICPA_FRAUD_MODEL_PROVIDER", "ICPA_BEDROCK_AGENT_ID", "ICPA_BEDROCK_AGENT_ALIAS_ID")
 

@@ -56,6 +56,7 @@ def on_file(
     npi: str = CLEAN_NPI,
     lines: list[tuple[str, str, date]] | None = None,
     units: int = 1,
+    received_date: date | None = None,
 ) -> ClaimIndexEntry:
     """A claim already on file: lines as (procedure code, amount, service date)."""
     specs = lines or [("99213", "150.00", date(2026, 3, 1))]
@@ -63,7 +64,8 @@ def on_file(
         a_line(n, procedure_code=code, charge=usd(amount), service_date=served, units=units)
         for n, (code, amount, served) in enumerate(specs, start=1)
     ]
-    return index_of(a_claim(claim_id=claim_id, member_id=member_id, provider_npi=npi, lines=built))
+    fields: dict[str, Any] = {} if received_date is None else {"received_date": received_date}
+    return index_of(a_claim(claim_id=claim_id, member_id=member_id, provider_npi=npi, lines=built, **fields))
 
 
 def step_for(claim: Claim) -> StepInput:

@@ -33,7 +33,7 @@ lines carry COVERED first, then the adjustments in the order they were applied.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from icpa_adjudication.domain.codes import NO_FEE_SCHEDULE_RATE
@@ -163,7 +163,8 @@ def _benefit_denials(line: ClaimLine, policy: Policy) -> list[str]:
 def _condition_denials(line: ClaimLine, policy: Policy) -> list[str]:
     reasons = []
     wait_days = policy.waiting_periods_days.get(line.procedure_code, 0)
-    if line.service_date < policy.effective_from + timedelta(days=wait_days):
+    # Days since the policy began, not effective_from + wait: that sum can pass 9999-12-31.
+    if (line.service_date - policy.effective_from).days < wait_days:
         reasons.append(rc.WAITING_PERIOD)
     code = line.procedure_code
     if code in policy.prior_auth_required and code not in policy.prior_authorizations:

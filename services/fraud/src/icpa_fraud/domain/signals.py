@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from icpa_fraud.domain.reference import ChargeReference, ProviderWatchlist
@@ -38,11 +38,19 @@ def windows(claim: Claim, thresholds: Thresholds) -> HistoryWindows:
     """Member history: the claim's dates widened by the duplicate window on both sides (near
     duplicates may come before or after). Provider history: the claim's dates, starting the
     window earlier so a multi-day claim begun before still counts on the shared days."""
-    days = timedelta(days=thresholds.duplicate_window_days)
+    days = thresholds.duplicate_window_days
+    start = shifted(claim.service_date_from, -days)
     return HistoryWindows(
-        member=Window(claim.service_date_from - days, claim.service_date_to + days),
-        provider=Window(claim.service_date_from - days, claim.service_date_to),
+        member=Window(start, shifted(claim.service_date_to, days)),
+        provider=Window(start, claim.service_date_to),
     )
+
+
+def shifted(day: date, days: int) -> date:
+    """`day` moved by `days`, stopping at the calendar's ends: 0001-01-01 and 9999-12-31 are
+    dates a claim can hold, and a window reaching past them holds nothing more."""
+    ordinal = day.toordinal() + days
+    return date.fromordinal(min(max(ordinal, date.min.toordinal()), date.max.toordinal()))
 
 
 @dataclass(frozen=True)
