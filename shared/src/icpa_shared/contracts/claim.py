@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal, Self
+from typing import Annotated, Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -24,6 +24,11 @@ from icpa_shared.contracts.types import (
 
 MAX_LINES = 50
 MAX_DIAGNOSES = 12
+
+MIN_CLAIM_DATE: Final = date(1900, 1, 1)
+ClaimDate = Annotated[date, Field(ge=MIN_CLAIM_DATE, json_schema_extra={"formatMinimum": MIN_CLAIM_DATE.isoformat()})]
+"""A date on a claim (service, receipt, birth): never before 1900. A year-1 service period is a
+typo or an attack (date arithmetic downstream overflows), not a claim."""
 
 
 class ClaimType(StrEnum):
@@ -48,7 +53,7 @@ class Patient(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    birth_date: date
+    birth_date: ClaimDate
     gender: Literal["male", "female", "other", "unknown"] = "unknown"
     address: Address | None = None
 
@@ -61,7 +66,7 @@ class ClaimLine(BaseModel):
     modifiers: list[Modifier] = Field(default_factory=list, max_length=4)
     units: int = Field(ge=1, le=999)
     charge: Money
-    service_date: date
+    service_date: ClaimDate
     diagnosis_pointers: list[Annotated[int, Field(ge=1, le=MAX_DIAGNOSES)]] = Field(
         default_factory=lambda: [1], min_length=1, max_length=4
     )
@@ -86,9 +91,9 @@ class Claim(BaseModel):
     policy_id: PolicyId
     provider_npi: Npi
     patient: Patient | None = None
-    service_date_from: date
-    service_date_to: date
-    received_date: date
+    service_date_from: ClaimDate
+    service_date_to: ClaimDate
+    received_date: ClaimDate
     diagnosis_codes: list[Icd10CmCode] = Field(min_length=1, max_length=MAX_DIAGNOSES)
     lines: list[ClaimLine] = Field(min_length=1, max_length=MAX_LINES)
     total_charge: Money

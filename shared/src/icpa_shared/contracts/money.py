@@ -1,10 +1,17 @@
-"""Money: Decimal with an explicit currency and one rounding rule, never float."""
+"""Money: Decimal with an explicit currency and one rounding rule, never float.
+
+The written form of an amount (in a file or a JSON document) is plain: digits, optionally a
+point and one or two digits (`150`, `150.5`, `150.00`). Anything else is ambiguous for money
+and refused, never guessed at: an exponent (`1e3`, `1e308`), a sign (`-0`, `+5`), a third
+fractional digit (`150.001`: round which way?), leading zeros, spaces, NaN, Infinity.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Final, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
 
@@ -12,27 +19,70 @@ from icpa_shared.contracts.types import MAX_MONEY, MONEY_QUANT, MONEY_ROUNDING, 
 
 
 def quantize(value: Decimal) -> Decimal:
-    """Round to cents, half up: the one rounding rule of the platform."""
+    """Round to cents, half up: the one rounding rule of the platform. Only for amounts in
+    range (|value| < 10**25): beyond the context's precision quantize raises InvalidOperation."""
     return value.quantize(MONEY_QUANT, rounding=MONEY_ROUNDING)
 
 
-def _reject_float(value: Any) -> Any:
-    # A float has already lost cents (0.1 + 0.2); money must arrive as a string or integer.
-    if isinstance(value, float):
-        raise ValueError("money must be a decimal string or an integer, not a float")
-    if isinstance(value, bool):
-        raise ValueError("money must be a decimal string or an integer")
+MAX_AMOUNT_TEXT: Final = 64
+_PLAIN_AMOUNT: Final = re.compile(r"(?:0|[1-9][0-9]*)(?:\.[0-9]{1,2})?")
+AMBIGUOUS_AMOUNT_MESSAGE: Final = "not a plain decimal amount"
+NEGATIVE_AMOUNT_MESSAGE: Final = "money must not be negative"
+
+
+class AmbiguousAmountError(ValueError):
+    """The amount is not written in the plain form (see the module docstring)."""
+
+
+class NegativeAmountError(ValueError):
+    pass
+
+
+def read_amount(value: object) -> Decimal:
+    """An amount as a file wrote it (string, integer or exact Decimal) -> its Decimal.
+
+    Raises AmbiguousAmountError for any other form and NegativeAmountError for a sign; the
+    range (zero, a maximum) is the caller's rule. Costs O(len) at most, never raises
+    decimal.InvalidOperation."""
+    if isinstance(value, bool) or isinstance(value, float):
+        # A float has already lost cents (0.1 + 0.2).
+        raise AmbiguousAmountError(f"{AMBIGUOUS_AMOUNT_MESSAGE}: a float")
+    if isinstance(value, int):
+        if value < 0:
+            raise NegativeAmountError(NEGATIVE_AMOUNT_MESSAGE)
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise AmbiguousAmountError(AMBIGUOUS_AMOUNT_MESSAGE)
+        if value.is_signed():
+            raise NegativeAmountError(NEGATIVE_AMOUNT_MESSAGE)
+        if value.as_tuple().exponent not in (0, -1, -2):  # 1E+3, or a third fractional digit
+            raise AmbiguousAmountError(AMBIGUOUS_AMOUNT_MESSAGE)
+        return value
     if isinstance(value, str):
-        try:
-            Decimal(value)
-        except InvalidOperation as exc:
-            raise ValueError("not a decimal amount") from exc
-    return value
+        if value.startswith("-") and _PLAIN_AMOUNT.fullmatch(value[1:MAX_AMOUNT_TEXT]):
+            raise NegativeAmountError(NEGATIVE_AMOUNT_MESSAGE)
+        if len(value) > MAX_AMOUNT_TEXT or not _PLAIN_AMOUNT.fullmatch(value):
+            raise AmbiguousAmountError(AMBIGUOUS_AMOUNT_MESSAGE)
+        return Decimal(value)
+    raise AmbiguousAmountError(f"{AMBIGUOUS_AMOUNT_MESSAGE}: not a string or a number")
+
+
+def _check_amount(value: Any) -> Any:
+    """The contract's gate: written amounts (strings, integers) must be plain; Decimals that
+    code computed may carry more digits (they are quantized) but never a sign or NaN."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise AmbiguousAmountError(AMBIGUOUS_AMOUNT_MESSAGE)
+        if value.is_signed():
+            raise NegativeAmountError(NEGATIVE_AMOUNT_MESSAGE)
+        return value
+    return read_amount(value)
 
 
 Amount = Annotated[
     Decimal,
-    BeforeValidator(_reject_float),
+    BeforeValidator(_check_amount),
     Field(ge=Decimal("0"), le=MAX_MONEY, allow_inf_nan=False),
     PlainSerializer(lambda d: str(quantize(d)), return_type=str, when_used="json"),
 ]

@@ -10,6 +10,8 @@ from typing import Final
 
 # Intake (InvalidClaimError reasons; the claim is quarantined with them)
 MALFORMED_JSON: Final = "MALFORMED_JSON"
+DUPLICATE_JSON_KEY: Final = "DUPLICATE_JSON_KEY"  # an object names a key twice (which value?)
+NESTING_TOO_DEEP: Final = "NESTING_TOO_DEEP"  # arrays/objects nested deeper than a claim needs
 NOT_UTF8: Final = "NOT_UTF8"
 FILE_TOO_LARGE: Final = "FILE_TOO_LARGE"
 UNSUPPORTED_FORMAT: Final = "UNSUPPORTED_FORMAT"
@@ -18,10 +20,13 @@ INVALID_DIAGNOSIS_CODE: Final = "INVALID_DIAGNOSIS_CODE"
 INVALID_PROCEDURE_CODE: Final = "INVALID_PROCEDURE_CODE"
 INVALID_PROVIDER_ID: Final = "INVALID_PROVIDER_ID"
 INVALID_AMOUNT: Final = "INVALID_AMOUNT"
+AMBIGUOUS_AMOUNT: Final = "AMBIGUOUS_AMOUNT"  # not a plain decimal with at most 2 fractional digits
 ABSURD_AMOUNT: Final = "ABSURD_AMOUNT"
 TOTAL_MISMATCH: Final = "TOTAL_MISMATCH"
 DATES_OUT_OF_ORDER: Final = "DATES_OUT_OF_ORDER"
 DATE_IN_FUTURE: Final = "DATE_IN_FUTURE"
+DATE_OUT_OF_RANGE: Final = "DATE_OUT_OF_RANGE"  # before MIN_CLAIM_DATE (e.g. a period in year 1)
+INVALID_ATTACHMENT_URI: Final = "INVALID_ATTACHMENT_URI"
 TOO_MANY_LINES: Final = "TOO_MANY_LINES"
 UNKNOWN_MEMBER: Final = "UNKNOWN_MEMBER"
 UNKNOWN_POLICY: Final = "UNKNOWN_POLICY"

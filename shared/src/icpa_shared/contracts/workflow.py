@@ -6,10 +6,11 @@ the decisions each step made, so it stays far below Step Functions' payload limi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from icpa_shared.contracts.adjudication import Adjudication
 from icpa_shared.contracts.fraud import FraudAssessment
@@ -69,13 +70,30 @@ class FinalDecision(BaseModel):
     decided_by: DecidedBy
 
 
+MAX_ERROR_NAME: Final = 256
+MAX_CAUSE: Final = 32768
+"""Step Functions' own limit for an error's Cause."""
+TRUNCATED: Final = "...[TRUNCATED]"
+
+
+def _fit(limit: int) -> Callable[[object], object]:
+    def fit(value: object) -> object:
+        # The error handler must never fail on the error it handles: an over-long cause is cut
+        # (deterministically, with a marker), not refused.
+        if isinstance(value, str) and len(value) > limit:
+            return value[: limit - len(TRUNCATED)] + TRUNCATED
+        return value
+
+    return fit
+
+
 class StepError(BaseModel):
     """What a Catch puts in state: the error's class name and its cause."""
 
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
-    error: str = Field(alias="Error", max_length=256)
-    cause: str = Field(default="", alias="Cause", max_length=32768)
+    error: Annotated[str, BeforeValidator(_fit(MAX_ERROR_NAME))] = Field(alias="Error", max_length=MAX_ERROR_NAME)
+    cause: Annotated[str, BeforeValidator(_fit(MAX_CAUSE))] = Field(default="", alias="Cause", max_length=MAX_CAUSE)
 
 
 class EscalationResult(BaseModel):

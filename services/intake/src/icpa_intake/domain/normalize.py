@@ -20,9 +20,10 @@ from icpa_intake.domain.fhir_mapping import map_fhir_claim
 from icpa_intake.domain.problems import Problem, invalid_claim
 from icpa_intake.domain.validation import Limits, policy_problems, rule_problems, validate_contract
 from icpa_shared.contracts import Claim, Policy
-from icpa_shared.contracts.types import PolicyId
+from icpa_shared.contracts.types import ClaimId, PolicyId
 
 _POLICY_ID: TypeAdapter[str] = TypeAdapter(PolicyId)
+_CLAIM_ID: TypeAdapter[str] = TypeAdapter(ClaimId)
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,12 @@ class ClaimDraft:
 
     @property
     def claim_id(self) -> str | None:
-        value = self.fields.get("claim_id")
-        return value if isinstance(value, str) else None
+        """The file's claim id when it is a well-formed one (an ill-formed one is a problem
+        of the draft, and is never logged: it can be any length and carry anything)."""
+        try:
+            return _CLAIM_ID.validate_python(self.fields.get("claim_id"))
+        except ValidationError:
+            return None
 
 
 def read_claim(data: bytes, *, max_bytes: int, today: date, limits: Limits) -> ClaimDraft:

@@ -28,10 +28,12 @@ from icpa_intake.domain.fhir_mapping import CLAIM_ID_SYSTEM
 from icpa_shared import errors
 from icpa_shared.contracts import Outcome, SourceObject, StepError, reasons
 from icpa_shared.contracts.types import ClaimId
+from icpa_shared.contracts.workflow import MAX_CAUSE
 from icpa_shared.observability.redaction import redact_text
 
 MAX_REASONS = 60
-MAX_MESSAGE = 2000
+MAX_MESSAGE = MAX_CAUSE
+"""reason.json keeps the whole (redacted) message the workflow carried; state keeps only codes."""
 
 _ICPA_ERRORS: dict[str, str] = {
     cls.__name__: cls.default_reason
@@ -49,8 +51,8 @@ _ICPA_ERRORS: dict[str, str] = {
         errors.ContractViolationError,
     )
 }
-_BRACKETED = re.compile(r"\[([A-Z][A-Z0-9_]{2,63}(?:, ?[A-Z][A-Z0-9_]{2,63})*)\]\s*$")
-_RUNTIME_NAME = re.compile(r"^(States|Lambda|Sandbox)\.([A-Za-z][A-Za-z0-9]{0,50})$")
+_BRACKETED = re.compile(r"\[([A-Z][A-Z0-9_]{2,63}(?:, ?[A-Z][A-Z0-9_]{2,63})*)\]\s*\Z")
+_RUNTIME_NAME = re.compile(r"(States|Lambda|Sandbox)\.([A-Za-z][A-Za-z0-9]{0,50})")  # fullmatch
 _CLAIM_ID: TypeAdapter[str] = TypeAdapter(ClaimId)
 
 
@@ -86,7 +88,7 @@ def classify_error(error: StepError | None) -> ErrorClassification:
     if name in _ICPA_ERRORS:
         match = _BRACKETED.search(message)
         codes = [c.strip() for c in match.group(1).split(",")] if match else [_ICPA_ERRORS[name]]
-    elif runtime := _RUNTIME_NAME.match(name):
+    elif runtime := _RUNTIME_NAME.fullmatch(name):
         codes = [f"{runtime.group(1).upper()}_{_upper_snake(runtime.group(2))}"[:64]]
     else:
         codes = [reasons.UNEXPECTED_ERROR]
@@ -111,10 +113,17 @@ def sniff_claim_id(data: bytes) -> str | None:
     if source_format == "icpa":
         candidate = body.get("claim_id")
     elif source_format == "fhir":
-        identifiers = [i for i in body.get("identifier") or [] if isinstance(i, dict)]
+        # Any JSON may stand where FHIR wants a list of Identifiers (`identifier: 5`, a dict).
+        listed = body.get("identifier")
+        identifiers = [i for i in listed if isinstance(i, dict)] if isinstance(listed, list) else []
         preferred = [i for i in identifiers if i.get("system") == CLAIM_ID_SYSTEM] or identifiers
         candidate = preferred[0].get("value") if preferred else body.get("id")
-    if not isinstance(candidate, str):
+    return valid_claim_id(candidate)
+
+
+def valid_claim_id(candidate: object) -> str | None:
+    """`candidate` when it is a well-formed ClaimId (so at most 64 characters), else None."""
+    if not isinstance(candidate, str) or len(candidate) > 64:
         return None
     try:
         return _CLAIM_ID.validate_python(candidate)

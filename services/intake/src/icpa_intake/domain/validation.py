@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -22,9 +22,16 @@ from pydantic import TypeAdapter, ValidationError
 from icpa_intake import reasons as intake_reasons
 from icpa_intake.domain.problems import Problem
 from icpa_shared.contracts import Claim, Policy, reasons
-from icpa_shared.contracts.claim import MAX_LINES
-from icpa_shared.contracts.money import quantize
-from icpa_shared.contracts.types import Icd10CmCode, Npi, ProcedureCode
+from icpa_shared.contracts.claim import MAX_LINES, MIN_CLAIM_DATE
+from icpa_shared.contracts.money import (
+    AMBIGUOUS_AMOUNT_MESSAGE,
+    NEGATIVE_AMOUNT_MESSAGE,
+    AmbiguousAmountError,
+    NegativeAmountError,
+    quantize,
+    read_amount,
+)
+from icpa_shared.contracts.types import Icd10CmCode, Npi, ProcedureCode, S3Uri
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ _FIELD_CODES: Mapping[str, str] = {
     "procedure_code": reasons.INVALID_PROCEDURE_CODE,
     "provider_npi": reasons.INVALID_PROVIDER_ID,
 }
+_DATE_FIELDS = frozenset({"service_date_from", "service_date_to", "received_date", "service_date", "birth_date"})
 # Model-validator messages of the shared Claim/ClaimLine (icpa_shared.contracts.claim).
 _MESSAGE_CODES: Sequence[tuple[str, str]] = (
     ("is not the sum of lines", reasons.TOTAL_MISMATCH),
@@ -67,11 +75,17 @@ def code_for_error(error: Mapping[str, Any]) -> str:
     if names == ["lines"] and kind == "too_long":
         return reasons.TOO_MANY_LINES
     if names and names[-1] == "amount":
-        if kind == "greater_than_equal" or "not a decimal amount" in message:
+        if kind == "greater_than_equal" or NEGATIVE_AMOUNT_MESSAGE in message:
             return reasons.INVALID_AMOUNT
         if kind == "less_than_equal":
             return reasons.ABSURD_AMOUNT
+        if AMBIGUOUS_AMOUNT_MESSAGE in message or kind.startswith("decimal_"):
+            return reasons.AMBIGUOUS_AMOUNT
         return reasons.SCHEMA_VIOLATION
+    if names and names[-1] in _DATE_FIELDS and kind == "greater_than_equal":
+        return reasons.DATE_OUT_OF_RANGE
+    if names == ["attachments"] and len(loc) == 2:  # one attachment (not the list) is wrong
+        return reasons.INVALID_ATTACHMENT_URI
     if names and names[-1] in _FIELD_CODES:
         # A list that is too short or too long is a structure problem, not a bad code.
         if names[-1] == "diagnosis_codes" and kind in ("too_short", "too_long", "list_type"):
@@ -97,6 +111,7 @@ def validate_contract(fields: Mapping[str, Any]) -> tuple[Claim | None, list[Pro
 _NPI: TypeAdapter[str] = TypeAdapter(Npi)
 _PROCEDURE: TypeAdapter[str] = TypeAdapter(ProcedureCode)
 _DIAGNOSIS: TypeAdapter[str] = TypeAdapter(Icd10CmCode)
+_S3_URI: TypeAdapter[str] = TypeAdapter(S3Uri)
 
 
 def _is_valid(adapter: TypeAdapter[str], value: str) -> bool:
@@ -108,16 +123,6 @@ def _is_valid(adapter: TypeAdapter[str], value: str) -> bool:
 
 
 # --- 2. business rules on the candidate fields (tolerant) -------------------------------------
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or value is None or isinstance(value, float):
-        return None
-    try:
-        result = Decimal(value) if isinstance(value, int | str | Decimal) else None
-    except InvalidOperation:
-        return None
-    return result if result is not None and result.is_finite() else None
 
 
 def _date(value: Any) -> date | None:
@@ -135,8 +140,47 @@ def _hashable(value: Any) -> Any:
     return value if isinstance(value, int | str | Decimal) or value is None else repr(value)
 
 
-def _amount(money: Any) -> Decimal | None:
-    return _decimal(money.get("amount")) if isinstance(money, Mapping) else None
+_SUMMABLE = Decimal(10) ** 18  # far beyond any limit, far below where quantize overflows
+
+
+def _amount(money: Any) -> tuple[Decimal | None, str | None]:
+    """What a money field states: its value when it has one that can be summed safely, and the
+    reason code when it is not a plain non-negative amount (both None: absent, left to the
+    contract check)."""
+    value = money.get("amount") if isinstance(money, Mapping) else None
+    if value is None:
+        return None, None
+    try:
+        return _summable(read_amount(value)), None
+    except NegativeAmountError:
+        magnitude = _magnitude(value)
+        return (None if magnitude is None else _summable(-magnitude)), reasons.INVALID_AMOUNT
+    except AmbiguousAmountError:
+        return None, reasons.AMBIGUOUS_AMOUNT
+
+
+def _magnitude(value: Any) -> Decimal | None:
+    # A negative amount still counts in the total check (a submitter learns both problems).
+    try:
+        return read_amount(value[1:] if isinstance(value, str) else -value)
+    except (ValueError, TypeError):
+        return None
+
+
+def _summable(amount: Decimal) -> Decimal | None:
+    return amount if abs(amount) < _SUMMABLE else None
+
+
+def _range_problem(amount: Decimal | None, code: str | None, maximum: Decimal, where: str) -> Problem | None:
+    if code is not None:
+        return Problem(code, where)
+    if amount is None:  # too large to sum
+        return Problem(reasons.ABSURD_AMOUNT, where)
+    if amount <= 0:
+        return Problem(reasons.INVALID_AMOUNT, where)
+    if amount > maximum:
+        return Problem(reasons.ABSURD_AMOUNT, where)
+    return None
 
 
 def rule_problems(fields: Mapping[str, Any], *, today: date, limits: Limits) -> list[Problem]:
@@ -149,30 +193,32 @@ def rule_problems(fields: Mapping[str, Any], *, today: date, limits: Limits) -> 
     problems += _amount_problems(fields, lines, limits)
     problems += _date_problems(fields, lines, today)
     problems += _code_problems(fields, lines)
+    problems += _attachment_problems(fields)
     return problems
 
 
 def _amount_problems(fields: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], limits: Limits) -> list[Problem]:
     problems: list[Problem] = []
-    line_amounts: list[Decimal | None] = []
+    summable: list[Decimal] = []
     for index, line in enumerate(lines):
-        amount = _amount(line.get("charge"))
-        line_amounts.append(amount)
-        where = f"lines.{index}.charge.amount"
-        if amount is None:
+        charge = line.get("charge")
+        amount, code = _amount(charge)
+        if amount is None and code is None and not (isinstance(charge, Mapping) and "amount" in charge):
             continue
-        if amount <= 0:
-            problems.append(Problem(reasons.INVALID_AMOUNT, where))
-        elif amount > limits.max_line_charge:
-            problems.append(Problem(reasons.ABSURD_AMOUNT, where))
-    total = _amount(fields.get("total_charge"))
-    if total is not None:
-        if total <= 0:
-            problems.append(Problem(reasons.INVALID_AMOUNT, "total_charge.amount"))
-        elif total > limits.max_total_charge:
-            problems.append(Problem(reasons.ABSURD_AMOUNT, "total_charge.amount"))
-        known = [a for a in line_amounts if a is not None]
-        if lines and len(known) == len(lines) and quantize(sum(known, Decimal("0"))) != quantize(total):
+        if amount is not None:
+            summable.append(amount)
+        problem = _range_problem(amount, code, limits.max_line_charge, f"lines.{index}.charge.amount")
+        if problem is not None:
+            problems.append(problem)
+    total_field = fields.get("total_charge")
+    total, code = _amount(total_field)
+    if total is None and code is None and not (isinstance(total_field, Mapping) and "amount" in total_field):
+        return problems
+    problem = _range_problem(total, code, limits.max_total_charge, "total_charge.amount")
+    if problem is not None:
+        problems.append(problem)
+    if total is not None and lines and len(summable) == len(lines):
+        if quantize(sum(summable, Decimal("0"))) != quantize(total):
             problems.append(Problem(reasons.TOTAL_MISMATCH, "total_charge.amount"))
     return problems
 
@@ -191,6 +237,8 @@ def _date_problems(fields: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]
     for where, value in named.items():
         if value is not None and value > today:
             problems.append(Problem(reasons.DATE_IN_FUTURE, where))
+        elif value is not None and value < MIN_CLAIM_DATE:
+            problems.append(Problem(reasons.DATE_OUT_OF_RANGE, where))
     if start and end and start > end:
         problems.append(Problem(reasons.DATES_OUT_OF_ORDER, "service_date_from"))
     if end and received and end > received:
@@ -225,6 +273,23 @@ def _code_problems(fields: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]
         if _hashable(line.get("line_number")) in repeated:
             problems.append(Problem(reasons.SCHEMA_VIOLATION, f"lines.{index}.line_number"))
     return problems
+
+
+def _has_control_character(text: str) -> bool:
+    return any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text)
+
+
+def _attachment_problems(fields: Mapping[str, Any]) -> list[Problem]:
+    """A reference the submitter wrote must name one object unambiguously: a trailing newline
+    or another control character (which a `$`-anchored check lets through) is refused."""
+    attachments = fields.get("attachments")
+    if not isinstance(attachments, list):
+        return []
+    return [
+        Problem(reasons.INVALID_ATTACHMENT_URI, f"attachments.{index}")
+        for index, uri in enumerate(attachments)
+        if isinstance(uri, str) and (_has_control_character(uri) or not _is_valid(_S3_URI, uri))
+    ]
 
 
 # --- 3. the policy on file ------------------------------------------------------------------
