@@ -100,3 +100,33 @@ def test_the_default_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     assert default_data_dir() == tmp_path / "home" / ".local" / "share" / "icpa"
     monkeypatch.setenv("ICPA_DATA_DIR", str(tmp_path / "explicit"))
     assert default_data_dir() == tmp_path / "explicit"
+
+
+def _journal_state(data: Path) -> tuple[int, list[tuple[str, str]]]:
+    from icpa_local import persistence
+    from icpa_local.datadir import DataDir
+
+    journal = persistence.Journal(DataDir(data).journal)
+    try:
+        audit_events = sum(1 for item in journal.items() if item.table_name == "icpa-audit")
+        return audit_events, [(e.arn, e.status) for e in journal.executions()]
+    finally:
+        journal.close()
+
+
+def test_read_only_commands_never_run_the_workflow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data"
+    # Given a claim parked on a review in the data directory
+    code, out, _ = icpa(capsys, data, "process", str(sample_path("review-high-amount-surgery.json")), "--json")
+    assert code == 0 and json.loads(out)["outcome"] == "PENDING_REVIEW"
+    before = _journal_state(data)
+    # When status (twice), reviews and audit run on it with no server
+    for args in (("status", "--json"), ("status", "--json"), ("status", "CLM-2026-0009", "--json"),
+                 ("reviews", "--json"), ("audit", "CLM-2026-0009", "--json")):
+        code, out, err = icpa(capsys, data, *args)
+        assert code == 0, (args, err)
+    # Then no audit event was appended and no execution started or resumed
+    assert _journal_state(data) == before
+    code, out, _ = icpa(capsys, data, "status", "--json")
+    (claim,) = json.loads(out)
+    assert (claim["claim_id"], claim["outcome"]) == ("CLM-2026-0009", "PENDING_REVIEW")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -207,6 +208,143 @@ def test_a_run_that_had_recorded_its_decision_is_not_run_again(data_dir: Path) -
         assert cloud.result(arn).outcome == "APPROVED"
     with open_cloud(data_dir, steps) as cloud:
         assert cloud.describe(arn)["status"] == "SUCCEEDED" and calls == [arn]
+
+
+def crash_in(state_handler: str, data_dir: Path, steps: FakeSteps, **overrides: Any) -> str:
+    """Run one claim until `state_handler` is called, then 'crash' (nothing more is journaled);
+    returns the execution's arn."""
+    release, entered = threading.Event(), threading.Event()
+    handlers = steps.handlers()
+    live = overrides.get(state_handler) or handlers[state_handler]
+
+    def stuck(event: dict[str, Any], ctx: Any) -> Any:
+        entered.set()
+        release.wait(10)
+        return live(event, ctx)
+
+    cloud = open_cloud(data_dir, steps, **{**overrides, state_handler: stuck})
+    cloud.start()
+    arn = cloud.upload(b"{}", "claims/stuck.json")
+    assert entered.wait(10)
+    persistence.activate(None)  # the crash
+    release.set()
+    cloud.stop()
+    return arn
+
+
+def calls_for(steps: FakeSteps, name: str, arn: str) -> int:
+    return sum(1 for event in steps.calls.get(name, []) if event.get("execution_id") == arn)
+
+
+def test_a_resumed_execution_continues_from_where_it_was(data_dir: Path) -> None:
+    # Given a run killed while Adjudicate ran (Intake and AssessFraud had succeeded)
+    steps = FakeSteps()
+    arn = crash_in("AdjudicationFunction", data_dir, steps)
+    names = ("intake", "fraud", "adjudication", "router", "record")
+    before = {name: calls_for(steps, name, arn) for name in names}
+    # When the cloud starts again
+    with open_cloud(data_dir, steps) as cloud:
+        assert cloud.resumed == [arn] and cloud.wait(arn) == "SUCCEEDED"
+        # Then the tasks it had done answer from the journal: no second call; the task in
+        # flight at the crash runs again, the rest once
+        again = {name: calls_for(steps, name, arn) - before[name] for name in names}
+        assert again == {"intake": 0, "fraud": 0, "adjudication": 1, "router": 1, "record": 1}
+        assert cloud.result(arn).outcome == "APPROVED"
+        # and the history still shows every task succeeding, with the results it had
+        history = cloud.history(arn)
+        succeeded = [e for e in history if e["type"] == "LambdaFunctionSucceeded"]
+        assert len(succeeded) == 5  # Intake, AssessFraud, Adjudicate, RouteClaim, RecordDecision
+        assert json.loads(succeeded[1]["lambdaFunctionSucceededEventDetails"]["output"]) == {"score": 0.1}
+        journal = cloud.journal
+        assert journal is not None and journal.counts()["task_results"] == 0  # gone with the end
+        assert persistence.TASK_REPLAY.size() == 0
+
+
+def test_a_resumed_review_wait_answered_before_the_crash_is_not_asked_again(data_dir: Path) -> None:
+    # Given a run whose review had been answered (the wait succeeded) and that died in RecordDecision
+    steps = FakeSteps()
+    human = {"route": "HUMAN_REVIEW", "reasons": ["R_HIGH"]}
+
+    def router(event: dict[str, Any], ctx: Any) -> Any:
+        steps.calls.setdefault("router", []).append(event)
+        return human
+
+    def reviewer(event: dict[str, Any], ctx: Any) -> Any:
+        steps.calls.setdefault("review_request", []).append(event)
+        token = event["task_token"]
+
+        def answer() -> None:
+            boto3_client("stepfunctions").send_task_success(
+                taskToken=token, output=json.dumps({"decision": "APPROVE"}))
+
+        threading.Timer(0.05, answer).start()
+        return {}
+
+    arn = crash_in("RecordDecisionFunction", data_dir, steps, RouterFunction=router,
+                   ReviewRequestFunction=reviewer)
+    assert calls_for(steps, "review_request", arn) == 1
+    before = (calls_for(steps, "review_request", arn), calls_for(steps, "router", arn))
+    # When the cloud starts again -- Then the wait is answered from the journal (no review asked)
+    with open_cloud(data_dir, steps, RouterFunction=router, ReviewRequestFunction=reviewer) as cloud:
+        assert cloud.wait(arn, stop_at_review=False) == "SUCCEEDED"
+        assert (calls_for(steps, "review_request", arn), calls_for(steps, "router", arn)) == before
+        assert cloud.result(arn).outcome == "APPROVED"
+
+
+def test_an_execution_that_ended_unarchived_is_archived_at_restart(data_dir: Path) -> None:
+    # Given an execution that ended but whose archiver never ran (the process died first)
+    archived: list[str] = []
+
+    def lost(event: dict[str, Any], ctx: Any) -> Any:
+        return None
+
+    with open_cloud(data_dir, ArchiverFunction=lost) as cloud:
+        arn = cloud.upload(b"{}", "claims/done.json")
+        assert cloud.wait(arn) == "SUCCEEDED"
+        assert cloud.client("s3").list_objects_v2(Bucket="icpa-archive").get("KeyCount") == 0
+
+    def archiver(event: dict[str, Any], ctx: Any) -> Any:
+        archived.append(event["detail"]["executionArn"])
+        boto3_client("s3").put_object(Bucket="icpa-archive", Key=f"claims/C/{event['detail']['name']}.json.gz",
+                                      Body=b"x")
+        return {"archived": True}
+
+    # When the cloud starts again -- Then the archive rule gets its status change, once
+    with open_cloud(data_dir, ArchiverFunction=archiver) as cloud:
+        assert cloud.archived_at_restore == [arn] and archived == [arn]
+        assert cloud.describe(arn)["status"] == "SUCCEEDED"
+    with open_cloud(data_dir, ArchiverFunction=archiver) as cloud:
+        assert cloud.archived_at_restore == [] and archived == [arn]
+
+
+def test_a_read_only_cloud_restores_and_runs_nothing(data_dir: Path) -> None:
+    # Given a claim parked on a review when its cloud stopped
+    steps = FakeSteps()
+    overrides = {"RouterFunction": lambda e, c: {"route": "HUMAN_REVIEW", "reasons": ["R_HIGH"]}}
+    with open_cloud(data_dir, steps, **overrides) as cloud:
+        arn = cloud.upload(b"{}", "claims/parked.json")
+        deadline = time.monotonic() + 20
+        while not cloud.parked(arn):
+            assert time.monotonic() < deadline, "the claim never parked on its review"
+            time.sleep(0.02)
+    before = persistence.Journal(DataDir(data_dir).journal)
+    counts, rows = before.counts(), before.executions()
+    before.close()
+    asked = calls_for(steps, "review_request", arn)
+    # When read-only clouds open the data directory, twice
+    for _ in range(2):
+        with LocalCloud(handler_overrides={**steps.handlers(), **overrides}, time_scale=0.001, seed_policies=False,
+                        data_dir=data_dir, read_only=True) as reader:
+            # Then the state reads back: the execution as the RUNNING record it is
+            assert reader.describe(arn)["status"] == "RUNNING"
+            assert [e["executionArn"] for e in reader.executions()] == [arn]
+            assert reader.resumed == [] and reader.journal is None
+            assert not DataDir(data_dir).busy()  # a reader does not own the directory
+    # and nothing ran, nothing was journaled
+    assert calls_for(steps, "review_request", arn) == asked
+    after = persistence.Journal(DataDir(data_dir).journal)
+    assert after.counts() == counts and after.executions() == rows
+    after.close()
 
 
 def boto3_client(service: str) -> Any:

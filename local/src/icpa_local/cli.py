@@ -191,13 +191,15 @@ def run_process(args: argparse.Namespace) -> int:
 # -- sessions ----------------------------------------------------------------------------------
 
 
-def _session(args: argparse.Namespace) -> CloudSession:
-    """A running icpa serve when there is one, else an embedded cloud on the data directory."""
+def _session(args: argparse.Namespace, *, read_only: bool = False) -> CloudSession:
+    """A running icpa serve when there is one, else an embedded cloud on the data directory.
+    `read_only` (status, reviews, audit): an embedded cloud only reads the state; it resumes
+    nothing and runs no workflow step."""
     from icpa_local.serve import load_overrides
 
     return open_session(
         DataDir(args.data_dir), endpoint=args.endpoint, token=args.token, time_scale=args.time_scale,
-        handler_overrides=load_overrides(args.handlers),
+        handler_overrides=load_overrides(args.handlers), read_only=read_only,
     )
 
 
@@ -230,7 +232,7 @@ def _since(stamp: Any, now: datetime) -> float | None:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    with _session(args) as cloud:
+    with _session(args, read_only=True) as cloud:
         now = datetime.now(UTC)
         if args.claim_id:
             return _claim_detail(cloud, args.claim_id, now, as_json=args.json)
@@ -298,7 +300,7 @@ def _claim_detail(cloud: CloudSession, claim_id: str, now: datetime, *, as_json:
 
 
 def run_reviews(args: argparse.Namespace) -> int:
-    with _session(args) as cloud:
+    with _session(args, read_only=True) as cloud:
         code, reviews = cloud.list_reviews(reviewer=CLI_REVIEWER)
     if code != 200:
         reason = _message(reviews[0] if reviews else None)
@@ -404,7 +406,7 @@ def run_audit(args: argparse.Namespace) -> int:
     from icpa_audit.adapters.audit_chain import AuditChainReader
     from icpa_audit.domain import load_trail, render_timeline, trail_to_json, verify_trail
 
-    with _session(args) as cloud:
+    with _session(args, read_only=True) as cloud:
         try:
             trail = load_trail(
                 args.claim_id,

@@ -64,6 +64,10 @@ class LocalCloud(CloudSession):
     (see persistence.py); the cloud owns the directory while it runs. Without it, nothing
     outlives the process (tests, benchmarks).
     `server_port`: also serve moto's AWS-compatible endpoint on 127.0.0.1:<port> (icpa serve).
+    `read_only`: restore the data directory's state for reading and nothing else: no execution
+    is started or resumed, no handler runs for the workflow, nothing is journaled, and the data
+    directory is not locked (icpa status, reviews, audit). RUNNING executions answer describe
+    as RUNNING records.
     """
 
     def __init__(
@@ -77,6 +81,7 @@ class LocalCloud(CloudSession):
         data_dir: Path | None = None,
         server_port: int | None = None,
         settle_timeout: float = SETTLE_TIMEOUT,
+        read_only: bool = False,
     ) -> None:
         self.names = names or Names()
         self.time_scale = time_scale
@@ -84,6 +89,8 @@ class LocalCloud(CloudSession):
         self.data_dir = DataDir(data_dir) if data_dir is not None else None
         self.server_port = server_port
         self.settle_timeout = settle_timeout
+        self.read_only = read_only
+        self.archived_at_restore: list[str] = []  # executions that ended before a crash, archived now
         self._overrides = dict(handler_overrides or {})
         self._seed_policies = seed_policies
         self._mock: Any = None
@@ -117,7 +124,7 @@ class LocalCloud(CloudSession):
     def start(self) -> None:
         if self._mock is not None:
             return  # already running (a session handed out started, then used in a `with`)
-        if self.data_dir is not None:
+        if self.data_dir is not None and not self.read_only:
             self._lock = self.data_dir.lock()  # DataDirBusy before anything else changes
         try:
             self._start()
@@ -142,6 +149,8 @@ class LocalCloud(CloudSession):
         moto_patches.install(self.time_scale)
         if self.data_dir is not None:
             persistence.install_hooks()
+        if self.read_only:
+            moto_patches.STATE.emit_status_events = False  # nothing ends here; nothing to archive
         from moto import mock_aws
 
         # execute_state_machine before any CreateStateMachine (the two modes keep separate
@@ -161,7 +170,7 @@ class LocalCloud(CloudSession):
             self._serve(self.server_port)
 
     def stop(self) -> None:
-        if self._mock is not None:
+        if self._mock is not None and not self.read_only:
             self.wait_idle(timeout=5.0)
         # The journal goes first: work still running at teardown must not journal the state
         # of backends that are being torn down (a RUNNING execution stays RUNNING: resumed).
@@ -181,6 +190,8 @@ class LocalCloud(CloudSession):
             self._mock = None
         if self.logs is not None:
             self.logs.close()
+        if self.read_only:
+            moto_patches.STATE.emit_status_events = True
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -208,20 +219,50 @@ class LocalCloud(CloudSession):
     # -- persistence ---------------------------------------------------------------------------
 
     def _restore(self, data_dir: DataDir) -> None:
-        """Put the journal back, then resume what had no outcome yet."""
+        """Put the journal back, then resume what had no outcome yet and archive what ended
+        unarchived. Read-only: put it back, and that is all."""
         journal = persistence.Journal(data_dir.journal)
-        self.restored = persistence.restore(journal, ACCOUNT, REGION)
+        self.restored = persistence.restore(journal, ACCOUNT, REGION, running_as_records=self.read_only)
+        if self.read_only:
+            journal.close()  # nothing this cloud does is kept
+            return
         self.journal = journal
         persistence.activate(journal)
         moto_patches.STATE.on_execution_ended.append(persistence.on_execution_ended)
         self.resumed = self._resume(self.restored, journal)
+        self.archived_at_restore = self.archive_unarchived(journal)
         if self.resumed:
             self.wait_settled(self.resumed, timeout=self.settle_timeout)
 
+    def archive_unarchived(self, journal: persistence.Journal) -> list[str]:
+        """Executions that ended but whose archiving died with the previous process (the
+        archiver runs asynchronously after the end): their status change goes on the bus again,
+        where the archive rule invokes the archiver as it would have. Returns their arns."""
+        from icpa_audit.models import ARCHIVE_SUFFIX
+
+        s3 = self.client("s3")
+        archived: set[str] = set()
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.names.archive_bucket):
+            archived.update(obj["Key"].rsplit("/", 1)[-1].removesuffix(ARCHIVE_SUFFIX)
+                            for obj in page.get("Contents", []))
+        machine = self.names.state_machine_arn()
+        owed = [row for row in journal.executions()
+                if row.finished and row.state_machine_arn == machine and row.name not in archived]
+        events = self.client("events")
+        for row in owed:
+            events.put_events(Entries=[{
+                "Source": "aws.states", "DetailType": "Step Functions Execution Status Change",
+                "Resources": [row.arn], "Detail": json.dumps(persistence.status_change_detail(row)),
+            }])
+        if owed:
+            moto_patches.wait_for_async_invocations(self.settle_timeout)
+        return [row.arn for row in owed]
+
     def _resume(self, report: persistence.RestoreReport, journal: persistence.Journal) -> list[str]:
-        """Claims that had no outcome are processed again, safely: the handlers are idempotent.
-        A RUNNING execution restarts with its name and input (same ARN); a parked review gets
-        a new task token when the restarted run reaches the wait again."""
+        """Claims that had no outcome continue from where they were. A RUNNING execution
+        restarts with its name and input (same ARN) and replays the tasks it had done from the
+        journal; the task in flight at the crash runs again (the handlers are idempotent); a
+        parked review gets a new task token when the restarted run reaches the wait again."""
         self.expire_interrupted_invocations()
         sfn = self.client("stepfunctions")
         arns: list[str] = []
@@ -236,9 +277,12 @@ class LocalCloud(CloudSession):
                 persistence.add_restored(ended, ACCOUNT, REGION)
                 report.finished_executions += 1
                 continue
+            # The tasks it had done answer from the journal while it replays (no second call).
+            persistence.TASK_REPLAY.plan(row.arn, journal.task_results(row.arn))
             try:
                 sfn.start_execution(stateMachineArn=row.state_machine_arn, name=row.name, input=row.input)
             except Exception as exc:  # one bad row must not stop the others
+                persistence.TASK_REPLAY.forget(row.arn)
                 log.warning("restore: could not restart %s: %s", row.arn, exc)
                 continue
             arns.append(row.arn)

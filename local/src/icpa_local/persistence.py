@@ -15,13 +15,20 @@ at most the call in flight, never a committed row):
   through them) and after a successful `transact_write_items` (whose inner writes are not
   journaled one by one: a cancelled transaction rolls back).
 - Step Functions: a RUNNING row at `StepFunctionsParserBackend.start_execution` (insert only:
-  a fast execution may have ended first), the final status, output, error and history when the
-  worker terminates (`moto_patches.STATE.on_execution_ended`).
+  a fast execution may have ended first), the result of every Task state as it succeeds (the
+  Lambda and service task classes' `_eval_execution`), and the final status, output, error and
+  history when the worker terminates (`moto_patches.STATE.on_execution_ended`; the task results
+  go then: the history holds them).
 
 Restore (`restore()`), with journaling suspended: objects re-put with notifications disabled (same
 version ids, so a workflow input that names a version still finds it), items re-put, finished
 executions added back as inert records (`RestoredExecution`: describe, list and history answer,
 nothing runs). The local cloud then resumes what had no outcome (see LocalCloud._resume).
+
+Resume continues from where the run was: moto cannot resume an interpreter mid-run, so the
+execution restarts with its name and input, and while it replays, each Task whose result the
+journal holds (`TASK_REPLAY`) is answered from the journal, in order, instead of invoking its
+handler again: no step runs twice, and the replayed path is the one the run had taken.
 """
 
 from __future__ import annotations
@@ -87,6 +94,14 @@ CREATE TABLE IF NOT EXISTS executions (
     source_key        TEXT,
     source_version    TEXT,                  -- version id, else the ETag
     updated_seq       INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS task_results (
+    arn        TEXT NOT NULL,                -- a RUNNING execution (rows go when it ends)
+    state      TEXT NOT NULL,                -- the Task state
+    occurrence INTEGER NOT NULL,             -- 0 for the state's first success in the run, ...
+    output     TEXT NOT NULL,                -- the task's result (before ResultSelector/ResultPath)
+    seq        INTEGER NOT NULL,
+    PRIMARY KEY (arn, state, occurrence)
 );
 """
 
@@ -354,12 +369,37 @@ class Journal:
         )
 
     def execution_ended(self, row: ExecutionRow) -> None:
+        with self._lock:
+            if self.closed:
+                return
+            self._db.execute("BEGIN")
+            try:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO executions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (row.arn, row.name, row.state_machine_arn, row.status, row.input, row.output, row.error,
+                     row.cause, row.start_date, row.stop_date, None if row.history is None else dumps(row.history),
+                     row.source_bucket, row.source_key, row.source_version, self._next_seq()),
+                )
+                self._db.execute("DELETE FROM task_results WHERE arn=?", (row.arn,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def task_succeeded(self, arn: str, state: str, occurrence: int, output: Any) -> None:
         self._execute(
-            "INSERT OR REPLACE INTO executions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (row.arn, row.name, row.state_machine_arn, row.status, row.input, row.output, row.error, row.cause,
-             row.start_date, row.stop_date, None if row.history is None else dumps(row.history),
-             row.source_bucket, row.source_key, row.source_version, self._next_seq()),
+            "INSERT OR REPLACE INTO task_results VALUES (?,?,?,?,?)",
+            (arn, state, occurrence, dumps(output), self._next_seq()),
         )
+
+    def task_results(self, arn: str) -> dict[str, list[Any]]:
+        """state -> the results its Task had in the run, in order (a RUNNING execution's)."""
+        out: dict[str, list[Any]] = {}
+        for state, output in self._query(
+            "SELECT state, output FROM task_results WHERE arn=? ORDER BY state, occurrence", (arn,)
+        ):
+            out.setdefault(str(state), []).append(loads(output))
+        return out
 
     def executions(self) -> list[ExecutionRow]:
         rows = self._query(
@@ -373,7 +413,7 @@ class Journal:
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
-        for table in ("s3_objects", "ddb_items", "executions"):
+        for table in ("s3_objects", "ddb_items", "executions", "task_results"):
             out[table] = int(self._query(f"SELECT COUNT(*) FROM {table}")[0][0])  # noqa: S608 - fixed names
         return out
 
@@ -427,6 +467,11 @@ def install_hooks() -> None:
         DynamoDBBackend.transact_write_items = _wrap_transact(DynamoDBBackend.transact_write_items)
         DynamoDBBackend.delete_table = _wrap_delete_table(DynamoDBBackend.delete_table)
         StepFunctionsParserBackend.start_execution = _wrap_start_execution(StepFunctionsParserBackend.start_execution)
+        task_dir = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
+        StateTaskLambda = moto_module(f"{task_dir}.state_task_lambda").StateTaskLambda
+        StateTaskService = moto_module(f"{task_dir}.service.state_task_service").StateTaskService
+        StateTaskLambda._eval_execution = _wrap_task_execution(StateTaskLambda._eval_execution, _replayed_lambda)
+        StateTaskService._eval_execution = _wrap_task_execution(StateTaskService._eval_execution, _replayed_service)
         _hooks_installed = True
 
 
@@ -630,6 +675,120 @@ def _wrap_start_execution(original: Callable[..., Any]) -> Callable[..., Any]:
     return start_execution
 
 
+class TaskReplay:
+    """The task results a restarted execution had before the crash, by state, in order; and how
+    many times each Task state has succeeded in the current run (its next occurrence number)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._plans: dict[str, dict[str, list[Any]]] = {}
+        self._counts: dict[tuple[str, str], int] = {}
+
+    def plan(self, arn: str, results: dict[str, list[Any]]) -> None:
+        with self._lock:
+            self.forget_locked(arn)
+            if results:
+                self._plans[arn] = {state: list(outputs) for state, outputs in results.items()}
+
+    def take(self, arn: str, state: str) -> tuple[bool, Any]:
+        """(True, result) when the journal answers this Task; else (False, None)."""
+        with self._lock:
+            outputs = self._plans.get(arn, {}).get(state)
+            if not outputs:
+                return False, None
+            self._counts[(arn, state)] = self._counts.get((arn, state), 0) + 1
+            value = outputs.pop(0)
+            if not any(self._plans[arn].values()):
+                del self._plans[arn]
+            return True, value
+
+    def count(self, arn: str, state: str) -> int:
+        """The occurrence number of a live success (and count it)."""
+        with self._lock:
+            occurrence = self._counts.get((arn, state), 0)
+            self._counts[(arn, state)] = occurrence + 1
+            return occurrence
+
+    def forget(self, arn: str) -> None:
+        with self._lock:
+            self.forget_locked(arn)
+
+    def forget_locked(self, arn: str) -> None:
+        self._plans.pop(arn, None)
+        for key in [k for k in self._counts if k[0] == arn]:
+            del self._counts[key]
+
+    def size(self) -> int:
+        with self._lock:
+            return len(self._plans) + len({arn for arn, _ in self._counts})
+
+
+TASK_REPLAY: Final = TaskReplay()
+
+
+def _task_identity(env: Any) -> tuple[str | None, str | None]:
+    """(execution arn, state name) of the Task the interpreter is evaluating."""
+    try:
+        data = env.states.context_object.context_object_data
+        return str(data["Execution"]["Id"]), str(data["State"]["Name"])
+    except (AttributeError, KeyError, TypeError):
+        return None, None
+
+
+def _replayed_lambda(task: Any, env: Any, output: Any) -> None:
+    """The history events a Lambda task that succeeds adds (its result from the journal)."""
+    from moto.stepfunctions.parser.api import HistoryEventType
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+
+    payload = task._eval_parameters(env=env)["Payload"]
+    env.event_manager.add_event(
+        context=env.event_history_context, event_type=HistoryEventType.LambdaFunctionScheduled,
+        event_details=EventDetails(lambdaFunctionScheduledEventDetails={
+            "resource": task.resource.resource_arn, "input": to_json_str(payload),
+            "inputDetails": {"truncated": False}}),
+    )
+    env.event_manager.add_event(context=env.event_history_context, event_type=HistoryEventType.LambdaFunctionStarted)
+    env.event_manager.add_event(
+        context=env.event_history_context, event_type=HistoryEventType.LambdaFunctionSucceeded,
+        event_details=EventDetails(lambdaFunctionSucceededEventDetails={
+            "output": to_json_str(output), "outputDetails": {"truncated": False}}),
+    )
+
+
+def _replayed_service(task: Any, env: Any, output: Any) -> None:
+    """The event a service task (e.g. a waitForTaskToken that had been answered) adds on success."""
+    from moto.stepfunctions.parser.api import HistoryEventType
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+
+    env.event_manager.add_event(
+        context=env.event_history_context, event_type=HistoryEventType.TaskSucceeded,
+        event_details=EventDetails(taskSucceededEventDetails={
+            "resource": task._get_sfn_resource(), "resourceType": task._get_sfn_resource_type(),
+            "output": to_json_str(output), "outputDetails": {"truncated": False}}),
+    )
+
+
+def _wrap_task_execution(original: Callable[..., Any],
+                         replayed: Callable[[Any, Any, Any], None]) -> Callable[..., Any]:
+    def _eval_execution(self: Any, env: Any) -> None:
+        arn, state = _task_identity(env)
+        if arn is not None and state is not None:
+            found, output = TASK_REPLAY.take(arn, state)
+            if found:
+                # The run had this result before the crash: the same result, no second call.
+                replayed(self, env, output)
+                env.stack.append(output)
+                return
+        original(self, env)
+        journal = active_journal()
+        if journal is not None and arn is not None and state is not None:
+            journal.task_succeeded(arn, state, TASK_REPLAY.count(arn, state), env.stack[-1])
+
+    return _eval_execution
+
+
 def execution_row(execution: Any) -> ExecutionRow:
     """The final row of a moto Execution, history included."""
     output = execution.output
@@ -651,6 +810,7 @@ def execution_row(execution: Any) -> ExecutionRow:
 
 def on_execution_ended(execution: Any) -> None:
     """Registered in moto_patches.STATE.on_execution_ended by a local cloud with a journal."""
+    TASK_REPLAY.forget(execution.exec_arn)
     journal = active_journal()
     if journal is not None:
         journal.execution_ended(execution_row(execution))
@@ -718,6 +878,28 @@ def restored_execution(row: ExecutionRow, state_machine: Any, account_id: str, r
     return execution
 
 
+def _as_started(row: ExecutionRow) -> ExecutionRow:
+    """A RUNNING row as a record: its history is what the journal knows (the start)."""
+    started = {"id": 1, "previousEventId": 0, "timestamp": row.start_date, "type": "ExecutionStarted",
+               "executionStartedEventDetails": {"input": row.input, "inputDetails": {"truncated": False}}}
+    return ExecutionRow(**{**row.__dict__, "history": [started]})
+
+
+def status_change_detail(row: ExecutionRow) -> dict[str, Any]:
+    """The detail of the "Step Functions Execution Status Change" event a finished row's
+    execution sent (moto_patches.status_change_event, from the journal instead of moto)."""
+
+    def epoch_ms(text: str | None) -> int | None:
+        when = parse_time(text)
+        return None if when is None else int(when.timestamp() * 1000)
+
+    return {
+        "executionArn": row.arn, "stateMachineArn": row.state_machine_arn, "name": row.name, "status": row.status,
+        "startDate": epoch_ms(row.start_date), "stopDate": epoch_ms(row.stop_date), "input": row.input,
+        "output": row.output, "error": row.error, "cause": row.cause,
+    }
+
+
 def ended_after_the_fact(row: ExecutionRow, *, output: str, stop_date: datetime) -> ExecutionRow:
     """A RUNNING row whose run had done all its work when the process died (its last task had
     recorded the outcome): ended, with what the journal knows of its history (start and end)."""
@@ -760,9 +942,11 @@ class RestoreReport:
     unnotified: list[ObjectRow] = field(default_factory=list)
 
 
-def restore(journal: Journal, account_id: str, region_name: str) -> RestoreReport:
+def restore(journal: Journal, account_id: str, region_name: str, *, running_as_records: bool = False) -> RestoreReport:
     """Put the journal's objects, items and finished executions back into moto's backends.
-    Returns what is left to do: executions that were RUNNING, objects still owed a notification."""
+    Returns what is left to do: executions that were RUNNING, objects still owed a notification.
+    `running_as_records` (a read-only cloud): RUNNING executions are also put back as inert
+    records that describe as RUNNING (nothing resumes them)."""
     from moto.dynamodb.models import dynamodb_backends
     from moto.s3.models import FakeDeleteMarker, s3_backends
 
@@ -803,6 +987,8 @@ def restore(journal: Journal, account_id: str, region_name: str) -> RestoreRepor
         for execution in journal.executions():
             if not execution.finished:
                 report.running.append(execution)
+                if running_as_records:
+                    add_restored(_as_started(execution), account_id, region_name)
                 continue
             if add_restored(execution, account_id, region_name):
                 report.finished_executions += 1
