@@ -3,17 +3,26 @@ moto account with the buckets and tables of docs/ARCHITECTURE.md."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+from hypothesis import HealthCheck, settings
 from intake_testkit import World, create_aws_resources
 from moto import mock_aws
 
 from icpa_intake import wiring
 from icpa_shared.observability import tracing
 from icpa_shared.testing.aws import patched_aws_env
+
+# Fuzzing budget: bounded per test; HYPOTHESIS_PROFILE=ci runs more examples, derandomized.
+settings.register_profile("dev", max_examples=150, deadline=None)
+settings.register_profile(
+    "ci", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "dev")
 
 
 @pytest.fixture(autouse=True)
