@@ -108,6 +108,7 @@ def test_a_retried_invoke_keeps_one_review_and_takes_the_new_token() -> None:
     assert record.due_by == FIXED_NOW + timedelta(minutes=5) + REVIEW_TIMEOUT == again.due_by
     assert again.review_id == REVIEW_ID
     assert len(desk.reviewer_topic.messages) == 2  # at least once; both carry the same review id
+    assert [e.step for e in desk.audit("CLM-0001")] == ["review_requested"]  # one request, re-armed
 
 
 def test_a_review_already_decided_resumes_the_new_wait_with_the_stored_decision() -> None:
@@ -148,6 +149,7 @@ def test_a_timed_out_review_reopens_when_the_execution_waits_again() -> None:
     assert record.status is ReviewStatus.PENDING
     assert record.task_token is not None and record.task_token.get_secret_value() == OTHER_TOKEN
     assert record.timed_out_at is None and record.escalation_notified_at is None
+    assert [e.step for e in desk.audit("CLM-0001")] == ["review_requested", "review_requested"]  # asked again
 
 
 def test_a_review_created_concurrently_is_rearmed_instead_of_duplicated() -> None:

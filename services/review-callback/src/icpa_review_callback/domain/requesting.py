@@ -82,7 +82,7 @@ def request_review(step: StepInput, ports: ReviewPorts, *, now: datetime, timeou
     token = SecretStr(step.task_token)
     due_by = now + timeout
 
-    record = _open(
+    record, rearmed = _open(
         ports, review_id=review_id, step=step, claim_id=claim_id, snapshot=snapshot, token=token, now=now, due_by=due_by
     )
     if record.status is ReviewStatus.DECIDED:
@@ -109,6 +109,9 @@ def request_review(step: StepInput, ports: ReviewPorts, *, now: datetime, timeou
         occurred_at=now,
         reason_codes=snapshot.routing.reasons,
         execution_id=step.execution_id,
+        # A wait re-armed while its review was PENDING (a retried invoke, a resumed execution)
+        # is the same request with a new token: the chain keeps the first event.
+        once_per_execution=rearmed,
     )
     log.info("review.requested", review_id=review_id, due_by=record.due_by.isoformat())
     return result
@@ -124,8 +127,9 @@ def _open(
     token: SecretStr,
     now: datetime,
     due_by: datetime,
-) -> ReviewRecord:
-    """Create the review, or re-arm the one this execution already has; returns it as stored."""
+) -> tuple[ReviewRecord, bool]:
+    """Create the review, or re-arm the one this execution already has; returns it as stored,
+    and whether it was re-armed while PENDING."""
     log = get_logger()
     for _ in range(_ROUNDS):
         existing = ports.store.get(review_id)
@@ -143,16 +147,16 @@ def _open(
             )
             if ports.store.create(fresh):
                 log.info("review.created", review_id=review_id)
-                return fresh
+                return fresh, False
             continue  # another attempt created it meanwhile: take the existing path
         if existing.status is ReviewStatus.DECIDED:
-            return existing
+            return existing, False
         # PENDING: a retried invoke or a redriven execution brings a new token; the old one
         # is dead. TIMED_OUT: the execution waits again (redrive), so the review reopens.
         reopened = ports.store.reopen(review_id, task_token=token, snapshot=snapshot, due_by=due_by, now=now)
         if reopened is not None:
             log.info("review.rearmed", review_id=review_id, previous_status=existing.status.value)
-            return reopened
+            return reopened, existing.status is ReviewStatus.PENDING
     raise TransientDependencyError(f"review {review_id} kept changing while it was being opened")
 
 
