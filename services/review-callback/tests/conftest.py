@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import HealthCheck, settings
 from moto import mock_aws
 
 # Before any handler module is imported: its decorators read these at import time.
@@ -23,6 +24,13 @@ from icpa_review_callback import __version__  # noqa: E402
 from icpa_review_callback.wiring import SERVICE  # noqa: E402
 from icpa_shared.observability.logging import configure_logging  # noqa: E402
 from icpa_shared.testing.aws import patched_aws_env  # noqa: E402
+
+# Fuzzing budget per test: HYPOTHESIS_PROFILE=ci runs more examples, reproducibly.
+settings.register_profile("dev", max_examples=100, deadline=None)
+settings.register_profile(
+    "ci", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "dev")
 
 
 @pytest.fixture(autouse=True)

@@ -167,9 +167,10 @@ def api_event(
     raw_body: str | None = None,
     base64_body: bool = False,
     query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """An API Gateway REST (v1) proxy event as Lambda receives it. `claims=None` and no
-    `user_arn` is an unauthenticated call."""
+    `user_arn` is an unauthenticated call; `headers` replace the JSON defaults."""
     segments = path.strip("/").split("/")
     resource = "/" + "/".join(
         "{review_id}" if i == 1 and len(segments) > 1 else part for i, part in enumerate(segments)
@@ -194,7 +195,7 @@ def api_event(
         "resource": resource,
         "path": path,
         "httpMethod": method,
-        "headers": {"Content-Type": "application/json", "Accept": "application/json"},
+        "headers": {"Content-Type": "application/json", "Accept": "application/json"} if headers is None else headers,
         "multiValueHeaders": {},
         "queryStringParameters": query,
         "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,

@@ -5,7 +5,13 @@
     POST /reviews/{review_id}/decision    {"decision": "APPROVE"|"DENY", "rationale": "..."}
 
 Identity comes from the authorizer's request context (domain/identity.py), never the body.
-Routes only translate: the rules and status codes live in domain/desk.py.
+Routes only translate: the rules and status codes live in domain/desk.py, the body's envelope
+(415 unless application/json; 400 too large, too deep, not one JSON object) in
+domain/request_body.py.
+
+A route runs only on the path API Gateway matched: `path` must be `resource` with its path
+parameters filled in. Anything else (`//reviews/x/decision`, `/reviews/x/decision/`) is the
+handler's 404, so the router never decides on a path API Gateway would not have routed here.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from typing import Any, Final
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from icpa_review_callback import __version__
 from icpa_review_callback.domain.desk import (
@@ -37,6 +44,33 @@ configure_logging(service=SERVICE, version=__version__, level=load_settings().lo
 _HEADERS: Final = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 app = APIGatewayRestResolver()
+
+
+def _matched_path_only(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[str]:
+    if not is_matched_path(app.current_event.raw_event):
+        return _no_such_route()
+    return next_middleware(app)
+
+
+app.use(middlewares=[_matched_path_only])
+
+
+def is_matched_path(event: Mapping[str, Any]) -> bool:
+    """Whether `path` is exactly the `resource` API Gateway matched, its {parameters} filled in
+    from `pathParameters`: no empty, extra or missing segment."""
+    path, resource = event.get("path"), event.get("resource")
+    parameters = event.get("pathParameters") or {}
+    if not isinstance(path, str) or not isinstance(resource, str) or not isinstance(parameters, Mapping):
+        return False
+    expected: list[str] = []
+    for segment in resource.split("/"):
+        if segment.startswith("{") and segment.endswith("}"):
+            value = parameters.get(segment[1:-1])
+            if not isinstance(value, str) or not value or "/" in value:
+                return False
+            segment = value
+        expected.append(segment)
+    return path == "/".join(expected)
 
 
 @app.get("/reviews")
@@ -71,6 +105,7 @@ def _decide(review_id: str) -> Response[str]:
         request_context=_request_context(),
         body=event.body,
         is_base64=bool(event.is_base64_encoded),
+        content_type=event.headers.get("Content-Type"),
         ports=deps.ports,
         access=deps.access,
         now=deps.clock(),
@@ -89,6 +124,10 @@ def _unavailable(exc: TransientDependencyError) -> Response[str]:
 
 @app.not_found
 def _no_route(exc: NotFoundError) -> Response[str]:
+    return _no_such_route()
+
+
+def _no_such_route() -> Response[str]:
     return _respond(ApiResult(404, ApiError(status=404, error="NO_SUCH_ROUTE", message="no such route")))
 
 

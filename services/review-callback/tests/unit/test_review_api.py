@@ -3,6 +3,7 @@ every route, every status code, the heartbeat, the single-use decision and its a
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import timedelta
 from typing import Any
@@ -429,11 +430,13 @@ def test_a_body_that_is_not_json_is_400(raw_body: str) -> None:
     assert refusals(desk) == [["HTTP_400", "MALFORMED_BODY"]]
 
 
-def test_a_body_that_is_not_base64_when_flagged_so_is_400() -> None:
+@pytest.mark.parametrize("raw_body", ["not base64!", "\x80", "é===", base64.b64encode(b"\xff\xfe").decode()])
+def test_a_body_that_is_not_base64_utf8_when_flagged_so_is_400(raw_body: str) -> None:
     desk = a_desk_with_a_pending_review()
-    event = api_event("POST", DECISION_PATH, raw_body="not base64!")
+    event = api_event("POST", DECISION_PATH, raw_body=raw_body)
     event["isBase64Encoded"] = True
     assert call(desk, event)["statusCode"] == 400
+    assert refusals(desk) == [["HTTP_400", "MALFORMED_BODY"]]
 
 
 @pytest.mark.parametrize(
@@ -445,7 +448,6 @@ def test_a_body_that_is_not_base64_when_flagged_so_is_400() -> None:
         ({"decision": "approve", "rationale": "Lower case is not a verdict."}, "decision"),
         ({"rationale": "No verdict given at all."}, "decision"),
         ({"decision": "APPROVE", "rationale": "Fine.", "priority": "high"}, "priority"),
-        (["APPROVE", "because"], "body"),
     ],
 )
 def test_a_body_of_the_wrong_shape_is_422(body: Any, field: str) -> None:
@@ -455,9 +457,113 @@ def test_a_body_of_the_wrong_shape_is_422(body: Any, field: str) -> None:
 
     assert response["statusCode"] == 422
     problems = response_json(response)["details"]
-    assert field == "body" or field in [p["field"] for p in problems]
+    assert field in [p["field"] for p in problems]
     assert desk.tasks.successes == []
     assert refusals(desk) == [["HTTP_422", "INVALID_DECISION"]]
+
+
+# --- the body's envelope: refused before any rule of the desk, and audited ----------------------
+
+
+@pytest.mark.parametrize(
+    "raw_body,error",
+    [
+        ("[" * 100_000 + "]" * 100_000, "BODY_TOO_LARGE"),  # the body: refused by size first
+        ("[" * 10_000 + "]" * 10_000, "BODY_TOO_DEEP"),  # small, but json.loads alone raises RecursionError
+        ('{"a":' * 5_000 + "1" + "}" * 5_000, "BODY_TOO_DEEP"),
+        ('{"decision": "APPROVE", "rationale": "' + "x" * 40_000 + '"}', "BODY_TOO_LARGE"),
+        ('["APPROVE", "because"]', "BODY_NOT_AN_OBJECT"),
+        ('"APPROVE"', "BODY_NOT_AN_OBJECT"),
+        ("1" * 5_000, "MALFORMED_BODY"),  # past Python's int digit limit: a ValueError, not JSONDecodeError
+    ],
+)
+def test_a_body_too_deep_too_large_or_not_an_object_is_400_and_audited(raw_body: str, error: str) -> None:
+    desk = a_desk_with_a_pending_review()
+
+    response = decide(desk, raw_body=raw_body)
+
+    assert response["statusCode"] == 400
+    assert response_json(response)["error"] == error
+    assert refusals(desk) == [["HTTP_400", error]]
+    assert desk.tasks.successes == [] and desk.store.records[REVIEW_ID].status is ReviewStatus.PENDING
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Type": "text/plain"},
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        {"Content-Type": "application/json; charset=latin-1"},
+        {"Content-Type": "application/jsonp"},
+        {},
+    ],
+)
+def test_a_decision_not_sent_as_json_is_415_and_audited(headers: dict[str, str]) -> None:
+    desk = a_desk_with_a_pending_review()
+
+    response = decide(desk, headers=headers)
+
+    assert response["statusCode"] == 415
+    assert response_json(response)["error"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert refusals(desk) == [["HTTP_415", "UNSUPPORTED_MEDIA_TYPE"]]
+    assert desk.tasks.successes == []
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/json; charset=utf-8", "Application/JSON;charset=\"UTF-8\""]
+)
+def test_json_with_a_utf8_charset_parameter_is_accepted(content_type: str) -> None:
+    desk = a_desk_with_a_pending_review()
+    response = decide(desk, headers={"content-type": content_type})
+    assert response["statusCode"] == 200 and len(desk.tasks.successes) == 1
+
+
+def test_brackets_inside_the_rationale_are_not_nesting() -> None:
+    desk = a_desk_with_a_pending_review()
+    rationale = 'The note reads "' + "[{" * 40 + '" and ends with a backslash \\'
+    response = decide(desk, a_decision_body(rationale=rationale))
+    assert response["statusCode"] == 200
+
+
+def test_an_unauthenticated_caller_gets_401_whatever_the_body() -> None:
+    desk = a_desk_with_a_pending_review()
+    response = decide(desk, raw_body="[" * 100_000, claims=None, headers={"Content-Type": "text/plain"})
+    assert response["statusCode"] == 401
+
+
+# --- paths: only the one API Gateway matched -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/{DECISION_PATH}",
+        f"/reviews//{REVIEW_ID}/decision",
+        f"/reviews/{REVIEW_ID}//decision",
+        f"{DECISION_PATH}/",
+        f"/reviews/{REVIEW_ID}/./decision",
+        f"/reviews/x/../{REVIEW_ID}/decision",
+    ],
+)
+def test_a_decision_on_a_path_api_gateway_would_not_match_is_404_and_decides_nothing(path: str) -> None:
+    desk = a_desk_with_a_pending_review()
+    event = api_event("POST", DECISION_PATH, body=a_decision_body())
+    event["path"] = path  # what the client sent; resource and pathParameters as a lax proxy would fill them
+
+    response = call(desk, event)
+
+    assert response["statusCode"] == 404
+    assert response_json(response)["error"] == "NO_SUCH_ROUTE"
+    assert desk.tasks.successes == []
+    assert desk.store.records[REVIEW_ID].status is ReviewStatus.PENDING
+
+
+def test_a_path_parameter_that_disagrees_with_the_path_is_404() -> None:
+    desk = a_desk_with_a_pending_review()
+    event = api_event("GET", "/reviews/REV-00000000000000000000000000000000")
+    event["pathParameters"] = {"review_id": REVIEW_ID}
+    assert call(desk, event)["statusCode"] == 404
+    assert desk.tasks.heartbeats == []
 
 
 def test_a_caller_without_identity_is_401_and_audited_without_reviewer() -> None:

@@ -12,9 +12,6 @@ Every decision attempt, accepted or refused, leaves an audit event on the claim'
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +33,7 @@ from icpa_review_callback.domain.models import (
     ReviewSummary,
 )
 from icpa_review_callback.domain.ports import ReviewPorts
+from icpa_review_callback.domain.request_body import BodyProblem, read_json_object
 from icpa_shared.contracts import ReviewDecision, ReviewStatus, ReviewVerdict
 from icpa_shared.contracts.reasons import REVIEW_TIMED_OUT
 from icpa_shared.contracts.review import Rationale
@@ -55,6 +53,7 @@ ERROR_CODES: Final[dict[int, str]] = {
     404: "REVIEW_NOT_FOUND",
     409: "REVIEW_ALREADY_DECIDED",
     410: REVIEW_TIMED_OUT,
+    415: "UNSUPPORTED_MEDIA_TYPE",
     422: "INVALID_DECISION",
     500: "INTERNAL_ERROR",
     503: "DEPENDENCY_UNAVAILABLE",
@@ -183,6 +182,13 @@ def open_review(
 
 
 @dataclass(frozen=True)
+class _Body:
+    text: str | None
+    is_base64: bool
+    content_type: str | None
+
+
+@dataclass(frozen=True)
 class _Outcome:
     result: ApiResult
     record: ReviewRecord | None
@@ -195,6 +201,7 @@ def submit_decision(
     request_context: Mapping[str, Any] | None,
     body: str | None,
     is_base64: bool,
+    content_type: str | None,
     ports: ReviewPorts,
     access: ReviewerAccess,
     now: datetime,
@@ -205,7 +212,7 @@ def submit_decision(
         record = ports.store.get(review_id) if is_review_id(review_id) else None
         if record is not None:
             bind_claim(record.claim_id)
-        outcome = _decide(who, review_id, record, body, is_base64, ports, now)
+        outcome = _decide(who, review_id, record, _Body(body, is_base64, content_type), ports, now)
     except TransientDependencyError:
         outcome = _Outcome(refusal(503, "a dependency is unavailable; retry the decision"), record)
     except Exception:
@@ -220,8 +227,7 @@ def _decide(
     who: Reviewer | AuthError,
     review_id: str,
     record: ReviewRecord | None,
-    body: str | None,
-    is_base64: bool,
+    body: _Body,
     ports: ReviewPorts,
     now: datetime,
 ) -> _Outcome:
@@ -229,9 +235,13 @@ def _decide(
     # Identity before existence: an unauthenticated caller learns nothing about review ids.
     if isinstance(who, AuthError):
         return _Outcome(refusal(who.status, who.reason), record)
+    # The envelope (media type, size, depth, one JSON object) before any rule of the desk.
+    data = read_json_object(body.text, is_base64=body.is_base64, content_type=body.content_type)
+    if isinstance(data, BodyProblem):
+        return _Outcome(refusal(data.status, data.message, error=data.error), record)
     if record is None:
         return _Outcome(refusal(404, "no such review"), None)
-    parsed = parse_decision(body, is_base64=is_base64)
+    parsed = parse_decision(data)
     if isinstance(parsed, ApiResult):
         return _Outcome(parsed, record)
     if record.status is not ReviewStatus.PENDING:
@@ -292,22 +302,8 @@ def _refusal_for(record: ReviewRecord | None) -> ApiResult:
     return refusal(503, "the review changed while deciding; retry")
 
 
-def parse_decision(body: str | None, *, is_base64: bool) -> DecisionRequest | ApiResult:
-    """400 when the body is not JSON at all, 422 when it is JSON of the wrong shape."""
-    if body is None or not body.strip():
-        return refusal(400, "a JSON body is required")
-    text = body
-    if is_base64:
-        try:
-            text = base64.b64decode(body, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return refusal(400, "the body is not valid base64-encoded UTF-8")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        return refusal(400, "the body is not valid JSON")
-    if not isinstance(data, dict):
-        return refusal(422, "the body must be a JSON object")
+def parse_decision(data: dict[str, Any]) -> DecisionRequest | ApiResult:
+    """422 when the JSON object is not a decision (request_body refused what is not one)."""
     if "reviewer_id" in data:
         return refusal(
             422,
@@ -360,7 +356,7 @@ def _audit_attempt(
                 input_value=attempt,
                 output_value=result.body,
                 occurred_at=now,
-                reason_codes=[f"HTTP_{result.status}", ERROR_CODES.get(result.status, "REFUSED")],
+                reason_codes=[f"HTTP_{result.status}", _error_code(result)],
                 execution_id=record.execution_id if record else None,
                 reviewer_id=reviewer_id,
             )
@@ -368,3 +364,10 @@ def _audit_attempt(
         # The attempt's outcome stands (a resumed workflow cannot be un-resumed); a missing
         # audit event is an alarm, not a reason to answer differently.
         get_logger().error("review.audit_failed", review_id=review_id, status=result.status, error=type(exc).__name__)
+
+
+def _error_code(result: ApiResult) -> str:
+    """The refusal's own code (BODY_TOO_DEEP, not just the status's MALFORMED_BODY)."""
+    if isinstance(result.body, ApiError):
+        return result.body.error
+    return ERROR_CODES.get(result.status, "REFUSED")
