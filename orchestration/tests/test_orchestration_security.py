@@ -170,7 +170,7 @@ def test_data_key_rotates_and_only_the_account_administers_it(resources: dict[st
     assert "sns.amazonaws.com" in services
     assert {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"} in services
     # CloudWatch Logs may use the key for this account's log groups only.
-    (logs,) = (s for s in statements if "Condition" in s and "ArnLike" in s["Condition"])
+    (logs,) = (s for s in statements if s["Principal"] == {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}})
     assert "kms:EncryptionContext:aws:logs:arn" in logs["Condition"]["ArnLike"]
 
 
