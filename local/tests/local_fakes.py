@@ -4,6 +4,7 @@
 - `fraud_only()`: for `icpa serve --handlers local_fakes:fraud_only` and the CLI tests: the real
   intake, adjudication, router and review-callback handlers with a deterministic fraud step (low
   score, no signals), so the server mechanics do not depend on the fraud service's rules.
+- `fraud_breaks_on_broken()`: the same, but a claim id containing BROKEN ends with outcome ERROR.
 """
 
 from __future__ import annotations
@@ -82,3 +83,16 @@ def _fraud(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def fraud_only() -> dict[str, Any]:
     return {"FraudFunction": _fraud}
+
+
+def _fraud_breaks(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    step = StepInput.model_validate(event)
+    assert step.state.intake is not None
+    if "BROKEN" in step.state.intake.claim_id:
+        raise RuntimeError("the fraud model is broken")  # no typed error: quarantined, outcome ERROR
+    return _fraud(event, context)
+
+
+def fraud_breaks_on_broken() -> dict[str, Any]:
+    """`fraud_only`, except that claims whose id says BROKEN fail with an untyped error."""
+    return {"FraudFunction": _fraud_breaks}

@@ -10,7 +10,7 @@ from pathlib import Path
 import local_fakes
 import pytest
 
-from icpa_local.cli import main
+from icpa_local.cli import EXIT_CLAIM_ERROR, main
 from icpa_local.connect import DEFAULT_ENDPOINT
 from icpa_local.datadir import default_data_dir
 from icpa_local.remote import probe, review_url_for
@@ -130,3 +130,22 @@ def test_read_only_commands_never_run_the_workflow(tmp_path: Path, capsys: pytes
     code, out, _ = icpa(capsys, data, "status", "--json")
     (claim,) = json.loads(out)
     assert (claim["claim_id"], claim["outcome"]) == ("CLM-2026-0009", "PENDING_REVIEW")
+
+
+def test_process_exits_non_zero_when_an_outcome_is_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a clean claim and one the workflow cannot handle (an untyped failure: outcome ERROR)
+    broken = json.loads(sample_path("approve-lab-panel.json").read_text())
+    broken["claim_id"] = "CLM-BROKEN-0001"
+    broken_path = tmp_path / "broken.json"
+    broken_path.write_text(json.dumps(broken))
+    argv = ["process", str(sample_path("approve-office-visit.json")), str(broken_path), "--json",
+            "--data-dir", str(tmp_path / "data"), "--handlers", f"{local_fakes.__name__}:fraud_breaks_on_broken"]
+    # When both are processed
+    code = main(argv)
+    out, err = capsys.readouterr()
+    # Then both outcomes are printed, and the exit status says one is ERROR
+    outcomes = {r["file"]: r["outcome"] for r in map(json.loads, out.splitlines())}
+    assert outcomes == {"approve-office-visit.json": "APPROVED", "broken.json": "ERROR"}
+    assert code == EXIT_CLAIM_ERROR == 3 and "broken.json" in err
+    # and a clean run still exits 0
+    assert main([*argv[:2], *argv[3:]]) == 0

@@ -41,6 +41,12 @@ from icpa_local.session import (
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_CLAIM_ERROR = 3  # icpa process: every file was followed, and at least one outcome is ERROR
+PROCESS_EXIT_CODES = (
+    "exit status: 0 every claim reached a business outcome (APPROVED, DENIED, REJECTED, PENDED, "
+    "PENDING_REVIEW); 1 a claim could not be followed (timeout, refused review); 2 usage; "
+    f"{EXIT_CLAIM_ERROR} at least one outcome is ERROR (1 wins over {EXIT_CLAIM_ERROR})"
+)
 
 
 def _console() -> Any:
@@ -185,7 +191,13 @@ def run_process(args: argparse.Namespace) -> int:
                 sys.stdout.flush()
     if not args.json:
         _console().print(results_table(results, "Outcomes"))
-    return EXIT_FAILED if failed else EXIT_OK
+    if failed:
+        return EXIT_FAILED
+    errored = [r.file for r in results if r.outcome == "ERROR"]
+    if errored:
+        sys.stderr.write(f"icpa process: outcome ERROR for {', '.join(errored)}\n")
+        return EXIT_CLAIM_ERROR
+    return EXIT_OK
 
 
 # -- sessions ----------------------------------------------------------------------------------
@@ -442,7 +454,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", parents=[common],
                    help="run the whole story with bundled sample claims").set_defaults(func=run_demo)
 
-    process = sub.add_parser("process", parents=[common], help="process claim files and print their outcomes")
+    process = sub.add_parser("process", parents=[common], help="process claim files and print their outcomes",
+                             epilog=PROCESS_EXIT_CODES)
     process.add_argument("files", nargs="+", metavar="FILE")
     process.add_argument("--review", choices=("approve", "deny", "none"), default="none",
                          help="answer human reviews with this decision as reviewer 'cli' (default: leave pending)")
