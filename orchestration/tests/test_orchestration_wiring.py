@@ -383,9 +383,39 @@ def test_a_broken_audit_chain_pages_on_call(of_type: Any) -> None:
     assert props["Threshold"] == 0 and props["ComparisonOperator"] == "GreaterThanThreshold"
 
 
-def test_on_call_email_is_optional(template: dict[str, Any], resources: dict[str, Any]) -> None:
-    assert template["Parameters"]["OnCallEmail"]["Default"] == ""
-    assert resources["OnCallEmailSubscription"]["Condition"] == "HasOnCallEmail"
+@pytest.mark.parametrize("metric", ["ExecutionsTimedOut", "ExecutionsAborted"])
+def test_every_timed_out_or_aborted_execution_pages_on_call(of_type: Any, metric: str) -> None:
+    # Such a run never reaches RecordDecision or quarantine: without this, nobody hears of it.
+    props = alarm(of_type, f"StepFunctions{metric}")
+
+    assert (props["Namespace"], props["MetricName"]) == ("AWS/States", metric)
+    assert props["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": "ClaimsStateMachine"}}]
+    assert props["Statistic"] == "Sum"
+    assert props["Threshold"] == 0 and props["ComparisonOperator"] == "GreaterThanThreshold"
+    assert props["EvaluationPeriods"] == props["DatapointsToAlarm"] == 1
+    assert props["TreatMissingData"] == "notBreaching"
+
+
+def test_every_alarm_pages_on_call(of_type: Any) -> None:
+    for name, resource in of_type("AWS::CloudWatch::Alarm").items():
+        assert resource["Properties"]["AlarmActions"] == [{"Ref": "OnCallTopic"}], name
+
+
+def test_on_call_email_is_required_so_alarms_reach_someone(template: dict[str, Any], resources: dict[str, Any]) -> None:
+    parameter = template["Parameters"]["OnCallEmail"]
+    pattern = re.compile(parameter["AllowedPattern"])
+    subscription = resources["OnCallEmailSubscription"]
+
+    assert "Default" not in parameter  # a deploy without an address fails instead of paging nobody
+    assert not pattern.fullmatch("") and not pattern.fullmatch("on-call")
+    assert pattern.fullmatch("oncall@example.com")
+    assert "Condition" not in subscription
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "OnCallTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "OnCallEmail"},
+    }
+    assert "HasOnCallEmail" not in template["Conditions"]
 
 
 def test_outputs_name_what_operators_need(template: dict[str, Any]) -> None:
