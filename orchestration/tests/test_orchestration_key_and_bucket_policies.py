@@ -217,3 +217,19 @@ def test_every_service_principal_on_the_key_is_conditioned(resources: dict[str, 
     for statement in key_statements(resources):
         if "Service" in statement["Principal"]:
             assert statement.get("Condition"), statement["Sid"]
+
+
+# -- scanner suppressions ---------------------------------------------------------------------------
+
+
+def test_every_checkov_suppression_names_a_check_and_a_reason(resources: dict[str, Any]) -> None:
+    skips = [
+        (name, skip)
+        for name, resource in resources.items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+
+    assert skips  # build-support/scan-template.sh relies on these
+    for name, skip in skips:
+        assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), (name, skip)
+        assert len(skip.get("comment", "")) >= 30, (name, skip)
