@@ -33,7 +33,11 @@ PATIENT_NAME = "Ignatius Featherstonehaugh"
 PATIENT_BIRTH_DATE = "1958-09-14"
 
 
-def index_of(claim: Claim) -> ClaimIndexEntry:
+ON_FILE_AT = datetime(2026, 3, 9, 9, 30, tzinfo=UTC)
+"""When claims already on file reached the inbox: before the claim under test arrives."""
+
+
+def index_of(claim: Claim, received_at: datetime | None = ON_FILE_AT) -> ClaimIndexEntry:
     """The entry Intake writes to the claims table for an accepted claim."""
     return ClaimIndexEntry(
         claim_id=claim.claim_id,
@@ -46,6 +50,7 @@ def index_of(claim: Claim) -> ClaimIndexEntry:
         ],
         total_charge=claim.total_charge,
         received_date=claim.received_date,
+        received_at=received_at,
     )
 
 
@@ -57,6 +62,7 @@ def on_file(
     lines: list[tuple[str, str, date]] | None = None,
     units: int = 1,
     received_date: date | None = None,
+    received_at: datetime | None = ON_FILE_AT,
 ) -> ClaimIndexEntry:
     """A claim already on file: lines as (procedure code, amount, service date)."""
     specs = lines or [("99213", "150.00", date(2026, 3, 1))]
@@ -65,12 +71,15 @@ def on_file(
         for n, (code, amount, served) in enumerate(specs, start=1)
     ]
     fields: dict[str, Any] = {} if received_date is None else {"received_date": received_date}
-    return index_of(a_claim(claim_id=claim_id, member_id=member_id, provider_npi=npi, lines=built, **fields))
+    claim = a_claim(claim_id=claim_id, member_id=member_id, provider_npi=npi, lines=built, **fields)
+    return index_of(claim, received_at)
 
 
-def step_for(claim: Claim) -> StepInput:
+def step_for(claim: Claim, received_at: datetime | None = None) -> StepInput:
+    """The AssessFraud input for `claim`, uploaded at `received_at` (the inbox event's time)."""
     intake = an_intake_result(claim)
-    return StepInput(state=WorkflowState(source=a_source(), intake=intake), execution_id=EXECUTION_ID)
+    source = a_source(event_time=received_at)
+    return StepInput(state=WorkflowState(source=source, intake=intake), execution_id=EXECUTION_ID)
 
 
 class FakeDocuments:

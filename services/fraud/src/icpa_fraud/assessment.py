@@ -73,6 +73,7 @@ def assess_claim(step: StepInput, deps: FraudDeps) -> FraudAssessment:
             model_weight=deps.model_weight,
             assessed_at=deps.clock(),
             service_version=deps.version,
+            received_at=step.state.source.event_time,  # what Intake recorded in the claim's index entry
         )
     except ModelThrottledError:
         deps.metrics.model_throttled()  # counted, then re-raised for the ASL's backoff

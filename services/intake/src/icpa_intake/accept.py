@@ -98,7 +98,12 @@ def _accept(step: StepInput, deps: IntakeDeps) -> IntakeResult:
         claim, source=source, claim_uri=claim_uri, execution_id=step.execution_id, version=deps.version, now=now
     )
     source_id = source_identity(source)
-    registration = ClaimRegistration(index=index_entry(claim), record=record, source_id=source_id, claim_digest=digest)
+    registration = ClaimRegistration(
+        index=index_entry(claim, received_at=source.event_time),
+        record=record,
+        source_id=source_id,
+        claim_digest=digest,
+    )
     try:
         registered = deps.claims.register(registration)
     except DuplicateClaimIdError:

@@ -127,6 +127,9 @@ class ClaimIndexEntry(BaseModel):
     lines: list[IndexedLine] = Field(min_length=1, max_length=50)
     total_charge: Money
     received_date: date
+    # When the inbox received the upload (the S3 event's time, as the workflow input carries it):
+    # Fraud orders duplicates by it, so only the later-received claim of a pair is the duplicate.
+    received_at: AwareDatetime | None = None
 
 
 class QuarantineResult(BaseModel):

@@ -15,13 +15,21 @@ from icpa_shared.contracts import Claim, FraudAssessment, FraudSignal, Policy
 
 
 def detect_signals(
-    claim: Claim, *, history: ClaimHistory, policy: Policy | None, reference: ReferenceData, thresholds: Thresholds
+    claim: Claim,
+    *,
+    history: ClaimHistory,
+    policy: Policy | None,
+    reference: ReferenceData,
+    thresholds: Thresholds,
+    received_at: datetime | None = None,
 ) -> list[FraudSignal]:
-    """Every rule's signal, one per code, sorted by code."""
+    """Every rule's signal, one per code, sorted by code. `received_at`: when the inbox received
+    the claim (the duplicate rules compare it only with claims received before it)."""
     others = history.others(claim)
+    earlier = others.received_before(claim, received_at)
     found = [
-        rules.exact_duplicate(claim, others),
-        rules.near_duplicate(claim, others, thresholds),
+        rules.exact_duplicate(claim, earlier),
+        rules.near_duplicate(claim, earlier, thresholds),
         rules.member_daily_frequency(claim, others, thresholds),
         rules.provider_daily_volume(claim, others, thresholds),
         rules.charge_outlier(claim, reference.charges, thresholds),
@@ -42,8 +50,11 @@ def assess(
     model_weight: float,
     assessed_at: datetime,
     service_version: str,
+    received_at: datetime | None = None,
 ) -> FraudAssessment:
-    found = detect_signals(claim, history=history, policy=policy, reference=reference, thresholds=thresholds)
+    found = detect_signals(
+        claim, history=history, policy=policy, reference=reference, thresholds=thresholds, received_at=received_at
+    )
     rules_only = rules_score(found)
     judgement = None
     if model is not None:

@@ -5,13 +5,16 @@ never member ids, names or dates of service).
 History is what the claims table's GSIs return for the claim's window (see `windows`): other
 claims of the same member (any provider) and of the same provider (any member). The claim being
 assessed is excluded by claim id, wherever it comes from.
+
+The duplicate rules look only at claims received before this one (`received_before`): of two
+matching claims only the later-received is a duplicate, whichever of them is scored first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from icpa_fraud.domain.reference import ChargeReference, ProviderWatchlist
@@ -53,6 +56,20 @@ def shifted(day: date, days: int) -> date:
     return date.fromordinal(min(max(ordinal, date.min.toordinal()), date.max.toordinal()))
 
 
+# A claim whose arrival was not recorded (a workflow started without the inbox event) is
+# ordered after every recorded one: it is compared against everything on file.
+_NOT_RECORDED = datetime.max.replace(tzinfo=UTC)
+
+ReceiptOrder = tuple[datetime, date, str]
+
+
+def receipt_order(claim_id: str, received_date: date, received_at: datetime | None) -> ReceiptOrder:
+    """Claims in the order they were received: the inbox's arrival time (the S3 event's), then
+    the claim's received_date, then the claim id. A total order computed from stored facts only,
+    so both claims' workers agree on which came first, whatever order they run in."""
+    return (received_at or _NOT_RECORDED, received_date, claim_id)
+
+
 @dataclass(frozen=True)
 class ClaimHistory:
     member: Sequence[ClaimIndexEntry] = ()
@@ -67,6 +84,19 @@ class ClaimHistory:
             provider=[
                 h for h in self.provider if h.claim_id != claim.claim_id and h.provider_npi == claim.provider_npi
             ],
+            truncated=self.truncated,
+        )
+
+    def received_before(self, claim: Claim, received_at: datetime | None) -> ClaimHistory:
+        """Only the entries received before `claim` (which arrived at `received_at`)."""
+        own = receipt_order(claim.claim_id, claim.received_date, received_at)
+
+        def earlier(entry: ClaimIndexEntry) -> bool:
+            return receipt_order(entry.claim_id, entry.received_date, entry.received_at) < own
+
+        return ClaimHistory(
+            member=[h for h in self.member if earlier(h)],
+            provider=[h for h in self.provider if earlier(h)],
             truncated=self.truncated,
         )
 
@@ -102,7 +132,7 @@ def _exact_matches(claim: Claim, history: ClaimHistory) -> dict[str, list[str]]:
 
 def exact_duplicate(claim: Claim, history: ClaimHistory) -> FraudSignal | None:
     """Another claim of this member at this provider with a line of the same date, procedure and
-    amount."""
+    amount. `history`: the claims received before this one."""
     matches = _exact_matches(claim, history)
     if not matches:
         return None
@@ -119,7 +149,8 @@ def exact_duplicate(claim: Claim, history: ClaimHistory) -> FraudSignal | None:
 
 def near_duplicate(claim: Claim, history: ClaimHistory, thresholds: Thresholds) -> FraudSignal | None:
     """Another claim of this member at this provider (not an exact duplicate) with the same
-    procedure within the window, or on the same day with a total within the percentage."""
+    procedure within the window, or on the same day with a total within the percentage.
+    `history`: the claims received before this one."""
     exact_ids = set(_exact_matches(claim, history))
     window = thresholds.duplicate_window_days
     matched: list[str] = []

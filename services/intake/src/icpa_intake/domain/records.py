@@ -34,7 +34,9 @@ def idempotency_payload(source: SourceObject) -> dict[str, str]:
     }
 
 
-def index_entry(claim: Claim) -> ClaimIndexEntry:
+def index_entry(claim: Claim, *, received_at: datetime | None = None) -> ClaimIndexEntry:
+    """`received_at`: the upload's event time (SourceObject.event_time), the same value Fraud
+    reads from the workflow state for the claim it assesses."""
     return ClaimIndexEntry(
         claim_id=claim.claim_id,
         member_id=claim.member_id,
@@ -51,6 +53,7 @@ def index_entry(claim: Claim) -> ClaimIndexEntry:
         ],
         total_charge=claim.total_charge,
         received_date=claim.received_date,
+        received_at=received_at,
     )
 
 
