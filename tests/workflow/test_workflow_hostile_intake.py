@@ -56,8 +56,10 @@ def fhir_identifier_5() -> bytes:
 CASES = {
     "amount-1e308": (with_total("1e308"), "AMBIGUOUS_AMOUNT"),
     "amount-string-1e30": (with_total('"1e30"'), "AMBIGUOUS_AMOUNT"),
-    "duplicate-key": ((office_visit_text()[:-1] + ', "total_charge": {"amount": "9999.00", "currency": "USD"}}').encode(),
-                      "DUPLICATE_JSON_KEY"),
+    "duplicate-key": (
+        (office_visit_text()[:-1] + ', "total_charge": {"amount": "9999.00", "currency": "USD"}}').encode(),
+        "DUPLICATE_JSON_KEY",
+    ),
     "deep-nesting": (b"[" * 100_000, "NESTING_TOO_DEEP"),
     "year-one": (year_one(), "DATE_OUT_OF_RANGE"),
     "fhir-identifier-5": (fhir_identifier_5(), "SCHEMA_VIOLATION"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any, Final, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
@@ -44,7 +44,7 @@ def read_amount(value: object) -> Decimal:
     Raises AmbiguousAmountError for any other form and NegativeAmountError for a sign; the
     range (zero, a maximum) is the caller's rule. Costs O(len) at most, never raises
     decimal.InvalidOperation."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         # A float has already lost cents (0.1 + 0.2).
         raise AmbiguousAmountError(f"{AMBIGUOUS_AMOUNT_MESSAGE}: a float")
     if isinstance(value, int):

@@ -217,9 +217,9 @@ def _amount_problems(fields: Mapping[str, Any], lines: Sequence[Mapping[str, Any
     problem = _range_problem(total, code, limits.max_total_charge, "total_charge.amount")
     if problem is not None:
         problems.append(problem)
-    if total is not None and lines and len(summable) == len(lines):
-        if quantize(sum(summable, Decimal("0"))) != quantize(total):
-            problems.append(Problem(reasons.TOTAL_MISMATCH, "total_charge.amount"))
+    all_summed = total is not None and bool(lines) and len(summable) == len(lines)
+    if all_summed and total is not None and quantize(sum(summable, Decimal("0"))) != quantize(total):
+        problems.append(Problem(reasons.TOTAL_MISMATCH, "total_charge.amount"))
     return problems
 
 
