@@ -51,7 +51,11 @@ def test_a_client_built_before_recording_is_still_seen(s3: Any) -> None:
 def test_principal_is_per_thread_and_nothing_is_kept_after_exit(s3: Any) -> None:
     seen: list[str | None] = []
     with CallRecorder() as recorder, acting_as("RouterFunction"):
-        thread = threading.Thread(target=lambda: (seen.append(current_principal()), s3.list_buckets()))
+        def other_thread() -> None:
+            seen.append(current_principal())
+            s3.list_buckets()
+
+        thread = threading.Thread(target=other_thread)
         thread.start()
         thread.join()
         record("ClaimsStateMachine", "lambda", "Invoke", {"FunctionName": "RouterFunction"})
