@@ -1,13 +1,54 @@
 """API Gateway REST proxy events, shaped as a Cognito user-pool authorizer fills them, for
-calling the real review API handler locally (the CLI, tests, and `icpa serve`)."""
+calling the real review API handler locally (the CLI, tests, and `icpa serve`).
+
+Routing is API Gateway's: a request reaches the handler only for a method and resource the
+template defines (ROUTES), matched segment by segment: `{review_id}` is one non-empty segment,
+and an empty segment (`//reviews/x/decision`, a trailing `/`) matches nothing. Anything else is
+answered as a REST API answers an undefined method or resource, before any authorizer: 403
+`{"message":"Missing Authentication Token"}` (gateway response MISSING_AUTHENTICATION_TOKEN, "including
+the cases when the client attempts to invoke an unsupported API method or resource").
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
 from collections.abc import Callable
-from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from typing import Any, Final
+from urllib.parse import parse_qsl, unquote
+
+# The review API's methods and resources, as orchestration/template.yaml declares them.
+ROUTES: Final = (
+    ("GET", "/reviews"),
+    ("GET", "/reviews/{review_id}"),
+    ("POST", "/reviews/{review_id}/decision"),
+)
+
+
+def match_route(method: str, path: str) -> tuple[str, dict[str, str] | None] | None:
+    """(resource, pathParameters) of the route API Gateway would pick, or None (-> 403)."""
+    segments = path.split("/")
+    for route_method, resource in ROUTES:
+        template = resource.split("/")
+        if route_method != method.upper() or len(template) != len(segments) or segments[0] != "":
+            continue
+        parameters: dict[str, str] = {}
+        for want, got in zip(template[1:], segments[1:], strict=True):
+            if not got:
+                break
+            if want.startswith("{") and want.endswith("}"):
+                parameters[want[1:-1]] = unquote(got)
+            elif want != got:
+                break
+        else:
+            return resource, parameters or None
+    return None
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """(path, query) of a request target, as sent: no `//` taken for a host name."""
+    path, _, query = target.partition("#")[0].partition("?")
+    return path, query
 
 
 def rest_event(
@@ -20,12 +61,9 @@ def rest_event(
     headers: dict[str, str] | None = None,
     raw_body: str | None = None,
 ) -> dict[str, Any]:
-    parts = urlsplit(path)
-    segments = [s for s in parts.path.split("/") if s]
-    path_parameters = {"review_id": segments[1]} if len(segments) >= 2 and segments[0] == "reviews" else None
-    resource = parts.path
-    if path_parameters:
-        resource = "/reviews/{review_id}" + ("/decision" if len(segments) == 3 else "")
+    path, query = split_target(path)
+    # An unmatched path still reaches the handler from in-process callers: it answers 404.
+    resource, path_parameters = match_route(method, path) or (path, None)
     authorizer: dict[str, Any] = {}
     if reviewer is not None:
         authorizer = {"claims": {"sub": reviewer, "cognito:username": reviewer, "cognito:groups": groups}}
@@ -33,18 +71,18 @@ def rest_event(
         raw_body = json.dumps(body)
     return {
         "resource": resource,
-        "path": parts.path,
+        "path": path,
         "httpMethod": method.upper(),
         "headers": {"Content-Type": "application/json", **(headers or {})},
         "multiValueHeaders": {},
-        "queryStringParameters": dict(parse_qsl(parts.query)) or None,
+        "queryStringParameters": dict(parse_qsl(query)) or None,
         "multiValueQueryStringParameters": None,
         "pathParameters": path_parameters,
         "stageVariables": None,
         "requestContext": {
             "resourcePath": resource,
             "httpMethod": method.upper(),
-            "path": f"/local{parts.path}",
+            "path": f"/local{path}",
             "stage": "local",
             "requestId": str(uuid.uuid4()),
             "identity": {"sourceIp": "127.0.0.1", "userArn": None},
@@ -58,6 +96,7 @@ def rest_event(
 # --- bearer tokens: what the Cognito authorizer does before the handler runs --------------------
 
 UNAUTHORIZED_BODY = '{"message":"Unauthorized"}'  # API Gateway's own answer, word for word
+MISSING_AUTHENTICATION_TOKEN_BODY = '{"message":"Missing Authentication Token"}'  # noqa: S105 - a message, no secret
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -77,6 +116,16 @@ def unauthorized() -> dict[str, Any]:
         "statusCode": 401,
         "headers": {"Content-Type": "application/json", "WWW-Authenticate": 'Bearer realm="icpa-local"'},
         "body": UNAUTHORIZED_BODY,
+        "isBase64Encoded": False,
+    }
+
+
+def missing_authentication_token() -> dict[str, Any]:
+    """The 403 API Gateway returns itself for a method or resource the API does not define."""
+    return {
+        "statusCode": 403,
+        "headers": {"Content-Type": "application/json", "x-amzn-ErrorType": "MissingAuthenticationTokenException"},
+        "body": MISSING_AUTHENTICATION_TOKEN_BODY,
         "isBase64Encoded": False,
     }
 

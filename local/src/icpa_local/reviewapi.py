@@ -7,8 +7,14 @@ reviewers.json: the adapter fills `requestContext.authorizer.claims` from the to
 an unknown token is answered 401 by the adapter itself, as API Gateway does: the handler never
 runs, so no request reaches a reviewer identity without a valid token.
 
-`GET /_icpa/health` (no token) says the server is up and where its endpoint is; it carries no
-review data.
+Routing comes first, as in API Gateway: a method or path the API does not define (HEAD,
+OPTIONS, TRACE, `//reviews/x/decision`, ...) is the gateway's 403 "Missing Authentication
+Token" (apigateway.match_route), token or not. The path is matched as sent: http.server folds a
+leading `//` into `/`, so the request line is read instead. Every answer is JSON, http.server's
+own errors (a malformed request line, an unknown method) included.
+
+`GET /_icpa/health` (no token) says the server is up and its version; nothing about the machine
+(no data directory, no pid) and no review data.
 """
 
 from __future__ import annotations
@@ -20,7 +26,13 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 
-from icpa_local.apigateway import authorized_event, unauthorized
+from icpa_local.apigateway import (
+    authorized_event,
+    match_route,
+    missing_authentication_token,
+    split_target,
+    unauthorized,
+)
 
 HEALTH_PATH: Final = "/_icpa/health"
 MAX_BODY_BYTES: Final = 1024 * 1024  # API Gateway's payload limit is 10 MB; a decision is tiny
@@ -64,6 +76,32 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch()
 
+    # Methods the API defines for no resource: routed like any other, so they get the 403.
+    def do_HEAD(self) -> None:
+        self._dispatch()
+
+    def do_OPTIONS(self) -> None:
+        self._dispatch()
+
+    def do_TRACE(self) -> None:
+        self._dispatch()
+
+    def do_CONNECT(self) -> None:
+        self._dispatch()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (501 unknown method, 400 bad request line, 414, 431) as JSON,
+        not its HTML page."""
+        short = self.responses.get(code, ("Error", ""))[0]
+        self.close_connection = True
+        self._send(code, {"Content-Type": "application/json"},
+                   json.dumps({"message": message or short}).encode())
+
+    def _target(self) -> str:
+        """The request target as the client sent it (self.path has a leading `//` folded)."""
+        words = self.requestline.split()
+        return words[1] if len(words) == 3 else self.path
+
     def _dispatch(self) -> None:
         length_text = self.headers.get("Content-Length") or "0"
         if not length_text.isdigit():
@@ -76,8 +114,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         raw = self.rfile.read(length) if length else b""
-        if self.command == "GET" and self.path.split("?", 1)[0] == HEALTH_PATH:
+        target = self._target()
+        path, _ = split_target(target)
+        if self.command == "GET" and path == HEALTH_PATH:
             self._send_json(200, self.server.health())
+            return
+        if match_route(self.command, path) is None:
+            self._send_proxy(missing_authentication_token())
             return
         try:
             text: str | None = raw.decode("utf-8") if raw else None
@@ -85,7 +128,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(400, {"message": "the body is not UTF-8"})
             return
         event = authorized_event(
-            self.command, self.path, authorization=self.headers.get("Authorization"),
+            self.command, target, authorization=self.headers.get("Authorization"),
             reviewer_for=self.server.reviewer_for, raw_body=text,
             headers={k: v for k, v in self.headers.items()},
         )
@@ -137,7 +180,8 @@ class ReviewApiServer:
     def __init__(self, invoke: Invoke, reviewer_for: Callable[[str | None], str | None], *,
                  host: str = "127.0.0.1", port: int = 0,
                  health: Callable[[], dict[str, Any]] | None = None) -> None:
-        self._server = _Server((host, port), invoke, reviewer_for, health or (lambda: {"service": "icpa-review-api"}))
+        self._server = _Server((host, port), invoke, reviewer_for,
+                               health or (lambda: {"service": "icpa-review-api", "status": "ok"}))
         self._thread: threading.Thread | None = None
 
     @property
