@@ -33,6 +33,7 @@ from icpa_local.datadir import DataDir, DataDirBusy
 from icpa_local.inbox import InboxEvent, InboxWatcher
 from icpa_local.reviewapi import ReviewApiServer
 from icpa_local.reviewers import ReviewerTokens
+from icpa_review_callback import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -94,6 +95,11 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def health(self) -> dict[str, Any]:
+        """The unauthenticated health document: up, and which review API. Where things are on
+        this machine (data directory, pid, inbox) goes only to the private server-info file."""
+        return {"service": "icpa-serve", "status": "ok", "version": __version__}
+
+    def server_info(self) -> dict[str, Any]:
         n = self.cloud.names
         return {
             "service": "icpa-serve", "endpoint": self.endpoint_url,
@@ -115,7 +121,7 @@ class Server:
         self.watcher = InboxWatcher(self.inbox, self._upload, stored_etag=self._stored_etag,
                                     on_event=self._report_inbox).start()
         self.started_at = datetime.now(UTC)
-        self.data_dir.write_server_info(self.health())
+        self.data_dir.write_server_info(self.server_info())
         return time.monotonic() - began
 
     def stop(self) -> None:
