@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import pytest
+
 from icpa_local.cloud import LocalCloud
 from icpa_local.load import LoadReport, TokenBucket, load_batch, run_load, seed
 
@@ -60,3 +62,12 @@ def test_a_ci_sized_load_loses_nothing_and_errors_nothing() -> None:
     assert not report.lost and not report.errors and "ERROR" not in report.outcomes
     assert not report.unexpected
     assert report.outcomes == Counter(c.expected for c in batch.claims)
+
+
+def test_icpa_load_prints_its_figures_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    from icpa_local import cli
+
+    code = cli.main(["--time-scale", "0.001", "load", "--claims", "20", "--rate", "50", "--run", "2"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "20 of 20 claims" in out and "claims/s" in out and "p95" in out and "errors: 0, lost: 0" in out

@@ -495,6 +495,21 @@ def build_parser() -> argparse.ArgumentParser:
                        help="check the hash chain and the archived histories; exit 1 naming a broken link")
     audit.add_argument("--json", action="store_true")
     audit.set_defaults(func=run_audit)
+
+    from icpa_local import load as load_cmd  # their own modules (load.py, redrive.py)
+    from icpa_local import redrive as redrive_cmd
+
+    load = sub.add_parser("load", parents=[common], help="drive the local cloud at a steady rate; print throughput, "
+                          "latency percentiles, outcomes and errors (embedded and throwaway unless --endpoint)")
+    load.add_argument("--claims", type=int, default=200, help="how many claims (default %(default)s)")
+    load.add_argument("--rate", type=float, default=10.0, help="uploads a second (default %(default)s)")
+    load.add_argument("--run", type=int, default=1, help="1..999: runs with different numbers share no claim ids")
+    load.add_argument("--json", action="store_true")
+    load.set_defaults(func=lambda a: load_cmd.run_load_command(a, load_cmd.load_session(a), _console()))
+    redrive = sub.add_parser("redrive", parents=[common], help="process an ERROR claim again from its original")
+    redrive.add_argument("claim_id", metavar="CLAIM_ID")
+    redrive.add_argument("--json", action="store_true")
+    redrive.set_defaults(func=lambda a: redrive_cmd.run_redrive_command(a, _session(a), _console()))
     return parser
 
 

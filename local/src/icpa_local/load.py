@@ -275,8 +275,30 @@ def render(report: LoadReport, console: Any, *, rate: float) -> None:
         console.print(f"  [red]{line}[/]")
 
 
+def load_session(args: Any) -> CloudSession:
+    """--endpoint: that running `icpa serve`; else an embedded local cloud of the run's own, with
+    no data directory (a load run leaves nothing behind in the user's claims)."""
+    if args.endpoint:
+        from icpa_local.connect import find_server, remote_session
+        from icpa_local.datadir import DataDir
+
+        server = find_server(DataDir(args.data_dir), args.endpoint)
+        assert server is not None  # find_server raises when --endpoint does not answer
+        return remote_session(server, DataDir(args.data_dir), args.token)
+    from icpa_local.cloud import LocalCloud
+
+    cloud = LocalCloud(time_scale=args.time_scale)
+    cloud.start()
+    return cloud
+
+
 def run_load_command(args: Any, session: CloudSession, console: Any) -> int:
     """`icpa load`: exit 0 when every claim decided as it should, none lost and none ERROR."""
+    with session:
+        return _load(args, session, console)
+
+
+def _load(args: Any, session: CloudSession, console: Any) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     batch = load_batch(args.claims, run=args.run)
