@@ -152,3 +152,23 @@ def test_transformed_event_with_quotes_in_the_key_stays_valid_json(rule_file: di
     state = WorkflowState.model_validate(apply_input_transformer(rule_file["InputTransformer"], event))
 
     assert state.source.key == 'claims/odd "name".json'
+
+
+# The EventBridge "Object Created" event carries the key as S3 stores it (S3 User Guide,
+# "EventBridge event message structure": no URL-encoding, unlike the SNS/SQS/Lambda
+# notifications' form-encoded `my+claim.json`); moto 5.2.5 sends it the same way.
+ODD_KEYS = [
+    "claims/my claim.json", "claims/my+claim.json", "claims/100% %20 %zz.json", 'claims/"q" \\ back\\"slash.json',
+    "claims/réclamation 请求 🦷.json", "claims/<bucket> {brace} <key>.json", "claims/" + "ü" * 504 + ".json",
+]
+
+
+@pytest.mark.parametrize("key", ODD_KEYS)
+def test_any_key_s3_accepts_reaches_the_workflow_exactly(rule_file: dict[str, Any], key: str) -> None:
+    event = copy.deepcopy(S3_OBJECT_CREATED)
+    event["detail"]["object"]["key"] = key
+
+    state = WorkflowState.model_validate(apply_input_transformer(rule_file["InputTransformer"], event))
+
+    assert state.source.key == key
+    assert state.source.uri == f"s3://{BUCKET}/{key}"

@@ -34,12 +34,51 @@ def _check_npi(value: str) -> str:
     return value
 
 
-_S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/[^\s]{1,1024}$")
+MAX_S3_KEY_BYTES: Final = 1024
+
+# S3's bucket naming rules (general purpose buckets): 3-63 of [a-z0-9.-], a letter or digit at
+# both ends, no "..", not an IPv4 address, none of the reserved prefixes and suffixes.
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+_IPV4 = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$")
+_RESERVED_BUCKET_PREFIXES: Final = ("xn--", "sthree-", "amzn-s3-demo-")
+_RESERVED_BUCKET_SUFFIXES: Final = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def _check_bucket_name(value: str) -> str:
+    if (
+        not _BUCKET_NAME.match(value)
+        or ".." in value
+        or _IPV4.match(value)
+        or value.startswith(_RESERVED_BUCKET_PREFIXES)
+        or value.endswith(_RESERVED_BUCKET_SUFFIXES)
+    ):
+        raise ValueError("not an S3 bucket name")
+    return value
+
+
+def _check_s3_key(value: str) -> str:
+    """Any key S3 accepts: 1 to 1024 bytes of UTF-8, any characters (spaces, '+', '%', quotes,
+    backslashes, unicode). The key as S3 stores it, never URL-encoded."""
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate is no UTF-8 at all
+        raise ValueError("an S3 key is UTF-8") from None
+    if not 1 <= size <= MAX_S3_KEY_BYTES:
+        raise ValueError(f"an S3 key is 1 to {MAX_S3_KEY_BYTES} bytes of UTF-8")
+    return value
 
 
 def _check_s3_uri(value: str) -> str:
-    if not _S3_URI.match(value):
+    # Split, don't match: a key may hold any character, and a regex over 1 KB keys must not
+    # backtrack. The bucket ends at the first "/" (bucket names have none); the rest is the key.
+    bucket, slash, key = value.removeprefix("s3://").partition("/")
+    if not value.startswith("s3://") or not slash:
         raise ValueError("not an s3://bucket/key URI")
+    try:
+        _check_bucket_name(bucket)
+        _check_s3_key(key)
+    except ValueError as exc:
+        raise ValueError(f"not an s3://bucket/key URI: {exc}") from None
     return value
 
 
@@ -84,6 +123,17 @@ ReviewerId = Annotated[
 ]
 
 S3Uri = Annotated[str, AfterValidator(_check_s3_uri)]
+"""`s3://<bucket>/<key>` with the key exactly as S3 stores it (spaces and all, not URL-encoded)."""
+
+S3BucketName = Annotated[
+    str, StringConstraints(min_length=3, max_length=63, strict=True), AfterValidator(_check_bucket_name)
+]
+
+S3Key = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_S3_KEY_BYTES, strict=True), AfterValidator(_check_s3_key)
+]
+"""An object key as S3 stores it: 1-1024 bytes of UTF-8 (max_length counts characters, the
+validator bytes)."""
 
 ServiceVersion = Annotated[
     str, StringConstraints(pattern=r"^[0-9]+\.[0-9]+\.[0-9]+([.+-][0-9A-Za-z.-]+)?$")

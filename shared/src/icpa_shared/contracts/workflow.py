@@ -24,6 +24,8 @@ from icpa_shared.contracts.types import (
     Npi,
     ProcedureCode,
     ReasonCode,
+    S3BucketName,
+    S3Key,
     S3Uri,
     ServiceVersion,
     Sha256Hex,
@@ -35,8 +37,8 @@ class SourceObject(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    bucket: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")]
-    key: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    bucket: S3BucketName
+    key: S3Key  # as S3 stores it: the EventBridge event carries the key unencoded
     etag: Annotated[str, StringConstraints(max_length=200)] | None = None
     version_id: Annotated[str, StringConstraints(max_length=1024)] | None = None
     size: int | None = Field(default=None, ge=0)
