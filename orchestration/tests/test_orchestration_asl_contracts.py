@@ -17,7 +17,7 @@ import pytest
 from pydantic import BaseModel
 
 from icpa_orchestration import substitution_names
-from icpa_shared.contracts import FinalDecision, Outcome, ReviewVerdict, Route, WorkflowState
+from icpa_shared.contracts import DeliveryRole, FinalDecision, Outcome, ReviewVerdict, Route, WorkflowState
 from icpa_shared.errors import PERMANENT_ERROR_NAMES, RETRYABLE_ERROR_NAMES
 
 QUARANTINE = "QuarantineClaim"
@@ -231,10 +231,25 @@ def test_route_and_verdict_choices_handle_every_member(asl: dict[str, Any], choi
 
 
 def test_quarantine_outcome_choice_is_on_the_outcome_enum(asl: dict[str, Any]) -> None:
-    choice = states(asl)["ChooseQuarantineOutcome"]["Choices"]
+    duplicate, *outcomes = states(asl)["ChooseQuarantineOutcome"]["Choices"]
 
-    assert field_type(choice[0]["Variable"]) is Outcome
-    assert [c["StringEquals"] for c in choice] == [Outcome.REJECTED.value]
+    assert (field_type(duplicate["Variable"]), duplicate["StringEquals"]) == (DeliveryRole, "DUPLICATE")
+    assert all(field_type(c["Variable"]) is Outcome for c in outcomes)
+    assert [c["StringEquals"] for c in outcomes] == [Outcome.REJECTED.value]
+
+
+@pytest.mark.parametrize("choice_state", ["ChooseDelivery", "ChooseQuarantineOutcome"])
+def test_a_duplicate_delivery_ends_at_once_without_deciding_again(asl: dict[str, Any], choice_state: str) -> None:
+    # EventBridge delivers at least once: the execution that does not own the object's decision
+    # goes straight to a Succeed state, past every deciding task.
+    (duplicate,) = (c for c in states(asl)[choice_state]["Choices"] if c["StringEquals"] == DeliveryRole.DUPLICATE)
+
+    assert states(asl)[duplicate["Next"]]["Type"] == "Succeed"
+
+
+def test_only_the_owner_of_the_decision_goes_on_from_intake(asl: dict[str, Any]) -> None:
+    assert states(asl)["Intake"]["Next"] == "ChooseDelivery"
+    assert states(asl)["ChooseDelivery"]["Default"] == "AssessFraud"
 
 
 def test_pass_results_validate_as_the_model_of_their_result_path(asl: dict[str, Any]) -> None:
@@ -268,8 +283,8 @@ def auto_path(asl: dict[str, Any], route: str) -> list[str]:
     while True:
         entered.append(name)
         state = states(asl)[name]
-        if state["Type"] == "Choice":
-            name = next(c["Next"] for c in state["Choices"] if c.get("StringEquals") == route)
+        if state["Type"] == "Choice":  # the route's branch, else the default (the delivery's owner)
+            name = next((c["Next"] for c in state["Choices"] if c.get("StringEquals") == route), state.get("Default"))
         elif state.get("End") or state["Type"] in ("Succeed", "Fail"):
             return entered
         else:

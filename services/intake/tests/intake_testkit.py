@@ -13,6 +13,7 @@ from icpa_intake.accept import IntakeDeps
 from icpa_intake.domain.validation import Limits
 from icpa_intake.ports import (
     ClaimRegistration,
+    DecisionOwner,
     DuplicateClaimIdError,
     OriginalCopy,
     Registered,
@@ -118,7 +119,7 @@ class FakeClaimsTable:
     def register(self, registration: ClaimRegistration) -> Registered:
         claim_id = registration.index.claim_id
         held = self.items.get(claim_id)
-        if held is not None and held["outcome"] not in ("REJECTED", "ERROR"):
+        if held is not None and held.get("outcome") not in ("REJECTED", "ERROR"):
             if held["source_id"] == registration.source_id:
                 return Registered.ALREADY
             raise DuplicateClaimIdError(claim_id)
@@ -131,6 +132,14 @@ class FakeClaimsTable:
             "claim_digest": registration.claim_digest,
         }
         return Registered.NEW
+
+    def claim_decision(self, claim_id: str, *, source_id: str, execution_id: str) -> DecisionOwner:
+        item = self.items.setdefault(claim_id, {"source_id": source_id})
+        if item["source_id"] != source_id:
+            raise DuplicateClaimIdError(claim_id)
+        owner = item.setdefault("decision_owner", execution_id)
+        record = item.get("record")
+        return DecisionOwner(execution_id=owner, outcome=record.outcome if record else None, record=record)
 
     def file_quarantined(self, record: ClaimRecord, *, source_id: str) -> bool:
         held = self.items.get(record.claim_id)

@@ -169,6 +169,7 @@ def test_the_quarantine_lambda_files_an_invalid_claim(aws: dict[str, Any]) -> No
         "outcome": "REJECTED",
         "reason_codes": ["SCHEMA_VIOLATION"],
         "quarantine_uri": "s3://icpa-quarantine/CLM-BAD0001/",
+        "delivery": {"role": "OWNER", "owner_execution_id": event["execution_id"], "reason": None, "outcome": None},
     }
     original = aws["s3"].get_object(Bucket="icpa-quarantine", Key="CLM-BAD0001/original")["Body"].read()
     assert original == data

@@ -4,7 +4,8 @@
     -> register the claim id (conditional) -> store the normalized claim -> audit -> IntakeResult
 
 The claim id is registered before the document is written, so a duplicate never overwrites
-the document of the claim that holds the id.
+the document of the claim that holds the id. Then, per execution, the object's decision is
+claimed (`IntakeResult.delivery`): a redelivered event's execution learns it is a duplicate.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from icpa_intake import __version__
 from icpa_intake import reasons as intake_reasons
 from icpa_intake.adapters.metrics import IntakeMetrics, NoMetrics
 from icpa_intake.auditing import SERVICE, record_once
+from icpa_intake.domain.delivery import delivery_for
 from icpa_intake.domain.normalize import accept_draft, read_claim
 from icpa_intake.domain.problems import Problem, invalid_claim
 from icpa_intake.domain.records import (
@@ -37,7 +39,7 @@ from icpa_intake.ports import (
     SourceObjects,
 )
 from icpa_shared.audit import AuditStore
-from icpa_shared.contracts import IntakeResult, StepInput, reasons
+from icpa_shared.contracts import Delivery, DeliveryRole, IntakeResult, StepInput, reasons
 from icpa_shared.digest import sha256_hex
 from icpa_shared.errors import InvalidClaimError
 from icpa_shared.observability.logging import bind_claim, get_logger
@@ -70,13 +72,38 @@ def accept_upload(step: StepInput, deps: IntakeDeps, *, lambda_context: Any = No
     sets it); the work itself is also safe to repeat (conditional writes, audit once)."""
     try:
         if deps.idempotency is None:
-            return _accept(step, deps)
-        return deps.idempotency.run(
-            key=idempotency_payload(step.state.source), work=lambda: _accept(step, deps), lambda_context=lambda_context
-        )
+            result = _accept(step, deps)
+        else:
+            result = deps.idempotency.run(
+                key=idempotency_payload(step.state.source),
+                work=lambda: _accept(step, deps),
+                lambda_context=lambda_context,
+            )
+        return result.model_copy(update={"delivery": _delivery(step, deps, result)})
     except InvalidClaimError:
         deps.metrics.claim_invalid()
         raise
+
+
+def _delivery(step: StepInput, deps: IntakeDeps, result: IntakeResult) -> Delivery:
+    """Per execution, outside the idempotent part: this execution owns the object's decision,
+    or another delivery of the same event does (then the workflow ends with that one's)."""
+    try:
+        owner = deps.claims.claim_decision(
+            result.claim_id, source_id=source_identity(step.state.source), execution_id=step.execution_id
+        )
+    except DuplicateClaimIdError:  # the id went to another object after this one was accepted
+        raise invalid_claim([Problem(intake_reasons.DUPLICATE_CLAIM_ID, "claim_id")]) from None
+    delivery = delivery_for(owner, step.execution_id)
+    if delivery.role is DeliveryRole.DUPLICATE:
+        get_logger().info(
+            "claim.duplicate_delivery",
+            claim_id=result.claim_id,
+            reason=delivery.reason,
+            owner_execution_id=delivery.owner_execution_id,
+            outcome=delivery.outcome.value if delivery.outcome else None,
+        )
+    return delivery
 
 
 def _accept(step: StepInput, deps: IntakeDeps) -> IntakeResult:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from icpa_shared.contracts import Claim, ClaimIndexEntry, ClaimRecord, Policy, SourceObject
+from icpa_shared.contracts import Claim, ClaimIndexEntry, ClaimRecord, Outcome, Policy, SourceObject
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,23 @@ class DuplicateClaimIdError(Exception):
     """Another source object already holds this claim id."""
 
 
+@dataclass(frozen=True)
+class DecisionOwner:
+    """The execution that decides an uploaded object, and the claim's outcome when asked
+    (None: no record yet, e.g. a quarantine claiming a fresh id)."""
+
+    execution_id: str
+    outcome: Outcome | None = None
+    record: ClaimRecord | None = None
+
+
 class ClaimsTable(Protocol):
+    def claim_decision(self, claim_id: str, *, source_id: str, execution_id: str) -> DecisionOwner:
+        """Conditional write: the first execution to claim the decision on `claim_id` for this
+        source object owns it (a retry of that execution still does); returns the owner. An id
+        that belongs to another source object raises DuplicateClaimIdError."""
+        ...
+
     def register(self, registration: ClaimRegistration) -> Registered:
         """Conditional write: free ids and ids whose earlier submission was quarantined
         (REJECTED/ERROR) are taken; an id held by another object raises DuplicateClaimIdError."""

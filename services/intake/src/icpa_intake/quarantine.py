@@ -4,7 +4,8 @@ The claim id it files under: the accepted claim's (state.intake), else the id th
 carries, else `Q-<sha256(bucket/key/etag)[:16]>`. An id that belongs to another uploaded object
 is never touched (a duplicate must not overwrite the claim it duplicates): the next candidate is
 used. The record is claimed first, then the original is copied and reason.json written, so a
-retry after a crash repeats the same steps under the same id.
+retry after a crash repeats the same steps under the same id. Claiming it also claims the
+object's decision: a redelivered event's execution finds the owner and ends with its outcome.
 """
 
 from __future__ import annotations
@@ -17,11 +18,22 @@ from datetime import datetime
 from icpa_intake import __version__
 from icpa_intake.adapters.metrics import IntakeMetrics, NoMetrics
 from icpa_intake.auditing import SERVICE, record_once
+from icpa_intake.domain.delivery import delivery_for
 from icpa_intake.domain.quarantine import classify_error, fallback_claim_id, reason_document, sniff_claim_id
 from icpa_intake.domain.records import source_identity
-from icpa_intake.ports import ClaimsTable, QuarantineStore, SourceObjects
+from icpa_intake.ports import ClaimsTable, DecisionOwner, DuplicateClaimIdError, QuarantineStore, SourceObjects
 from icpa_shared.audit import AuditStore
-from icpa_shared.contracts import ClaimRecord, DecidedBy, QuarantineResult, SourceObject, StepInput
+from icpa_shared.contracts import (
+    ClaimRecord,
+    DecidedBy,
+    Delivery,
+    DeliveryRole,
+    Outcome,
+    QuarantineResult,
+    SourceObject,
+    StepInput,
+    reasons,
+)
 from icpa_shared.errors import ClaimNotFoundError, TransientDependencyError
 from icpa_shared.observability.logging import bind_claim, get_logger
 from icpa_shared.observability.tracing import annotate
@@ -80,6 +92,14 @@ def quarantine_claim(step: StepInput, deps: QuarantineDeps) -> QuarantineResult:
 
     candidates = _candidate_ids(step, deps)
     for claim_id in candidates:
+        try:  # one object, one decision: another delivery's execution may have filed it already
+            owner = deps.claims.claim_decision(claim_id, source_id=source_id, execution_id=step.execution_id)
+        except DuplicateClaimIdError:
+            log.warning("quarantine.claim_id_taken", claim_id=claim_id)
+            continue
+        delivery = delivery_for(owner, step.execution_id)
+        if delivery.role is DeliveryRole.DUPLICATE:
+            return _decided_by_owner(claim_id, owner, delivery, classification.outcome, deps)
         record = ClaimRecord(
             claim_id=claim_id,
             outcome=classification.outcome,
@@ -117,6 +137,7 @@ def quarantine_claim(step: StepInput, deps: QuarantineDeps) -> QuarantineResult:
         outcome=classification.outcome,
         reason_codes=classification.reason_codes,
         quarantine_uri=deps.quarantine.prefix_uri(record.claim_id),
+        delivery=delivery,
     )
     record_once(
         deps.audit,
@@ -145,3 +166,21 @@ def quarantine_claim(step: StepInput, deps: QuarantineDeps) -> QuarantineResult:
         original=original.status,
     )
     return result
+
+
+def _decided_by_owner(
+    claim_id: str, owner: DecisionOwner, delivery: Delivery, fallback: Outcome, deps: QuarantineDeps
+) -> QuarantineResult:
+    """A redelivery of an object another execution decides: its outcome, nothing written."""
+    stored = owner.record
+    get_logger().info(
+        "claim.duplicate_delivery", claim_id=claim_id, reason=delivery.reason,
+        owner_execution_id=delivery.owner_execution_id,
+    )
+    return QuarantineResult(
+        claim_id=claim_id,
+        outcome=stored.outcome if stored else fallback,
+        reason_codes=(stored.reason_codes if stored else None) or [delivery.reason or reasons.DUPLICATE_DELIVERY],
+        quarantine_uri=(stored.quarantine_uri if stored else None) or deps.quarantine.prefix_uri(claim_id),
+        delivery=delivery,
+    )

@@ -16,6 +16,8 @@ from icpa_shared.contracts.routing import DecidedBy, Outcome, Route, RoutingDeci
 from icpa_shared.contracts.workflow import (
     ClaimIndexEntry,
     ClaimRecord,
+    Delivery,
+    DeliveryRole,
     EscalationResult,
     FinalDecision,
     IndexedLine,
@@ -39,6 +41,8 @@ __all__ = [
     "ClaimRecord",
     "ClaimType",
     "DecidedBy",
+    "Delivery",
+    "DeliveryRole",
     "EscalationResult",
     "FinalDecision",
     "FraudAssessment",

@@ -64,3 +64,7 @@ DETERMINISTIC_DENIAL_REASONS: Final = frozenset(
 # Quarantine
 UNEXPECTED_ERROR: Final = "UNEXPECTED_ERROR"
 REVIEW_TIMED_OUT: Final = "REVIEW_TIMED_OUT"
+
+# Delivery (an execution for an object another execution decides: EventBridge's redelivery)
+ALREADY_DECIDED: Final = "ALREADY_DECIDED"  # the owner had recorded its decision
+DUPLICATE_DELIVERY: Final = "DUPLICATE_DELIVERY"  # the owner was still deciding

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
@@ -49,6 +50,24 @@ class SourceObject(BaseModel):
         return f"s3://{self.bucket}/{self.key}"
 
 
+class DeliveryRole(StrEnum):
+    OWNER = "OWNER"  # this execution decides the object
+    DUPLICATE = "DUPLICATE"  # another execution does: this one ends with its decision
+
+
+class Delivery(BaseModel):
+    """Which execution decides the uploaded object. EventBridge delivers at least once, so one
+    upload can start several executions: the first to claim the object on its claim record owns
+    the decision; any other (a DUPLICATE) ends with the owner's decision and adds nothing."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    role: DeliveryRole
+    owner_execution_id: Annotated[str, StringConstraints(min_length=1, max_length=400)]
+    reason: ReasonCode | None = None  # duplicates: ALREADY_DECIDED, or DUPLICATE_DELIVERY while undecided
+    outcome: Outcome | None = None  # duplicates: the claim's outcome when this execution looked
+
+
 class IntakeResult(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -61,6 +80,7 @@ class IntakeResult(BaseModel):
     total_charge: Money
     received_date: date
     service_version: ServiceVersion
+    delivery: Delivery | None = None  # set per execution (the rest is once per object)
 
 
 class FinalDecision(BaseModel):
@@ -143,6 +163,7 @@ class QuarantineResult(BaseModel):
     outcome: Outcome
     reason_codes: list[ReasonCode] = Field(min_length=1, max_length=60)
     quarantine_uri: S3Uri
+    delivery: Delivery | None = None  # set per execution: a DUPLICATE ends with the owner's outcome
 
 
 class WorkflowState(BaseModel):

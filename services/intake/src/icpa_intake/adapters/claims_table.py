@@ -16,13 +16,18 @@ An accepted claim is one PutItem:
 The write is conditional: it takes a free claim id, or one whose earlier submission was
 quarantined (REJECTED/ERROR); otherwise the id belongs to someone: the same object (a
 redelivery: nothing is rewritten) or another one (DuplicateClaimIdError).
+
+`decision_owner` (S) is the execution that decides the object: EventBridge delivers at least
+once, so several executions may run for one upload; the first to set it (a conditional
+UpdateItem) owns the decision, and every other ends with the owner's. Registering a taken-over
+id replaces the whole item, so an earlier object's owner never carries over.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from icpa_intake.ports import ClaimRegistration, DuplicateClaimIdError, Registered
+from icpa_intake.ports import ClaimRegistration, DecisionOwner, DuplicateClaimIdError, Registered
 from icpa_shared.adapters.aws import LazyClient, error_code, raise_typed
 from icpa_shared.contracts import ClaimRecord, Outcome
 
@@ -35,6 +40,29 @@ class DynamoClaimsTable:
     def __init__(self, table: str, dynamodb: Any = None) -> None:
         self.table = table
         self._client = dynamodb
+
+    def claim_decision(self, claim_id: str, *, source_id: str, execution_id: str) -> DecisionOwner:
+        try:
+            self._ddb.update_item(
+                TableName=self.table,
+                Key={"claim_id": {"S": claim_id}},
+                UpdateExpression="SET decision_owner = :me, source_id = :sid",
+                ConditionExpression=(
+                    "(attribute_not_exists(claim_id) OR source_id = :sid) "
+                    "AND (attribute_not_exists(decision_owner) OR decision_owner = :me)"
+                ),
+                ExpressionAttributeValues={":me": {"S": execution_id}, ":sid": {"S": source_id}},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except Exception as exc:
+            if error_code(exc) != _CONDITION_FAILED:
+                raise_typed(exc, "claims.claim_decision")
+                raise
+            old = self._item(exc, claim_id)
+            if (old.get("source_id") or {}).get("S") != source_id:
+                raise DuplicateClaimIdError(claim_id) from None
+            return _owner(old)
+        return DecisionOwner(execution_id=execution_id)
 
     def register(self, registration: ClaimRegistration) -> Registered:
         index, record = registration.index, registration.record
@@ -74,6 +102,11 @@ class DynamoClaimsTable:
         return Registered.NEW
 
     def _holder(self, exc: BaseException, claim_id: str) -> str | None:
+        holder = self._item(exc, claim_id).get("source_id", {}).get("S")
+        return holder if isinstance(holder, str) else None
+
+    def _item(self, exc: BaseException, claim_id: str) -> dict[str, Any]:
+        """The item a failed condition was checked against."""
         old = (getattr(exc, "response", None) or {}).get("Item")
         if old is None:  # older endpoints do not return the item: read it
             try:
@@ -83,8 +116,7 @@ class DynamoClaimsTable:
             except Exception as read_exc:
                 raise_typed(read_exc, "claims.holder")
                 raise
-        holder = (old or {}).get("source_id", {}).get("S")
-        return holder if isinstance(holder, str) else None
+        return dict(old or {})
 
     def file_quarantined(self, record: ClaimRecord, *, source_id: str) -> bool:
         try:
@@ -112,3 +144,10 @@ class DynamoClaimsTable:
             raise_typed(exc, "claims.file_quarantined")
             raise
         return True
+
+
+def _owner(item: dict[str, Any]) -> DecisionOwner:
+    record = ClaimRecord.model_validate_json(item["record"]["S"]) if "record" in item else None
+    return DecisionOwner(
+        execution_id=item["decision_owner"]["S"], outcome=record.outcome if record else None, record=record
+    )
