@@ -16,7 +16,7 @@ from icpa_fraud.domain.assess import detect_signals
 from icpa_fraud.domain.signals import ClaimHistory, windows
 from icpa_fraud.domain.thresholds import Thresholds
 from icpa_fraud.handler import handle
-from icpa_shared.contracts import Claim, ClaimLine
+from icpa_shared.contracts import ClaimLine
 from icpa_shared.testing.builders import a_claim, a_line, a_policy
 
 REFERENCE = load_reference_data()
@@ -50,7 +50,7 @@ def test_history_windows_cover_the_claim_for_every_date_of_the_calendar(
     first: date, span: int, window_days: int
 ) -> None:
     # windows() reads only the service dates: checked beyond what the contract accepts, too
-    claim = Claim.model_construct(service_date_from=first, service_date_to=later(first, span))
+    claim = a_claim().model_copy(update={"service_date_from": first, "service_date_to": later(first, span)})
 
     found = windows(claim, Thresholds(duplicate_window_days=window_days))
 

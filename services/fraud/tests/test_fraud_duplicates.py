@@ -5,6 +5,7 @@ index entry and the workflow state carries), then received_date, then claim id."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -31,7 +32,7 @@ ORIGINAL = visit("CLM-2026-0013", date(2026, 8, 22))
 RESUBMITTED = visit("CLM-2026-0014", date(2026, 8, 29))
 
 
-def codes(claim: Claim, arrived: datetime | None, on_file: list[tuple[Claim, datetime | None]]) -> list[str]:
+def codes(claim: Claim, arrived: datetime | None, on_file: Sequence[tuple[Claim, datetime | None]]) -> list[str]:
     """The signal codes Fraud gives `claim` (uploaded at `arrived`) with `on_file` indexed."""
     entries = [index_of(other, at) for other, at in on_file]
     return handle(step_for(claim, arrived), fraud_deps(claim, entries)).signal_codes
