@@ -54,7 +54,8 @@ def test_percentiles_are_nearest_rank() -> None:
 
 def test_a_ci_sized_load_loses_nothing_and_errors_nothing() -> None:
     batch = load_batch(200, run=1)
-    with LocalCloud(time_scale=0.001) as cloud:
+    # 0.05, not 0.001: the time scale shrinks the tasks' 60 s timeouts too (3 s, not 60 ms under load).
+    with LocalCloud(time_scale=0.05) as cloud:
         seed(cloud, batch.policies)
         report = run_load(cloud, batch.claims, rate=10.0, timeout=180)
     print(json.dumps(report.as_json(), indent=1))  # noqa: T201 - the figures, for the log
@@ -67,7 +68,7 @@ def test_a_ci_sized_load_loses_nothing_and_errors_nothing() -> None:
 def test_icpa_load_prints_its_figures_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     from icpa_local import cli
 
-    code = cli.main(["--time-scale", "0.001", "load", "--claims", "20", "--rate", "50", "--run", "2"])
+    code = cli.main(["--time-scale", "0.05", "load", "--claims", "20", "--rate", "50", "--run", "2"])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "20 of 20 claims" in out and "claims/s" in out and "p95" in out and "errors: 0, lost: 0" in out
