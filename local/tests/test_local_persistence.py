@@ -416,3 +416,25 @@ def test_nothing_is_journaled_after_stop(data_dir: Path) -> None:
 def _no_journal_leaks() -> Iterator[None]:
     yield
     assert persistence.active_journal() is None
+
+
+def test_finished_executions_leave_memory_once_journaled(data_dir: Path) -> None:
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    with open_cloud(data_dir) as cloud:
+        # Given claims processed to their end
+        arns = [cloud.upload(b"{}", f"claims/mem-{n}.json") for n in range(4)]
+        assert [cloud.wait(arn) for arn in arns] == ["SUCCEEDED"] * 4
+        cloud.wait_idle()
+        # Then no finished execution keeps the interpreter's environment (nor its threads)...
+        sfn: Any = stepfunctions_parser_backends["123456789012"]["us-east-1"]
+        workers = [e.exec_worker for machine in sfn.state_machines for e in machine.executions]
+        assert len(workers) == 4 and all(isinstance(w, persistence._Inert) for w in workers)
+        assert len(TMP_THREADS) <= 8  # at most the last execution's (a claim starts ~7)
+        # ...and each still answers its history, from the journal
+        for arn in arns:
+            history = cloud.history(arn)
+            assert history[0]["type"] == "ExecutionStarted" and history[-1]["type"] == "ExecutionSucceeded"
+            assert sum(1 for e in history if e["type"] == "LambdaFunctionSucceeded") == 5
+        assert cloud.result(arns[0]).outcome == "APPROVED"
