@@ -16,11 +16,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from local_cloud_throughput import variant
+
 from icpa_local import moto_patches
 from icpa_local.cloud import LocalCloud
 from icpa_local.resources import ACCOUNT, REGION
 from icpa_local.serve import free_port
-from local_cloud_throughput import variant
 
 
 def rss_mb() -> float:
@@ -45,7 +46,7 @@ def held() -> dict[str, int]:
     for execution in live_histories:
         try:
             events += len(execution.to_history_output()["events"])
-        except Exception:  # noqa: S112 - a probe
+        except Exception:  # - a probe
             continue
     s3 = s3_backends[ACCOUNT]["aws"]
     s3_bytes = sum(k.size for b in s3.buckets.values() for versions in b.keys.lists() for k in versions[1]
@@ -68,8 +69,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cloud = LocalCloud(data_dir=Path(tmp) / "data", server_port=free_port(), log_path=Path(tmp) / "h.jsonl")
         with cloud:
-            print(f"{'claims':>6} {'rss MB':>7}  held")  # noqa: T201
-            print(f"{0:>6} {rss_mb():7.1f}  {held()}")  # noqa: T201
+            print(f"{'claims':>6} {'rss MB':>7}  held")
+            print(f"{0:>6} {rss_mb():7.1f}  {held()}")
             done = 0
             while done < args.claims:
                 batch = min(args.concurrency, args.claims - done)
@@ -85,7 +86,7 @@ def main() -> None:
                 if done % args.every < batch or done == args.claims:
                     moto_patches.wait_for_async_invocations(10)  # the archiver of the last ones
                     gc.collect()
-                    print(f"{done:>6} {rss_mb():7.1f}  {held()}")  # noqa: T201
+                    print(f"{done:>6} {rss_mb():7.1f}  {held()}")
 
 
 if __name__ == "__main__":

@@ -743,10 +743,17 @@ def _task_identity(env: Any) -> tuple[str | None, str | None]:
         return None, None
 
 
+def _event_details() -> Any:
+    """moto's EventDetails (a total TypedDict, typed Any: each event sets only its own key)."""
+    from icpa_local.moto_patches import moto_module
+
+    return moto_module("moto.stepfunctions.parser.asl.eval.event.event_detail").EventDetails
+
+
 def _replayed_lambda(task: Any, env: Any, output: Any) -> None:
     """The history events a Lambda task that succeeds adds (its result from the journal)."""
     from moto.stepfunctions.parser.api import HistoryEventType
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    EventDetails = _event_details()
     from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
     payload = task._eval_parameters(env=env)["Payload"]
@@ -767,7 +774,7 @@ def _replayed_lambda(task: Any, env: Any, output: Any) -> None:
 def _replayed_service(task: Any, env: Any, output: Any) -> None:
     """The event a service task (e.g. a waitForTaskToken that had been answered) adds on success."""
     from moto.stepfunctions.parser.api import HistoryEventType
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    EventDetails = _event_details()
     from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
     env.event_manager.add_event(
