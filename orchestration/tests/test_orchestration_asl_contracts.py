@@ -32,6 +32,12 @@ EXHAUSTIVE_CHOICES = {"ChooseRoute": Route, "ChooseReviewDecision": ReviewVerdic
 MAX_AUTO_PATH_STATES = 8
 
 
+def comparisons(choice: dict[str, Any]) -> list[dict[str, Any]]:
+    """A Choice rule's comparisons, with `And` flattened and its IsPresent guards left out."""
+    rules = choice.get("And", [choice])
+    return [r for r in rules if "IsPresent" not in r]
+
+
 def states(asl: dict[str, Any], kind: str | None = None) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = asl["States"]
     return {n: s for n, s in found.items() if kind is None or s["Type"] == kind}
@@ -191,8 +197,9 @@ def test_execution_timeout_outlasts_the_longest_path_of_task_timeouts(asl: dict[
 def test_choice_variables_are_workflow_state_fields(asl: dict[str, Any]) -> None:
     for name, state in states(asl, "Choice").items():
         for choice in state["Choices"]:
-            field_type(choice["Variable"])  # raises with the missing part
-            assert choice["Variable"].startswith("$."), name
+            for rule in comparisons(choice):
+                field_type(rule["Variable"])  # raises with the missing part
+                assert rule["Variable"].startswith("$."), name
 
 
 def test_every_result_path_is_a_workflow_state_field_or_a_known_terminal_result(asl: dict[str, Any]) -> None:
@@ -217,10 +224,10 @@ def test_terminal_result_paths_really_are_terminal(asl: dict[str, Any]) -> None:
 
 def test_choice_values_are_members_of_the_shared_enums(asl: dict[str, Any]) -> None:
     for name, state in states(asl, "Choice").items():
-        for choice in state["Choices"]:
-            enum = field_type(choice["Variable"])
-            assert isinstance(enum, type) and issubclass(enum, Enum), f"{name}: {choice['Variable']}"
-            assert choice["StringEquals"] in {m.value for m in enum}, f"{name}: {choice['StringEquals']}"
+        for rule in (r for choice in state["Choices"] for r in comparisons(choice)):
+            enum = field_type(rule["Variable"])
+            assert isinstance(enum, type) and issubclass(enum, Enum), f"{name}: {rule['Variable']}"
+            assert rule["StringEquals"] in {m.value for m in enum}, f"{name}: {rule['StringEquals']}"
 
 
 @pytest.mark.parametrize(("choice_state", "enum"), list(EXHAUSTIVE_CHOICES.items()))
@@ -233,7 +240,8 @@ def test_route_and_verdict_choices_handle_every_member(asl: dict[str, Any], choi
 def test_quarantine_outcome_choice_is_on_the_outcome_enum(asl: dict[str, Any]) -> None:
     duplicate, *outcomes = states(asl)["ChooseQuarantineOutcome"]["Choices"]
 
-    assert (field_type(duplicate["Variable"]), duplicate["StringEquals"]) == (DeliveryRole, "DUPLICATE")
+    (rule,) = comparisons(duplicate)
+    assert (field_type(rule["Variable"]), rule["StringEquals"]) == (DeliveryRole, "DUPLICATE")
     assert all(field_type(c["Variable"]) is Outcome for c in outcomes)
     assert [c["StringEquals"] for c in outcomes] == [Outcome.REJECTED.value]
 
@@ -242,9 +250,14 @@ def test_quarantine_outcome_choice_is_on_the_outcome_enum(asl: dict[str, Any]) -
 def test_a_duplicate_delivery_ends_at_once_without_deciding_again(asl: dict[str, Any], choice_state: str) -> None:
     # EventBridge delivers at least once: the execution that does not own the object's decision
     # goes straight to a Succeed state, past every deciding task.
-    (duplicate,) = (c for c in states(asl)[choice_state]["Choices"] if c["StringEquals"] == DeliveryRole.DUPLICATE)
+    (duplicate,) = (
+        c for c in states(asl)[choice_state]["Choices"] if comparisons(c)[0]["StringEquals"] == DeliveryRole.DUPLICATE
+    )
 
     assert states(asl)[duplicate["Next"]]["Type"] == "Succeed"
+    # guarded: a result without `delivery` (an older Lambda during a deploy) is not a runtime error
+    (guard,) = (r for r in duplicate["And"] if "IsPresent" in r)
+    assert guard == {"Variable": comparisons(duplicate)[0]["Variable"], "IsPresent": True}
 
 
 def test_only_the_owner_of_the_decision_goes_on_from_intake(asl: dict[str, Any]) -> None:

@@ -12,11 +12,10 @@ from icpa_shared.errors import ModelThrottledError
 
 from .conftest import Topics, sample, sample_json
 
-AUTO_APPROVE_PATH = [
-    "Intake", "AssessFraud", "Adjudicate", "RouteClaim", "ChooseRoute", "AutoApproved", "RecordDecision",
-]
-AUTO_DENY_PATH = ["Intake", "AssessFraud", "Adjudicate", "RouteClaim", "ChooseRoute", "AutoDenied", "RecordDecision"]
-HUMAN_PREFIX = ["Intake", "AssessFraud", "Adjudicate", "RouteClaim", "ChooseRoute", "AwaitHumanReview"]
+DECIDING_PREFIX = ["Intake", "ChooseDelivery", "AssessFraud", "Adjudicate", "RouteClaim", "ChooseRoute"]
+AUTO_APPROVE_PATH = [*DECIDING_PREFIX, "AutoApproved", "RecordDecision"]
+AUTO_DENY_PATH = [*DECIDING_PREFIX, "AutoDenied", "RecordDecision"]
+HUMAN_PREFIX = [*DECIDING_PREFIX, "AwaitHumanReview"]
 
 
 def audit_steps(cloud: LocalCloud, claim_id: str) -> list[str]:
