@@ -32,8 +32,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A fresh moto account with dummy credentials; cached clients and deps forgotten."""
     from moto import mock_aws
 
-    from icpa_adjudication.handler import default_deps
     from icpa_adjudication.settings import get_settings
+    from icpa_adjudication.wiring import default_deps
 
     with patched_aws_env(monkeypatch):
         default_deps.cache_clear()

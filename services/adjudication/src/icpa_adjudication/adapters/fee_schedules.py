@@ -6,8 +6,8 @@ import re
 from functools import cache
 from importlib import resources
 
+from icpa_adjudication.domain.errors import UnknownFeeScheduleError
 from icpa_adjudication.domain.fee_schedule import FeeSchedule
-from icpa_adjudication.errors import UnknownFeeScheduleError
 
 _ID = re.compile(r"^[A-Z0-9-]{2,40}$")
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from random import Random
 
 import pytest
-from adjudication_fakes import adjudicated
+from adjudication_testkit import adjudicated
 from hypothesis import given
 from hypothesis import strategies as st
 

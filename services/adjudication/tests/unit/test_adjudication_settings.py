@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from adjudication_fakes import adjudicated
+from adjudication_testkit import adjudicated
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from pydantic import ValidationError
 
 from icpa_adjudication.adapters.bedrock_explainer import BedrockAgentExplainer
 from icpa_adjudication.adapters.fee_schedules import BundledFeeSchedules
 from icpa_adjudication.adapters.policies import DynamoPolicyRepository
+from icpa_adjudication.domain.errors import UnknownFeeScheduleError
 from icpa_adjudication.domain.explanation import TemplateExplainer
-from icpa_adjudication.errors import UnknownFeeScheduleError
-from icpa_adjudication.handler import build_deps
 from icpa_adjudication.settings import AdjudicationSettings
+from icpa_adjudication.wiring import build_deps
 from icpa_shared.adapters.audit_store import DynamoAuditStore
 from icpa_shared.errors import TransientDependencyError
 from icpa_shared.testing.aws import patched_aws_env

@@ -1,5 +1,5 @@
 """Pricing arithmetic, hand-computed. Test fee schedule: 99213 92.00, 99214 130.00,
-80053 14.50, 97110 31.00 per unit (adjudication_fakes.RATES). Default policy: deductible
+80053 14.50, 97110 31.00 per unit (adjudication_testkit.RATES). Default policy: deductible
 500.00 (none met), coinsurance 20%, no copays, benefit max 100,000.00."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from adjudication_fakes import adjudicated
+from adjudication_testkit import adjudicated
 
 from icpa_adjudication.adapters.fee_schedules import BundledFeeSchedules
 from icpa_shared.contracts import AdjudicationOutcome, LineAdjudication

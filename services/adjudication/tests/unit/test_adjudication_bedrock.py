@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
-from adjudication_fakes import adjudicated
+from adjudication_testkit import adjudicated
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from adjudication_fakes import a_fee_schedule, adjudicated
+from adjudication_testkit import a_fee_schedule, adjudicated
 
 from icpa_adjudication.domain.codes import NO_FEE_SCHEDULE_RATE
 from icpa_adjudication.domain.fee_schedule import FeeSchedule

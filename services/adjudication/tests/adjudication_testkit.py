@@ -1,4 +1,4 @@
-"""In-memory fakes for adjudication's ports (unit tier: no sockets, no mocks)."""
+"""Builders and in-memory fakes for adjudication's ports, shared by both tiers (no sockets, no mocks)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from icpa_adjudication.domain.errors import UnknownFeeScheduleError
 from icpa_adjudication.domain.explanation import Explainer, Explanation, render_explanation
 from icpa_adjudication.domain.fee_schedule import FeeSchedule
-from icpa_adjudication.errors import UnknownFeeScheduleError
-from icpa_adjudication.handler import Deps
+from icpa_adjudication.usecase import AdjudicationDeps
 from icpa_shared.audit import AuditRecorder
 from icpa_shared.contracts import Adjudication, Claim, Policy
 from icpa_shared.errors import ClaimNotFoundError, UnknownPolicyError
@@ -96,8 +96,8 @@ class World:
     now: datetime = FIXED_NOW
 
     @property
-    def deps(self) -> Deps:
-        return Deps(
+    def deps(self) -> AdjudicationDeps:
+        return AdjudicationDeps(
             claims=self.claims,
             policies=self.policies,
             fee_schedules=self.fee_schedules,

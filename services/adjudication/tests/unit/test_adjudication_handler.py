@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from adjudication_fakes import (
+from adjudication_testkit import (
     MemoryClaims,
     MemoryFeeSchedules,
     MemoryPolicies,
@@ -13,8 +13,8 @@ from adjudication_fakes import (
 )
 
 from icpa_adjudication import __version__
+from icpa_adjudication.domain.errors import UnknownFeeScheduleError
 from icpa_adjudication.domain.explanation import TemplateExplainer
-from icpa_adjudication.errors import UnknownFeeScheduleError
 from icpa_adjudication.handler import handle
 from icpa_shared.audit import verify_chain
 from icpa_shared.contracts import AdjudicationOutcome, Claim

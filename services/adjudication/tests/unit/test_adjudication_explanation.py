@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from adjudication_fakes import adjudicated
+from adjudication_testkit import adjudicated
 
 from icpa_adjudication.domain.adjudicate import with_explanation
 from icpa_adjudication.domain.explanation import (
