@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 from intake_testkit import World, create_aws_resources
 from moto import mock_aws
 
-from icpa_intake import wiring
+from icpa_intake import SERVICE, wiring
 from icpa_shared.observability import tracing
 from icpa_shared.testing.aws import patched_aws_env
 
@@ -32,7 +32,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
         wiring.reset()
     # A Metrics object left by a metrics test would be flushed (empty) by every later invocation.
-    tracing._metrics.pop("intake", None)
+    tracing._metrics.pop(SERVICE, None)
 
 
 @pytest.fixture

@@ -8,10 +8,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from icpa_intake import reasons as intake_reasons
-from icpa_intake.accept import IntakeDeps
-from icpa_intake.domain.validation import Limits
-from icpa_intake.ports import (
+from icpa_intake.domain import reasons as intake_reasons
+from icpa_intake.domain.ports import (
     ClaimRegistration,
     DecisionOwner,
     DuplicateClaimIdError,
@@ -19,7 +17,9 @@ from icpa_intake.ports import (
     Registered,
     SourceBlob,
 )
-from icpa_intake.quarantine import QuarantineDeps
+from icpa_intake.domain.validation import Limits
+from icpa_intake.usecases.intake import IntakeDeps
+from icpa_intake.usecases.quarantine import QuarantineDeps
 from icpa_shared.contracts import AuditEvent, Claim, ClaimRecord, Policy, SourceObject, StepInput, WorkflowState
 from icpa_shared.errors import ClaimNotFoundError
 from icpa_shared.testing.aws import create_audit_table, create_claims_table, create_policies_table

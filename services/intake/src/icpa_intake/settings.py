@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 from pydantic import Field
@@ -24,3 +25,9 @@ class IntakeSettings(ServiceSettings):
     idempotency_expiry_seconds: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
     # Metrics are on when Powertools' namespace is set (the template sets it for every function).
     metrics_namespace: str | None = Field(default=None, validation_alias="POWERTOOLS_METRICS_NAMESPACE")
+
+
+@functools.cache
+def get_settings() -> IntakeSettings:
+    """Read once per container (validated at cold start); wiring.reset() forgets it."""
+    return IntakeSettings()

@@ -6,15 +6,16 @@ from __future__ import annotations
 import functools
 from datetime import UTC, datetime
 
-from icpa_intake.accept import IntakeDeps
+from icpa_intake import SERVICE
 from icpa_intake.adapters.claims_table import DynamoClaimsTable
 from icpa_intake.adapters.idempotency import PowertoolsIdempotency
 from icpa_intake.adapters.metrics import intake_metrics
 from icpa_intake.adapters.quarantine_store import S3QuarantineStore
 from icpa_intake.adapters.source_objects import S3SourceObjects
 from icpa_intake.domain.validation import Limits
-from icpa_intake.quarantine import QuarantineDeps
-from icpa_intake.settings import IntakeSettings
+from icpa_intake.settings import get_settings
+from icpa_intake.usecases.intake import IntakeDeps
+from icpa_intake.usecases.quarantine import QuarantineDeps
 from icpa_shared.adapters.audit_store import DynamoAuditStore
 from icpa_shared.adapters.claims import S3ClaimDocuments
 from icpa_shared.adapters.policies import DynamoPolicies
@@ -25,13 +26,8 @@ def utc_now() -> datetime:
 
 
 @functools.cache
-def settings() -> IntakeSettings:
-    return IntakeSettings()
-
-
-@functools.cache
 def intake_deps() -> IntakeDeps:
-    s = settings()
+    s = get_settings()
     return IntakeDeps(
         sources=S3SourceObjects(),
         policies=DynamoPolicies(s.policies_table),
@@ -42,13 +38,13 @@ def intake_deps() -> IntakeDeps:
         max_file_bytes=s.max_file_bytes,
         limits=Limits(max_line_charge=s.max_line_charge, max_total_charge=s.max_total_charge),
         idempotency=PowertoolsIdempotency(s.idempotency_table, expires_after_seconds=s.idempotency_expiry_seconds),
-        metrics=intake_metrics("intake", s.metrics_namespace),
+        metrics=intake_metrics(SERVICE, s.metrics_namespace),
     )
 
 
 @functools.cache
 def quarantine_deps() -> QuarantineDeps:
-    s = settings()
+    s = get_settings()
     return QuarantineDeps(
         sources=S3SourceObjects(),
         quarantine=S3QuarantineStore(s.quarantine_bucket),
@@ -56,12 +52,12 @@ def quarantine_deps() -> QuarantineDeps:
         audit=DynamoAuditStore(s.audit_table),
         clock=utc_now,
         max_file_bytes=s.max_file_bytes,
-        metrics=intake_metrics("intake", s.metrics_namespace),
+        metrics=intake_metrics(SERVICE, s.metrics_namespace),
     )
 
 
 def reset() -> None:
     """Forget built dependencies (tests that change settings or AWS mocks)."""
-    settings.cache_clear()
+    get_settings.cache_clear()
     intake_deps.cache_clear()
     quarantine_deps.cache_clear()

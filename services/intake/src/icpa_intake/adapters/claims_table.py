@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from icpa_intake.ports import ClaimRegistration, DecisionOwner, DuplicateClaimIdError, Registered
+from icpa_intake.domain.ports import ClaimRegistration, DecisionOwner, DuplicateClaimIdError, Registered
 from icpa_shared.adapters.aws import LazyClient, error_code, raise_typed
 from icpa_shared.contracts import ClaimRecord, Outcome
 

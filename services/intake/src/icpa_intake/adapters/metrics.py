@@ -3,18 +3,9 @@ configured (POWERTOOLS_METRICS_NAMESPACE): without one nothing is imported or pr
 
 from __future__ import annotations
 
-from typing import Protocol
-
+from icpa_intake.domain.ports import IntakeMetrics
 from icpa_shared.contracts import Outcome
 from icpa_shared.observability.tracing import add_metric, get_metrics
-
-
-class IntakeMetrics(Protocol):
-    def claim_accepted(self, source_format: str) -> None: ...
-
-    def claim_quarantined(self, outcome: Outcome) -> None: ...
-
-    def claim_invalid(self) -> None: ...
 
 
 class NoMetrics:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from icpa_intake.ports import OriginalCopy
+from icpa_intake.domain.ports import OriginalCopy
 from icpa_shared.adapters.aws import LazyClient, error_code, raise_typed
 from icpa_shared.contracts import SourceObject
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from icpa_intake import reasons as intake_reasons
-from icpa_intake.ports import SourceBlob
+from icpa_intake.domain import reasons as intake_reasons
+from icpa_intake.domain.ports import SourceBlob
 from icpa_shared.adapters.aws import LazyClient, error_code, raise_typed
 from icpa_shared.contracts import SourceObject
 from icpa_shared.errors import ClaimNotFoundError

@@ -7,7 +7,7 @@ same input. The claims table names the first execution to claim the object (its
 
 from __future__ import annotations
 
-from icpa_intake.ports import DecisionOwner
+from icpa_intake.domain.ports import DecisionOwner
 from icpa_shared.contracts import Delivery, DeliveryRole, Outcome, reasons
 
 UNDECIDED = frozenset({Outcome.IN_PROGRESS, Outcome.PENDING_REVIEW})

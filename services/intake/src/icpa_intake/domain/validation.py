@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from icpa_intake import reasons as intake_reasons
+from icpa_intake.domain import reasons as intake_reasons
 from icpa_intake.domain.problems import Problem
 from icpa_shared.contracts import Claim, Policy, reasons
 from icpa_shared.contracts.claim import MAX_LINES, MIN_CLAIM_DATE

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from intake_testkit import EXECUTION_ID, World, fixture_bytes, step_for
 
-from icpa_intake.accept import accept_upload
-from icpa_intake.quarantine import quarantine_claim
+from icpa_intake.usecases.intake import accept_upload
+from icpa_intake.usecases.quarantine import quarantine_claim
 from icpa_shared.contracts import DeliveryRole, Outcome, StepError, reasons
 from icpa_shared.errors import InvalidClaimError
 

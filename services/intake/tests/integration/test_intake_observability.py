@@ -9,9 +9,9 @@ import pytest
 from intake_testkit import EXECUTION_ID, LAMBDA_CONTEXT, World, fixture_bytes, fixture_json, step_for
 
 from icpa_intake.adapters.metrics import EmfMetrics, NoMetrics, intake_metrics
-from icpa_intake.handler import handle
-from icpa_intake.handler import handler as intake_handler
-from icpa_intake.quarantine_handler import handle as quarantine
+from icpa_intake.handlers.intake import handle
+from icpa_intake.handlers.intake import handler as intake_handler
+from icpa_intake.handlers.quarantine import handle as quarantine
 from icpa_shared.contracts import StepError
 from icpa_shared.observability import tracing
 

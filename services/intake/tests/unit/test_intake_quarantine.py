@@ -7,10 +7,10 @@ from dataclasses import replace
 
 from intake_testkit import EXECUTION_ID, NOW, World, fixture_bytes, step_for
 
-from icpa_intake.accept import accept_upload
+from icpa_intake.domain.ports import SourceBlob
 from icpa_intake.domain.quarantine import fallback_claim_id
-from icpa_intake.ports import SourceBlob
-from icpa_intake.quarantine_handler import handle
+from icpa_intake.handlers.quarantine import handle
+from icpa_intake.usecases.intake import accept_upload
 from icpa_shared.contracts import Outcome, SourceObject, StepError
 from icpa_shared.errors import InvalidClaimError
 from icpa_shared.testing.builders import an_intake_result

@@ -3,11 +3,12 @@ tests have in-memory fakes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from icpa_shared.contracts import Claim, ClaimIndexEntry, ClaimRecord, Outcome, Policy, SourceObject
+from icpa_shared.contracts import Claim, ClaimIndexEntry, ClaimRecord, IntakeResult, Outcome, Policy, SourceObject
 
 
 @dataclass(frozen=True)
@@ -107,3 +108,17 @@ class QuarantineStore(Protocol):
         ...
 
     def prefix_uri(self, claim_id: str) -> str: ...
+
+
+class Idempotency(Protocol):
+    def run(
+        self, *, key: dict[str, str], work: Callable[[], IntakeResult], lambda_context: Any = None
+    ) -> IntakeResult: ...
+
+
+class IntakeMetrics(Protocol):
+    def claim_accepted(self, source_format: str) -> None: ...
+
+    def claim_quarantined(self, outcome: Outcome) -> None: ...
+
+    def claim_invalid(self) -> None: ...

@@ -15,13 +15,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from icpa_intake import __version__
-from icpa_intake.adapters.metrics import IntakeMetrics, NoMetrics
-from icpa_intake.auditing import SERVICE, record_once
+from icpa_intake import SERVICE, __version__
+from icpa_intake.adapters.metrics import NoMetrics
 from icpa_intake.domain.delivery import delivery_for
+from icpa_intake.domain.ports import (
+    ClaimsTable,
+    DecisionOwner,
+    DuplicateClaimIdError,
+    IntakeMetrics,
+    QuarantineStore,
+    SourceObjects,
+)
 from icpa_intake.domain.quarantine import classify_error, fallback_claim_id, reason_document, sniff_claim_id
 from icpa_intake.domain.records import source_identity
-from icpa_intake.ports import ClaimsTable, DecisionOwner, DuplicateClaimIdError, QuarantineStore, SourceObjects
+from icpa_intake.usecases.intake import record_once
 from icpa_shared.audit import AuditStore
 from icpa_shared.contracts import (
     ClaimRecord,

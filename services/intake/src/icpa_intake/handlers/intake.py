@@ -1,15 +1,15 @@
 """Intake Lambda (state `Intake`, ResultPath `$.intake`): an uploaded claim file -> IntakeResult.
 
 An invalid file raises InvalidClaimError with every reason code; the workflow's Catch sends it
-to QuarantineClaim (icpa_intake.quarantine_handler).
+to QuarantineClaim (icpa_intake.handlers.quarantine).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from icpa_intake import __version__
-from icpa_intake.accept import IntakeDeps, accept_upload
+from icpa_intake import SERVICE, __version__
+from icpa_intake.usecases.intake import IntakeDeps, accept_upload
 from icpa_shared.contracts import IntakeResult, StepInput
 from icpa_shared.handler import step_handler
 
@@ -22,6 +22,6 @@ def handle(step: StepInput, deps: IntakeDeps | None = None, context: Any = None)
     return accept_upload(step, deps, lambda_context=context)
 
 
-@step_handler(service="intake", version=__version__)
+@step_handler(service=SERVICE, version=__version__)
 def handler(step: StepInput, context: Any) -> IntakeResult:
     return handle(step, context=context)

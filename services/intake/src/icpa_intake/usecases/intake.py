@@ -13,14 +13,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
-from icpa_intake import __version__
-from icpa_intake import reasons as intake_reasons
-from icpa_intake.adapters.metrics import IntakeMetrics, NoMetrics
-from icpa_intake.auditing import SERVICE, record_once
+from icpa_intake import SERVICE, __version__
+from icpa_intake.adapters.metrics import NoMetrics
+from icpa_intake.domain import reasons as intake_reasons
 from icpa_intake.domain.delivery import delivery_for
 from icpa_intake.domain.normalize import accept_draft, read_claim
+from icpa_intake.domain.ports import (
+    ClaimDocuments,
+    ClaimRegistration,
+    ClaimsTable,
+    DuplicateClaimIdError,
+    Idempotency,
+    IntakeMetrics,
+    Policies,
+    SourceObjects,
+)
 from icpa_intake.domain.problems import Problem, invalid_claim
 from icpa_intake.domain.records import (
     idempotency_payload,
@@ -30,26 +39,12 @@ from icpa_intake.domain.records import (
     source_identity,
 )
 from icpa_intake.domain.validation import Limits
-from icpa_intake.ports import (
-    ClaimDocuments,
-    ClaimRegistration,
-    ClaimsTable,
-    DuplicateClaimIdError,
-    Policies,
-    SourceObjects,
-)
-from icpa_shared.audit import AuditStore
-from icpa_shared.contracts import Delivery, DeliveryRole, IntakeResult, StepInput, reasons
+from icpa_shared.audit import AuditRecorder, AuditStore
+from icpa_shared.contracts import AuditEvent, Delivery, DeliveryRole, IntakeResult, StepInput, reasons
 from icpa_shared.digest import sha256_hex
 from icpa_shared.errors import InvalidClaimError
 from icpa_shared.observability.logging import bind_claim, get_logger
 from icpa_shared.observability.tracing import annotate
-
-
-class Idempotency(Protocol):
-    def run(
-        self, *, key: dict[str, str], work: Callable[[], IntakeResult], lambda_context: Any = None
-    ) -> IntakeResult: ...
 
 
 @dataclass(frozen=True)
@@ -161,3 +156,16 @@ def _accept(step: StepInput, deps: IntakeDeps) -> IntakeResult:
         registration=registered.value,
     )
     return result
+
+
+def record_once(
+    store: AuditStore, *, version: str, claim_id: str, step: str, input_value: Any, **fields: Any
+) -> AuditEvent:
+    """Audit events are recorded once per fact, so a retried or redelivered step (intake or
+    quarantine) does not add a second event for the same input."""
+    digest = sha256_hex(input_value)
+    for event in store.events(claim_id):
+        if event.step == step and event.input_digest == digest:
+            return event
+    recorder = AuditRecorder(store=store, service=SERVICE, service_version=version)
+    return recorder.record(claim_id=claim_id, step=step, input_value=input_value, **fields)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from icpa_intake import __version__
-from icpa_intake.quarantine import QuarantineDeps, quarantine_claim
+from icpa_intake import SERVICE, __version__
+from icpa_intake.usecases.quarantine import QuarantineDeps, quarantine_claim
 from icpa_shared.contracts import QuarantineResult, StepInput
 from icpa_shared.handler import step_handler
 
@@ -20,6 +20,6 @@ def handle(step: StepInput, deps: QuarantineDeps | None = None) -> QuarantineRes
     return quarantine_claim(step, deps)
 
 
-@step_handler(service="intake", version=__version__)
+@step_handler(service=SERVICE, version=__version__)
 def handler(step: StepInput, context: Any) -> QuarantineResult:
     return handle(step)

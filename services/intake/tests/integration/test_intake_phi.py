@@ -11,9 +11,9 @@ import pytest
 from intake_testkit import EXECUTION_ID, FIXTURE_PHI, LAMBDA_CONTEXT, World, fixture_bytes, fixture_json, step_for
 
 from icpa_intake import __version__
-from icpa_intake.handler import handle
-from icpa_intake.handler import handler as intake_handler
-from icpa_intake.quarantine_handler import handler as quarantine_handler
+from icpa_intake.handlers.intake import handle
+from icpa_intake.handlers.intake import handler as intake_handler
+from icpa_intake.handlers.quarantine import handler as quarantine_handler
 from icpa_shared.errors import InvalidClaimError
 from icpa_shared.observability.logging import configure_logging
 

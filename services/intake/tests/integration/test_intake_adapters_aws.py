@@ -13,8 +13,8 @@ from intake_testkit import EXECUTION_ID, NOW
 from icpa_intake.adapters.claims_table import DynamoClaimsTable
 from icpa_intake.adapters.quarantine_store import S3QuarantineStore
 from icpa_intake.adapters.source_objects import S3SourceObjects
+from icpa_intake.domain.ports import ClaimRegistration, DuplicateClaimIdError, Registered
 from icpa_intake.domain.records import in_progress_record, index_entry
-from icpa_intake.ports import ClaimRegistration, DuplicateClaimIdError, Registered
 from icpa_shared.adapters.policies import DynamoPolicies
 from icpa_shared.contracts import ClaimRecord, DecidedBy, Outcome, SourceObject
 from icpa_shared.errors import ClaimNotFoundError, ContractViolationError, TransientDependencyError

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from intake_testkit import EXECUTION_ID, NOW, World, fixture_bytes, fixture_json, step_for
 
-from icpa_intake.accept import accept_upload
-from icpa_intake.handler import handle
+from icpa_intake.handlers.intake import handle
+from icpa_intake.usecases.intake import accept_upload
 from icpa_shared.audit import verify_chain
 from icpa_shared.contracts import Outcome
 from icpa_shared.digest import sha256_hex

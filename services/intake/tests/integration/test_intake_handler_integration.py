@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 from intake_testkit import EXECUTION_ID, LAMBDA_CONTEXT, NOW, fixture_bytes, fixture_json
 
-from icpa_intake.accept import IntakeDeps, accept_upload
 from icpa_intake.adapters.claims_table import DynamoClaimsTable
 from icpa_intake.adapters.idempotency import KEY_PREFIX
 from icpa_intake.adapters.quarantine_store import S3QuarantineStore
 from icpa_intake.adapters.source_objects import S3SourceObjects
 from icpa_intake.domain.records import source_identity
-from icpa_intake.handler import handler as intake_handler
-from icpa_intake.quarantine import QuarantineDeps
-from icpa_intake.quarantine_handler import handle as quarantine
-from icpa_intake.quarantine_handler import handler as quarantine_handler
+from icpa_intake.handlers.intake import handler as intake_handler
+from icpa_intake.handlers.quarantine import handle as quarantine
+from icpa_intake.handlers.quarantine import handler as quarantine_handler
+from icpa_intake.usecases.intake import IntakeDeps, accept_upload
+from icpa_intake.usecases.quarantine import QuarantineDeps
 from icpa_shared.adapters.audit_store import DynamoAuditStore
 from icpa_shared.adapters.claims import S3ClaimDocuments
 from icpa_shared.adapters.policies import DynamoPolicies
