@@ -11,11 +11,11 @@ FUNCTIONS: Final[dict[str, str]] = {
     "QuarantineFunction": "icpa_intake.handlers.quarantine:handler",
     "FraudFunction": "icpa_fraud.handler:handler",
     "AdjudicationFunction": "icpa_adjudication.handler:handler",
-    "RouterFunction": "icpa_router.handlers.route:handler",
-    "RecordDecisionFunction": "icpa_router.handlers.record:handler",
-    "ReviewRequestFunction": "icpa_review_callback.handlers.request:handler",
-    "EscalationFunction": "icpa_review_callback.handlers.escalation:handler",
-    "ReviewApiFunction": "icpa_review_callback.handlers.api:handler",
+    "RouterFunction": "icpa_router.handler:handler",
+    "RecordDecisionFunction": "icpa_router.record_handler:handler",
+    "ReviewRequestFunction": "icpa_review_callback.request_handler:handler",
+    "EscalationFunction": "icpa_review_callback.escalation_handler:handler",
+    "ReviewApiFunction": "icpa_review_callback.api_handler:handler",
     "ArchiverFunction": "icpa_audit.archiver_handler:handler",
 }
 
