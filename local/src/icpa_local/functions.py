@@ -13,9 +13,9 @@ FUNCTIONS: Final[dict[str, str]] = {
     "AdjudicationFunction": "icpa_adjudication.handler:handler",
     "RouterFunction": "icpa_router.handler:handler",
     "RecordDecisionFunction": "icpa_router.record_handler:handler",
-    "ReviewRequestFunction": "icpa_review_callback.request_handler:handler",
-    "EscalationFunction": "icpa_review_callback.escalation_handler:handler",
-    "ReviewApiFunction": "icpa_review_callback.api_handler:handler",
+    "ReviewRequestFunction": "icpa_review_callback.handlers.request:handler",
+    "EscalationFunction": "icpa_review_callback.handlers.escalation:handler",
+    "ReviewApiFunction": "icpa_review_callback.handlers.api:handler",
     "ArchiverFunction": "icpa_audit.archiver_handler:handler",
 }
 

@@ -20,8 +20,7 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 from review_callback_cloud import Cloud, create_reviews_table, provisioned_cloud  # noqa: E402
 
-from icpa_review_callback import __version__  # noqa: E402
-from icpa_review_callback.wiring import SERVICE  # noqa: E402
+from icpa_review_callback import SERVICE, __version__  # noqa: E402
 from icpa_shared.observability.logging import configure_logging  # noqa: E402
 from icpa_shared.testing.aws import patched_aws_env  # noqa: E402
 

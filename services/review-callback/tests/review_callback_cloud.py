@@ -16,7 +16,7 @@ import pytest
 from moto import mock_aws
 from review_callback_builders import a_human_review_claim
 
-from icpa_review_callback.settings import load_settings
+from icpa_review_callback.settings import get_settings
 from icpa_review_callback.wiring import default_deps
 from icpa_shared.adapters.aws import reset_clients
 from icpa_shared.adapters.claims import S3ClaimDocuments
@@ -226,7 +226,7 @@ def provisioned_cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
             "ICPA_REVIEWER_ROLE_ARN_PREFIX": REVIEWER_ROLE_PREFIX,
         }.items():
             monkeypatch.setenv(name, value)
-        load_settings.cache_clear()
+        get_settings.cache_clear()
         default_deps.cache_clear()
         try:
             yield Cloud(
@@ -243,6 +243,6 @@ def provisioned_cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
                 role_arn=role_arn,
             )
         finally:
-            load_settings.cache_clear()
+            get_settings.cache_clear()
             default_deps.cache_clear()
             reset_clients()

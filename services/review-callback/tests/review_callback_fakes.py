@@ -10,12 +10,12 @@ from datetime import datetime
 from pydantic import BaseModel, SecretStr
 from review_callback_builders import REVIEW_TIMEOUT, FixedClock
 
-from icpa_review_callback import __version__
+from icpa_review_callback import SERVICE, __version__
 from icpa_review_callback.domain.errors import InvalidCursorError, TaskTokenGoneError
 from icpa_review_callback.domain.identity import ReviewerAccess
 from icpa_review_callback.domain.models import ReviewRecord, ReviewSnapshot
 from icpa_review_callback.domain.ports import ReviewPorts
-from icpa_review_callback.wiring import SERVICE, ReviewDeps
+from icpa_review_callback.wiring import ReviewDeps
 from icpa_shared.audit import AuditRecorder
 from icpa_shared.contracts import AuditEvent, Claim, ReviewDecision, ReviewStatus
 from icpa_shared.errors import ClaimNotFoundError, TransientDependencyError

@@ -43,5 +43,5 @@ class ReviewCallbackSettings(ServiceSettings):
 
 
 @functools.cache
-def load_settings() -> ReviewCallbackSettings:
+def get_settings() -> ReviewCallbackSettings:
     return ReviewCallbackSettings()

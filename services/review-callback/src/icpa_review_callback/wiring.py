@@ -8,18 +8,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from icpa_review_callback import __version__
+from icpa_review_callback import SERVICE, __version__
 from icpa_review_callback.adapters.notifier import SnsTopic
 from icpa_review_callback.adapters.reviews_table import DynamoReviewStore
 from icpa_review_callback.adapters.task_api import StepFunctionsTaskApi
 from icpa_review_callback.domain.identity import ReviewerAccess
 from icpa_review_callback.domain.ports import ReviewPorts
-from icpa_review_callback.settings import ReviewCallbackSettings, load_settings
+from icpa_review_callback.settings import ReviewCallbackSettings, get_settings
 from icpa_shared.adapters.audit_store import DynamoAuditStore
 from icpa_shared.adapters.claims import S3ClaimDocuments
 from icpa_shared.audit import AuditRecorder
-
-SERVICE = "review-callback"
 
 
 def utc_now() -> datetime:
@@ -52,4 +50,4 @@ def build_deps(settings: ReviewCallbackSettings) -> ReviewDeps:
 
 @functools.cache
 def default_deps() -> ReviewDeps:
-    return build_deps(load_settings())
+    return build_deps(get_settings())

@@ -17,7 +17,7 @@ from icpa_review_callback.adapters.reviews_table import DynamoReviewStore, recor
 from icpa_review_callback.domain.errors import InvalidCursorError
 from icpa_review_callback.domain.ids import review_id_for
 from icpa_review_callback.domain.models import ReviewRecord
-from icpa_review_callback.domain.requesting import snapshot_of
+from icpa_review_callback.domain.snapshot import snapshot_of
 from icpa_shared.contracts import ReviewDecision, ReviewStatus
 from icpa_shared.errors import TransientDependencyError
 from icpa_shared.testing.builders import FIXED_NOW

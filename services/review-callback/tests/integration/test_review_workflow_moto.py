@@ -24,11 +24,13 @@ from review_callback_builders import (
 )
 from review_callback_cloud import Cloud
 
-from icpa_review_callback import api_handler, escalation_handler, request_handler
-from icpa_review_callback.domain.desk import UNMATCHED_CHAIN
 from icpa_review_callback.domain.errors import TaskTokenGoneError
 from icpa_review_callback.domain.ids import review_id_for
 from icpa_review_callback.domain.models import EscalationNotice
+from icpa_review_callback.handlers import api as api_handler
+from icpa_review_callback.handlers import escalation as escalation_handler
+from icpa_review_callback.handlers import request as request_handler
+from icpa_review_callback.usecases.api import UNMATCHED_CHAIN
 from icpa_shared.audit import verify_chain
 from icpa_shared.contracts import (
     EscalationResult,

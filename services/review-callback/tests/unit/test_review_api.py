@@ -24,9 +24,10 @@ from review_callback_builders import (
 )
 from review_callback_fakes import Desk
 
-from icpa_review_callback import api_handler, request_handler
-from icpa_review_callback.domain.desk import UNMATCHED_CHAIN
 from icpa_review_callback.domain.ids import review_id_for
+from icpa_review_callback.handlers import api as api_handler
+from icpa_review_callback.handlers import request as request_handler
+from icpa_review_callback.usecases.api import UNMATCHED_CHAIN
 from icpa_shared.contracts import ReviewDecision, ReviewStatus
 from icpa_shared.errors import TransientDependencyError
 from icpa_shared.testing.builders import FIXED_NOW
@@ -510,7 +511,7 @@ def test_a_decision_not_sent_as_json_is_415_and_audited(headers: dict[str, str])
 
 
 @pytest.mark.parametrize(
-    "content_type", ["application/json", "application/json; charset=utf-8", "Application/JSON;charset=\"UTF-8\""]
+    "content_type", ["application/json", "application/json; charset=utf-8", 'Application/JSON;charset="UTF-8"']
 )
 def test_json_with_a_utf8_charset_parameter_is_accepted(content_type: str) -> None:
     desk = a_desk_with_a_pending_review()

@@ -24,9 +24,10 @@ from review_callback_builders import (
 )
 from review_callback_fakes import Desk
 
-from icpa_review_callback import api_handler, request_handler
 from icpa_review_callback.domain.ids import review_id_for
-from icpa_review_callback.domain.request_body import (
+from icpa_review_callback.handlers import api as api_handler
+from icpa_review_callback.handlers import request as request_handler
+from icpa_review_callback.handlers.api_body import (
     MAX_BODY_BYTES,
     MAX_DEPTH,
     BodyProblem,

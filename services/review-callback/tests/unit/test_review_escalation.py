@@ -17,9 +17,10 @@ from review_callback_builders import (
 )
 from review_callback_fakes import Desk
 
-from icpa_review_callback import escalation_handler, request_handler
 from icpa_review_callback.domain.ids import review_id_for
 from icpa_review_callback.domain.models import EscalationNotice
+from icpa_review_callback.handlers import escalation as escalation_handler
+from icpa_review_callback.handlers import request as request_handler
 from icpa_shared.contracts import EscalationResult, ReviewDecision, ReviewStatus
 from icpa_shared.contracts.reasons import REVIEW_TIMED_OUT
 from icpa_shared.errors import ContractViolationError, TransientDependencyError

@@ -20,9 +20,9 @@ from review_callback_builders import (
 )
 from review_callback_fakes import Desk, InMemoryReviewStore
 
-from icpa_review_callback import request_handler
 from icpa_review_callback.domain.ids import review_id_for
 from icpa_review_callback.domain.models import ReviewRecord
+from icpa_review_callback.handlers import request as request_handler
 from icpa_shared.contracts import ReviewDecision, ReviewNotice, ReviewStatus
 from icpa_shared.errors import ContractViolationError, TransientDependencyError
 from icpa_shared.testing.builders import FIXED_NOW

@@ -23,9 +23,11 @@ from review_callback_builders import (
 )
 from review_callback_fakes import Desk
 
-from icpa_review_callback import api_handler, escalation_handler, request_handler
 from icpa_review_callback.domain.ids import review_id_for
 from icpa_review_callback.domain.models import ReviewRecord
+from icpa_review_callback.handlers import api as api_handler
+from icpa_review_callback.handlers import escalation as escalation_handler
+from icpa_review_callback.handlers import request as request_handler
 from icpa_shared.contracts import ReviewStatus
 from icpa_shared.errors import TransientDependencyError
 

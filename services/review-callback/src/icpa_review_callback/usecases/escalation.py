@@ -15,7 +15,7 @@ from datetime import datetime
 from icpa_review_callback.domain.ids import review_id_for
 from icpa_review_callback.domain.models import EscalationNotice, ReviewRecord, ReviewSnapshot
 from icpa_review_callback.domain.ports import ReviewPorts
-from icpa_review_callback.domain.requesting import claim_id_of, snapshot_of
+from icpa_review_callback.domain.snapshot import claim_id_of, snapshot_of
 from icpa_shared.contracts import EscalationResult, ReviewStatus, StepInput, WorkflowState
 from icpa_shared.contracts.reasons import REVIEW_TIMED_OUT
 from icpa_shared.errors import ContractViolationError

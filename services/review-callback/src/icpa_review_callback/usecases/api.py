@@ -33,7 +33,7 @@ from icpa_review_callback.domain.models import (
     ReviewSummary,
 )
 from icpa_review_callback.domain.ports import ReviewPorts
-from icpa_review_callback.domain.request_body import BodyProblem, read_json_object
+from icpa_review_callback.handlers.api_body import BodyProblem, read_json_object
 from icpa_shared.contracts import ReviewDecision, ReviewStatus, ReviewVerdict
 from icpa_shared.contracts.reasons import REVIEW_TIMED_OUT
 from icpa_shared.contracts.review import Rationale

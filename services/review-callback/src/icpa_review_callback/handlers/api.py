@@ -5,9 +5,9 @@
     POST /reviews/{review_id}/decision    {"decision": "APPROVE"|"DENY", "rationale": "..."}
 
 Identity comes from the authorizer's request context (domain/identity.py), never the body.
-Routes only translate: the rules and status codes live in domain/desk.py, the body's envelope
+Routes only translate: the rules and status codes live in usecases/api.py, the body's envelope
 (415 unless application/json; 400 too large, too deep, not one JSON object) in
-domain/request_body.py.
+handlers/api_body.py.
 
 A route runs only on the path API Gateway matched: `path` must be `resource` with its path
 parameters filled in. Anything else (`//reviews/x/decision`, `/reviews/x/decision/`) is the
@@ -23,22 +23,22 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from icpa_review_callback import __version__
-from icpa_review_callback.domain.desk import (
+from icpa_review_callback import SERVICE, __version__
+from icpa_review_callback.domain.models import ApiError
+from icpa_review_callback.settings import get_settings
+from icpa_review_callback.usecases.api import (
     ApiResult,
     list_pending_reviews,
     open_review,
     refusal,
     submit_decision,
 )
-from icpa_review_callback.domain.models import ApiError
-from icpa_review_callback.settings import load_settings
-from icpa_review_callback.wiring import SERVICE, ReviewDeps, default_deps
+from icpa_review_callback.wiring import ReviewDeps, default_deps
 from icpa_shared.errors import TransientDependencyError
 from icpa_shared.observability.logging import bind_invocation, clear_invocation, configure_logging, get_logger
 from icpa_shared.observability.tracing import add_metric, metrics_flushed, traced
 
-configure_logging(service=SERVICE, version=__version__, level=load_settings().log_level)
+configure_logging(service=SERVICE, version=__version__, level=get_settings().log_level)
 
 # Reviews carry claim details: never cached by browsers or proxies.
 _HEADERS: Final = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
@@ -158,7 +158,8 @@ def _respond(result: ApiResult) -> Response[str]:
 
 
 @traced(SERVICE)
-def handle(event: dict[str, Any], context: Any, deps: ReviewDeps) -> dict[str, Any]:
+def handle(event: dict[str, Any], context: Any, deps: ReviewDeps | None = None) -> dict[str, Any]:
+    deps = deps or default_deps()
     bind_invocation(context)
     app.append_context(deps=deps)  # resolve() clears the context when it is done
     try:
@@ -179,4 +180,4 @@ def handle(event: dict[str, Any], context: Any, deps: ReviewDeps) -> dict[str, A
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return handle(event, context, default_deps())
+    return handle(event, context)

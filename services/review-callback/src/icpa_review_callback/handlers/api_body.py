@@ -1,5 +1,6 @@
-"""The decision request's envelope, checked before a JSON parser or a domain rule sees it:
-media type, size, base64, nesting depth, and that it is one JSON object.
+"""The decision request's envelope, the API handler's HTTP work (not a Lambda function of its
+own): media type, size, base64, nesting depth, and that it is one JSON object, checked before
+a JSON parser or the desk (usecases/api.py) sees it.
 
 Python's json recurses once per nesting level (a 100,000-deep array raises RecursionError), so
 depth is measured first by one linear scan, on a body already capped in size. Every check here
@@ -30,9 +31,7 @@ class BodyProblem:
     message: str
 
 
-def read_json_object(
-    body: str | None, *, is_base64: bool, content_type: str | None
-) -> dict[str, Any] | BodyProblem:
+def read_json_object(body: str | None, *, is_base64: bool, content_type: str | None) -> dict[str, Any] | BodyProblem:
     """The body as a JSON object, or the first problem with it (415, else 400)."""
     if not is_json_media_type(content_type):
         return BodyProblem(415, "UNSUPPORTED_MEDIA_TYPE", "the body must be sent as application/json")

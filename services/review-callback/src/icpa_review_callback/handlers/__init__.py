@@ -1,0 +1,1 @@
+"""One module per Lambda function: the Lambda contract only (events, decorators, HTTP)."""
