@@ -5,9 +5,9 @@
     POST /reviews/{review_id}/decision    {"decision": "APPROVE"|"DENY", "rationale": "..."}
 
 Identity comes from the authorizer's request context (domain/identity.py), never the body.
-Routes only translate: the rules and status codes live in usecases/api.py, the body's envelope
-(415 unless application/json; 400 too large, too deep, not one JSON object) in
-handlers/api_body.py.
+The HTTP work is here: the query and the body's envelope (api_body.py: 415 unless
+application/json; 400 too large, too deep, not one JSON object) are read before the desk
+(usecases/api.py) runs, and the desk's outcomes become status codes, error codes and bodies.
 
 A route runs only on the path API Gateway matched: `path` must be `resource` with its path
 parameters filled in. Anything else (`//reviews/x/decision`, `/reviews/x/decision/`) is the
@@ -17,26 +17,118 @@ handler's 404, so the router never decides on a path API Gateway would not have 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from pydantic import BaseModel
 
 from icpa_review_callback import SERVICE, __version__
-from icpa_review_callback.domain.models import ApiError
-from icpa_review_callback.settings import get_settings
-from icpa_review_callback.usecases.api import (
-    ApiResult,
-    list_pending_reviews,
-    open_review,
-    refusal,
-    submit_decision,
+from icpa_review_callback.domain.models import ApiError, DecisionAccepted, FieldProblem
+from icpa_review_callback.domain.outcomes import (
+    Accepted,
+    AlreadyDecided,
+    Answer,
+    DecisionOutcome,
+    Expired,
+    Failed,
+    InvalidDecision,
+    InvalidQuery,
+    Listed,
+    ListOutcome,
+    Malformed,
+    NotAllowed,
+    NotFound,
+    Opened,
+    OpenOutcome,
+    Unavailable,
 )
+from icpa_review_callback.handlers.api_body import read_json_object
+from icpa_review_callback.settings import get_settings
+from icpa_review_callback.usecases.api import list_pending_reviews, open_review, submit_decision
 from icpa_review_callback.wiring import ReviewDeps, default_deps
+from icpa_shared.contracts import ReviewStatus
+from icpa_shared.contracts.reasons import REVIEW_TIMED_OUT
 from icpa_shared.errors import TransientDependencyError
 from icpa_shared.observability.logging import bind_invocation, clear_invocation, configure_logging, get_logger
 from icpa_shared.observability.tracing import add_metric, metrics_flushed, traced
+
+DEFAULT_PAGE_SIZE: Final = 25
+MAX_PAGE_SIZE: Final = 100
+RETRY_AFTER_SECONDS: Final = "5"
+
+# Machine-readable error per status: the API's `error` field and the audit reason code.
+ERROR_CODES: Final[dict[int, str]] = {
+    400: "MALFORMED_BODY",
+    401: "UNAUTHENTICATED",
+    403: "NOT_A_REVIEWER",
+    404: "REVIEW_NOT_FOUND",
+    409: "REVIEW_ALREADY_DECIDED",
+    410: REVIEW_TIMED_OUT,
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "INVALID_DECISION",
+    500: "INTERNAL_ERROR",
+    503: "DEPENDENCY_UNAVAILABLE",
+}
+
+
+@dataclass(frozen=True)
+class ApiResult:
+    status: int
+    body: BaseModel
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def refusal(
+    status: int, message: str, details: list[FieldProblem] | None = None, *, error: str | None = None
+) -> ApiResult:
+    headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else {}
+    body = ApiError(status=status, error=error or ERROR_CODES[status], message=message, details=details or [])
+    return ApiResult(status, body, headers)
+
+
+def result_of(outcome: ListOutcome | OpenOutcome | DecisionOutcome) -> ApiResult:
+    """The desk's outcome as an HTTP status and body."""
+    match outcome:
+        case Listed(page):
+            return ApiResult(200, page)
+        case Opened(detail):
+            return ApiResult(200, detail)
+        case Accepted(decision):
+            accepted = DecisionAccepted(
+                review_id=decision.review_id, claim_id=decision.claim_id, status=ReviewStatus.DECIDED, decision=decision
+            )
+            return ApiResult(200, accepted)
+        case NotAllowed(auth):
+            return refusal(auth.status, auth.reason)
+        case InvalidQuery(message):
+            return refusal(400, message, error="INVALID_QUERY")
+        case Malformed(error, message):
+            return refusal(415 if error == ERROR_CODES[415] else 400, message, error=error)
+        case NotFound():
+            return refusal(404, "no such review")
+        case InvalidDecision(message, problems):
+            return refusal(422, message, problems)
+        case AlreadyDecided():
+            return refusal(409, "the review has already been decided")
+        case Expired():
+            return refusal(410, "the review timed out; the claim went to supervisors")
+        case Unavailable(message):
+            return refusal(503, message)
+        case Failed():
+            return refusal(500, "internal error")
+    raise AssertionError(f"no HTTP answer for {outcome!r}")
+
+
+def audited_answer(outcome: DecisionOutcome) -> Answer:
+    """A refused attempt's audit reason codes: the HTTP status and the refusal's own code
+    (BODY_TOO_DEEP, not just the status's MALFORMED_BODY)."""
+    result = result_of(outcome)
+    error = result.body.error if isinstance(result.body, ApiError) else ERROR_CODES.get(result.status, "REFUSED")
+    return Answer(reason_codes=[f"HTTP_{result.status}", error], body=result.body)
+
 
 configure_logging(service=SERVICE, version=__version__, level=get_settings().log_level)
 
@@ -76,44 +168,57 @@ def is_matched_path(event: Mapping[str, Any]) -> bool:
 @app.get("/reviews")
 def _list_reviews() -> Response[str]:
     deps = _deps()
+    query = app.current_event.query_string_parameters or {}
     return _respond(
-        list_pending_reviews(
-            request_context=_request_context(),
-            query=app.current_event.query_string_parameters or {},
-            ports=deps.ports,
-            access=deps.access,
+        result_of(
+            list_pending_reviews(
+                request_context=_request_context(),
+                limit=_page_size(query),
+                cursor=query.get("next") or None,
+                ports=deps.ports,
+                access=deps.access,
+            )
         )
     )
+
+
+def _page_size(query: Mapping[str, str]) -> int | InvalidQuery:
+    limit_text = query.get("limit", str(DEFAULT_PAGE_SIZE))
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PAGE_SIZE:
+        return InvalidQuery(f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}")
+    return int(limit_text)
 
 
 @app.get("/reviews/<review_id>")
 def _open_review(review_id: str) -> Response[str]:
     deps = _deps()
-    return _respond(
-        open_review(
-            review_id, request_context=_request_context(), ports=deps.ports, access=deps.access, now=deps.clock()
-        )
+    outcome = open_review(
+        review_id, request_context=_request_context(), ports=deps.ports, access=deps.access, now=deps.clock()
     )
+    return _respond(result_of(outcome))
 
 
 @app.post("/reviews/<review_id>/decision")
 def _decide(review_id: str) -> Response[str]:
     deps = _deps()
     event = app.current_event
-    result = submit_decision(
+    data = read_json_object(
+        event.body, is_base64=bool(event.is_base64_encoded), content_type=event.headers.get("Content-Type")
+    )
+    outcome = submit_decision(
         review_id,
         request_context=_request_context(),
-        body=event.body,
-        is_base64=bool(event.is_base64_encoded),
-        content_type=event.headers.get("Content-Type"),
+        body=data if isinstance(data, dict) else Malformed(data.error, data.message),
+        raw_body=event.body,
         ports=deps.ports,
         access=deps.access,
         now=deps.clock(),
+        answer=audited_answer,
     )
-    add_metric(SERVICE, "ReviewDecisionAccepted" if result.status == 200 else "ReviewDecisionRefused")
-    if result.review_wait_seconds is not None:
-        add_metric(SERVICE, "ReviewWaitTime", result.review_wait_seconds, unit="Seconds")
-    return _respond(result)
+    add_metric(SERVICE, "ReviewDecisionAccepted" if isinstance(outcome, Accepted) else "ReviewDecisionRefused")
+    if isinstance(outcome, Accepted):
+        add_metric(SERVICE, "ReviewWaitTime", outcome.waited_seconds, unit="Seconds")
+    return _respond(result_of(outcome))
 
 
 @app.exception_handler(TransientDependencyError)

@@ -1,19 +1,19 @@
-"""The reviewers' desk: list pending reviews, open one, decide it. Returns status + body;
-the API handler only turns that into an HTTP response.
+"""The reviewers' desk: list pending reviews, open one, decide it. Returns outcomes
+(domain/outcomes.py); the API handler turns them into HTTP responses.
 
 A decision is single use: PENDING -> DECIDED is a conditional write, and only its winner
 calls SendTaskSuccess. If that call fails transiently the write is undone (conditionally) and
-the reviewer gets a 503 to retry, so a decision is neither lost nor applied twice. If Step
-Functions answers that it no longer waits on the token, the review is TIMED_OUT (410).
+the reviewer is told to retry, so a decision is neither lost nor applied twice. If Step
+Functions answers that it no longer waits on the token, the review is TIMED_OUT (Expired).
 
 Every decision attempt, accepted or refused, leaves an audit event on the claim's chain
-(attempts on unknown reviews on a chain of their own).
+(attempts on unknown reviews on a chain of their own). A refused attempt is recorded as it
+was answered: the handler's `answer` gives its reason codes and body.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Final
 
@@ -23,41 +23,38 @@ from icpa_review_callback.domain.errors import InvalidCursorError, TaskTokenGone
 from icpa_review_callback.domain.identity import AuthError, Reviewer, ReviewerAccess, identify
 from icpa_review_callback.domain.ids import is_review_id
 from icpa_review_callback.domain.models import (
-    ApiError,
     ClaimSummary,
-    DecisionAccepted,
     FieldProblem,
     ReviewDetail,
     ReviewPage,
     ReviewRecord,
     ReviewSummary,
 )
+from icpa_review_callback.domain.outcomes import (
+    Accepted,
+    AlreadyDecided,
+    Answer,
+    DecisionOutcome,
+    Expired,
+    Failed,
+    InvalidDecision,
+    InvalidQuery,
+    Listed,
+    ListOutcome,
+    Malformed,
+    NotAllowed,
+    NotFound,
+    Opened,
+    OpenOutcome,
+    Unavailable,
+)
 from icpa_review_callback.domain.ports import ReviewPorts
-from icpa_review_callback.handlers.api_body import BodyProblem, read_json_object
 from icpa_shared.contracts import ReviewDecision, ReviewStatus, ReviewVerdict
-from icpa_shared.contracts.reasons import REVIEW_TIMED_OUT
 from icpa_shared.contracts.review import Rationale
 from icpa_shared.errors import ClaimNotFoundError, TransientDependencyError
 from icpa_shared.observability.logging import bind_claim, get_logger
 
 UNMATCHED_CHAIN: Final = "unmatched-review-attempts"
-DEFAULT_PAGE_SIZE: Final = 25
-MAX_PAGE_SIZE: Final = 100
-RETRY_AFTER_SECONDS: Final = "5"
-
-# Machine-readable error per status: the API's `error` field and the audit reason code.
-ERROR_CODES: Final[dict[int, str]] = {
-    400: "MALFORMED_BODY",
-    401: "UNAUTHENTICATED",
-    403: "NOT_A_REVIEWER",
-    404: "REVIEW_NOT_FOUND",
-    409: "REVIEW_ALREADY_DECIDED",
-    410: REVIEW_TIMED_OUT,
-    415: "UNSUPPORTED_MEDIA_TYPE",
-    422: "INVALID_DECISION",
-    500: "INTERNAL_ERROR",
-    503: "DEPENDENCY_UNAVAILABLE",
-}
 
 
 class DecisionRequest(BaseModel):
@@ -69,40 +66,28 @@ class DecisionRequest(BaseModel):
     rationale: Rationale
 
 
-@dataclass(frozen=True)
-class ApiResult:
-    status: int
-    body: BaseModel
-    headers: Mapping[str, str] = field(default_factory=dict)
-    # For an accepted decision: how long the claim waited for a human (the ReviewWaitTime metric).
-    review_wait_seconds: float | None = None
-
-
-def refusal(
-    status: int, message: str, details: list[FieldProblem] | None = None, *, error: str | None = None
-) -> ApiResult:
-    headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else {}
-    body = ApiError(status=status, error=error or ERROR_CODES[status], message=message, details=details or [])
-    return ApiResult(status, body, headers)
-
-
 # --- GET /reviews ------------------------------------------------------------------------------
 
 
 def list_pending_reviews(
-    *, request_context: Mapping[str, Any] | None, query: Mapping[str, str], ports: ReviewPorts, access: ReviewerAccess
-) -> ApiResult:
+    *,
+    request_context: Mapping[str, Any] | None,
+    limit: int | InvalidQuery,
+    cursor: str | None,
+    ports: ReviewPorts,
+    access: ReviewerAccess,
+) -> ListOutcome:
+    """`limit` is the page size the handler read from the query, or why it could not."""
     who = identify(request_context, access)
     if isinstance(who, AuthError):
-        return refusal(who.status, who.reason)
-    limit_text = query.get("limit", str(DEFAULT_PAGE_SIZE))
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PAGE_SIZE:
-        return refusal(400, f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}", error="INVALID_QUERY")
+        return NotAllowed(who)
+    if isinstance(limit, InvalidQuery):
+        return limit
     try:
-        records, cursor = ports.store.list_pending(limit=int(limit_text), cursor=query.get("next") or None)
+        records, next_cursor = ports.store.list_pending(limit=limit, cursor=cursor)
     except InvalidCursorError:
-        return refusal(400, "next is not a page token this API issued", error="INVALID_QUERY")
-    return ApiResult(200, ReviewPage(reviews=[summary_of(r) for r in records], next=cursor))
+        return InvalidQuery("next is not a page token this API issued")
+    return Listed(ReviewPage(reviews=[summary_of(r) for r in records], next=next_cursor))
 
 
 def summary_of(record: ReviewRecord) -> ReviewSummary:
@@ -128,19 +113,19 @@ def open_review(
     ports: ReviewPorts,
     access: ReviewerAccess,
     now: datetime,
-) -> ApiResult:
+) -> OpenOutcome:
     log = get_logger()
     who = identify(request_context, access)
     if isinstance(who, AuthError):
-        return refusal(who.status, who.reason)
+        return NotAllowed(who)
     record = ports.store.get(review_id) if is_review_id(review_id) else None
     if record is None:
-        return refusal(404, "no such review")
+        return NotFound()
     bind_claim(record.claim_id)
 
     if record.status is ReviewStatus.PENDING and record.task_token is not None:
         # Opening a review is picking it up: the heartbeat tells the waiting task a reviewer
-        # is on it (the ASL's HeartbeatSeconds). A transient failure propagates as a 503.
+        # is on it (the ASL's HeartbeatSeconds). A transient failure propagates (unavailable).
         try:
             ports.tasks.send_heartbeat(record.task_token)
         except TaskTokenGoneError:
@@ -161,8 +146,7 @@ def open_review(
 
     log.info("review.opened", review_id=review_id, status=record.status.value, reviewer_id=who.reviewer_id)
     snapshot = record.snapshot
-    return ApiResult(
-        200,
+    return Opened(
         ReviewDetail(
             review_id=record.review_id,
             claim_id=record.claim_id,
@@ -174,78 +158,67 @@ def open_review(
             adjudication=snapshot.adjudication,
             routing=snapshot.routing,
             decision=record.decision,
-        ),
+        )
     )
 
 
 # --- POST /reviews/{review_id}/decision --------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Body:
-    text: str | None
-    is_base64: bool
-    content_type: str | None
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    result: ApiResult
-    record: ReviewRecord | None
-    decision: ReviewDecision | None = None
-
-
 def submit_decision(
     review_id: str,
     *,
     request_context: Mapping[str, Any] | None,
-    body: str | None,
-    is_base64: bool,
-    content_type: str | None,
+    body: Mapping[str, Any] | Malformed,
+    raw_body: str | None,
     ports: ReviewPorts,
     access: ReviewerAccess,
     now: datetime,
-) -> ApiResult:
+    answer: Callable[[DecisionOutcome], Answer],
+) -> DecisionOutcome:
+    """`body` is the JSON object the handler decoded, or why it refused it; `raw_body` is what
+    was sent (the audit's input digest); `answer` says how a refusal was answered."""
     who = identify(request_context, access)
     record: ReviewRecord | None = None
+    outcome: DecisionOutcome
     try:
         record = ports.store.get(review_id) if is_review_id(review_id) else None
         if record is not None:
             bind_claim(record.claim_id)
-        outcome = _decide(who, review_id, record, _Body(body, is_base64, content_type), ports, now)
+        outcome, record = _decide(who, review_id, record, body, ports, now)
     except TransientDependencyError:
-        outcome = _Outcome(refusal(503, "a dependency is unavailable; retry the decision"), record)
+        outcome = Unavailable("a dependency is unavailable; retry the decision")
     except Exception:
         # Audited too, then left to the API handler's 500.
-        _audit_attempt(ports, who, review_id, body, _Outcome(refusal(500, "internal error"), record), now)
+        _audit_attempt(ports, who, review_id, raw_body, Failed(), record, answer, now)
         raise
-    _audit_attempt(ports, who, review_id, body, outcome, now)
-    return outcome.result
+    _audit_attempt(ports, who, review_id, raw_body, outcome, record, answer, now)
+    return outcome
 
 
 def _decide(
     who: Reviewer | AuthError,
     review_id: str,
     record: ReviewRecord | None,
-    body: _Body,
+    body: Mapping[str, Any] | Malformed,
     ports: ReviewPorts,
     now: datetime,
-) -> _Outcome:
+) -> tuple[DecisionOutcome, ReviewRecord | None]:
+    """The outcome, and the review as it stands after it (whose chain the attempt is audited on)."""
     log = get_logger()
     # Identity before existence: an unauthenticated caller learns nothing about review ids.
     if isinstance(who, AuthError):
-        return _Outcome(refusal(who.status, who.reason), record)
+        return NotAllowed(who), record
     # The envelope (media type, size, depth, one JSON object) before any rule of the desk.
-    data = read_json_object(body.text, is_base64=body.is_base64, content_type=body.content_type)
-    if isinstance(data, BodyProblem):
-        return _Outcome(refusal(data.status, data.message, error=data.error), record)
+    if isinstance(body, Malformed):
+        return body, record
     if record is None:
-        return _Outcome(refusal(404, "no such review"), None)
-    parsed = parse_decision(data)
-    if isinstance(parsed, ApiResult):
-        return _Outcome(parsed, record)
+        return NotFound(), None
+    parsed = parse_decision(body)
+    if isinstance(parsed, InvalidDecision):
+        return parsed, record
     if record.status is not ReviewStatus.PENDING:
-        return _Outcome(_refusal_for(record), record)
+        return _refusal_for(record), record
 
     decision = ReviewDecision(
         review_id=record.review_id,
@@ -258,7 +231,7 @@ def _decide(
     written = ports.store.mark_decided(decision, now)
     if written is None:  # another decision (or the timeout) got there between read and write
         latest = ports.store.get(review_id)
-        return _Outcome(_refusal_for(latest), latest)
+        return _refusal_for(latest), latest
 
     try:
         if written.task_token is None:
@@ -269,44 +242,38 @@ def _decide(
         latest = ports.store.mark_timed_out(
             review_id, now=now, from_statuses=(ReviewStatus.DECIDED,), decided_at=now
         ) or ports.store.get(review_id)
-        return _Outcome(refusal(410, "the review timed out; the claim went to supervisors"), latest)
+        return Expired(), latest
     except TransientDependencyError:
         if ports.store.revert_decision(review_id, decided_at=now, now=now):
             log.warning("review.decision_reverted", review_id=review_id)
-            return _Outcome(
-                refusal(503, "the workflow could not be resumed; the decision was not applied, retry"), written
-            )
+            return Unavailable("the workflow could not be resumed; the decision was not applied, retry"), written
         latest = ports.store.get(review_id)
-        return _Outcome(_refusal_for(latest), latest)
+        return _refusal_for(latest), latest
     except Exception:
         # Unknown failure: undo the write so the review stays decidable, then fail loudly.
         ports.store.revert_decision(review_id, decided_at=now, now=now)
         raise
 
     log.info("review.decided", review_id=review_id, decision=decision.decision.value, reviewer_id=who.reviewer_id)
-    accepted = DecisionAccepted(
-        review_id=decision.review_id, claim_id=decision.claim_id, status=ReviewStatus.DECIDED, decision=decision
-    )
     waited = max((decision.decided_at - written.created_at).total_seconds(), 0.0)
-    return _Outcome(ApiResult(200, accepted, review_wait_seconds=waited), written, decision)
+    return Accepted(decision, waited_seconds=waited), written
 
 
-def _refusal_for(record: ReviewRecord | None) -> ApiResult:
+def _refusal_for(record: ReviewRecord | None) -> NotFound | AlreadyDecided | Expired | Unavailable:
     """Why a review cannot take a decision now, from its current status."""
     if record is None:
-        return refusal(404, "no such review")
+        return NotFound()
     if record.status is ReviewStatus.DECIDED:
-        return refusal(409, "the review has already been decided")
+        return AlreadyDecided()
     if record.status is ReviewStatus.TIMED_OUT:
-        return refusal(410, "the review timed out; the claim went to supervisors")
-    return refusal(503, "the review changed while deciding; retry")
+        return Expired()
+    return Unavailable("the review changed while deciding; retry")
 
 
-def parse_decision(data: dict[str, Any]) -> DecisionRequest | ApiResult:
-    """422 when the JSON object is not a decision (request_body refused what is not one)."""
+def parse_decision(data: Mapping[str, Any]) -> DecisionRequest | InvalidDecision:
+    """InvalidDecision when the JSON object is not a decision (the handler refused what is not one)."""
     if "reviewer_id" in data:
-        return refusal(
-            422,
+        return InvalidDecision(
             "the reviewer is the authenticated caller",
             [FieldProblem(field="reviewer_id", problem="not accepted in the body")],
         )
@@ -317,26 +284,26 @@ def parse_decision(data: dict[str, Any]) -> DecisionRequest | ApiResult:
             FieldProblem(field=".".join(str(p) for p in err["loc"]) or "body", problem=err["msg"])
             for err in exc.errors(include_url=False, include_input=False)
         ]
-        return refusal(422, "the decision is not valid", problems)
+        return InvalidDecision("the decision is not valid", problems)
 
 
 def _audit_attempt(
     ports: ReviewPorts,
     who: Reviewer | AuthError,
     review_id: str,
-    body: str | None,
-    outcome: _Outcome,
+    raw_body: str | None,
+    outcome: DecisionOutcome,
+    record: ReviewRecord | None,
+    answer: Callable[[DecisionOutcome], Answer],
     now: datetime,
 ) -> None:
     """Accepted: step review_decision with reviewer and rationale. Refused: step
-    review_refused with the HTTP status as a reason code. The input digest covers the path's
+    review_refused with the answer's reason codes. The input digest covers the path's
     review id and the raw body, so a disputed attempt can be matched to what was sent."""
-    record = outcome.record
     reviewer_id = who.reviewer_id if isinstance(who, Reviewer) else who.principal
-    attempt = {"review_id": review_id, "body": body or ""}
-    result = outcome.result
+    attempt = {"review_id": review_id, "body": raw_body or ""}
     try:
-        if outcome.decision is not None:
+        if isinstance(outcome, Accepted):
             ports.audit.record(
                 claim_id=outcome.decision.claim_id,
                 step="review_decision",
@@ -349,25 +316,21 @@ def _audit_attempt(
                 rationale=outcome.decision.rationale,
             )
         else:
+            answered = answer(outcome)
             ports.audit.record(
                 claim_id=record.claim_id if record else UNMATCHED_CHAIN,
                 step="review_refused",
                 decision="REFUSED",
                 input_value=attempt,
-                output_value=result.body,
+                output_value=answered.body,
                 occurred_at=now,
-                reason_codes=[f"HTTP_{result.status}", _error_code(result)],
+                reason_codes=answered.reason_codes,
                 execution_id=record.execution_id if record else None,
                 reviewer_id=reviewer_id,
             )
     except Exception as exc:
         # The attempt's outcome stands (a resumed workflow cannot be un-resumed); a missing
         # audit event is an alarm, not a reason to answer differently.
-        get_logger().error("review.audit_failed", review_id=review_id, status=result.status, error=type(exc).__name__)
-
-
-def _error_code(result: ApiResult) -> str:
-    """The refusal's own code (BODY_TOO_DEEP, not just the status's MALFORMED_BODY)."""
-    if isinstance(result.body, ApiError):
-        return result.body.error
-    return ERROR_CODES.get(result.status, "REFUSED")
+        get_logger().error(
+            "review.audit_failed", review_id=review_id, outcome=type(outcome).__name__, error=type(exc).__name__
+        )
