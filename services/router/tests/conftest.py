@@ -42,7 +42,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A fresh moto account with dummy credentials; cached clients, settings and deps forgotten."""
     from moto import mock_aws
-    from router_builders import forget_cached_wiring
+    from router_testkit import forget_cached_wiring
 
     with patched_aws_env(monkeypatch):
         forget_cached_wiring()

@@ -3,16 +3,9 @@ is configured: without one nothing is imported or printed, which keeps the step 
 
 from __future__ import annotations
 
-from typing import Protocol
-
+from icpa_router.domain.ports import DecisionMetrics
 from icpa_shared.contracts import Outcome, Route
 from icpa_shared.observability.tracing import add_metric, get_metrics
-
-
-class DecisionMetrics(Protocol):
-    def claim_routed(self, route: Route) -> None: ...
-
-    def claim_decided(self, outcome: Outcome, route: Route) -> None: ...
 
 
 class NoMetrics:

@@ -1,41 +1,24 @@
-"""RecordDecision (ResultPath $.record, the end of every non-error path): the final decision
-in state -> the claim's ClaimRecord in the claims table, plus its audit event."""
+"""Record one claim's final decision: the decided state in, its ClaimRecord written to the
+claims table and its decision audited (once per execution)."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 from icpa_router import __version__
-from icpa_router.deps import SERVICE, StepDeps, step_deps
+from icpa_router.domain.ports import ClaimRecordWriter
 from icpa_router.domain.record import record_decision
-from icpa_router.settings import RouterSettings, get_settings
-from icpa_shared.adapters.claims import DynamoClaimRecords
+from icpa_router.usecases import StepDeps
 from icpa_shared.contracts import ClaimRecord, StepInput
-from icpa_shared.handler import step_handler
 from icpa_shared.observability.logging import get_logger
 
 
-class ClaimRecordWriter(Protocol):
-    def put_record(self, record: ClaimRecord) -> None: ...
-
-
 @dataclass(frozen=True)
-class Deps(StepDeps):
+class RecordDeps(StepDeps):
     records: ClaimRecordWriter
 
 
-def build_deps(settings: RouterSettings) -> Deps:
-    return Deps(records=DynamoClaimRecords(settings.claims_table), **step_deps(settings))
-
-
-@functools.cache
-def default_deps() -> Deps:
-    return build_deps(get_settings())
-
-
-def handle(step: StepInput, deps: Deps) -> ClaimRecord:
+def record_final_decision(step: StepInput, deps: RecordDeps) -> ClaimRecord:
     state = step.state
     decided = record_decision(
         state, execution_id=step.execution_id, service_version=__version__, updated_at=deps.clock()
@@ -68,8 +51,3 @@ def handle(step: StepInput, deps: Deps) -> ClaimRecord:
         reason_codes=record.reason_codes,
     )
     return record
-
-
-@step_handler(service=SERVICE, version=__version__, log_level=get_settings().log_level)
-def handler(step: StepInput, context: Any) -> ClaimRecord:
-    return handle(step, default_deps())

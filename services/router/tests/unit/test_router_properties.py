@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from router_builders import POLICY, a_fraud, an_adjudication, denied, paid
+from router_testkit import POLICY, a_fraud, an_adjudication, denied, paid
 
 from icpa_router.domain.route import denial_reasons, model_disagrees, route
 from icpa_shared.contracts import Adjudication, AdjudicationOutcome, FraudAssessment, Route

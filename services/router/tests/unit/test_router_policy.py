@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from pydantic import ValidationError
-from router_builders import POLICY
+from router_testkit import POLICY
 
 from icpa_router.adapters.routing_policy import bundled_policy, routing_policy
 from icpa_router.domain.policy import RoutingPolicy

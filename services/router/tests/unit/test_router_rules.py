@@ -4,7 +4,7 @@ below 2,500.00, model vs rules disagreement at 0.40)."""
 from __future__ import annotations
 
 import pytest
-from router_builders import POLICY, a_fraud, an_adjudication, denied, paid
+from router_testkit import POLICY, a_fraud, an_adjudication, denied, paid
 
 from icpa_router.domain import codes
 from icpa_router.domain.route import route

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from router_builders import POLICY, Fakes, a_fraud, an_adjudication, denied, paid
+from router_testkit import POLICY, Fakes, a_fraud, an_adjudication, denied, paid
 
 from icpa_router import __version__
 from icpa_router.domain import codes
-from icpa_router.handler import Deps, handle
+from icpa_router.handlers.route import handle
+from icpa_router.usecases.route import RouteDeps
 from icpa_shared.audit import verify_chain
 from icpa_shared.contracts import Route
 from icpa_shared.contracts import reasons as rc
@@ -18,8 +19,8 @@ from icpa_shared.testing.builders import a_step
 pytestmark = pytest.mark.unit
 
 
-def deps(f: Fakes) -> Deps:
-    return Deps(policy=POLICY, audit=f.audit, metrics=f.metrics, annotate=f.annotations, clock=lambda: f.now)
+def deps(f: Fakes) -> RouteDeps:
+    return RouteDeps(policy=POLICY, audit=f.audit, metrics=f.metrics, annotate=f.annotations, clock=lambda: f.now)
 
 
 def test_routes_audits_annotates_and_counts() -> None:

@@ -1,4 +1,4 @@
-"""Builders and in-memory fakes for the Router's tests (valid by default)."""
+"""Builders and in-memory fakes for the Router's tests, shared by both tiers (valid by default)."""
 
 from __future__ import annotations
 
@@ -226,11 +226,10 @@ class Fakes:
 
 def forget_cached_wiring() -> None:
     """Forget cached boto3 clients, settings and deps (tests that change env or moto)."""
-    from icpa_router import handler, record_handler
     from icpa_router.settings import get_settings
+    from icpa_router.wiring import default_deps
     from icpa_shared.adapters.aws import reset_clients
 
     reset_clients()
-    handler.default_deps.cache_clear()
-    record_handler.default_deps.cache_clear()
+    default_deps.cache_clear()
     get_settings.cache_clear()

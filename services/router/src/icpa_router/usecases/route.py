@@ -1,39 +1,25 @@
-"""RouteClaim (ResultPath $.routing): StepInput with state.fraud and state.adjudication ->
-RoutingDecision."""
+"""Route one claim: state.fraud and state.adjudication in, a RoutingDecision out under the
+routing policy, audited, annotated and counted."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
-from typing import Any
 
 from icpa_router import __version__
-from icpa_router.adapters.routing_policy import routing_policy
-from icpa_router.deps import SERVICE, StepDeps, step_deps
 from icpa_router.domain.policy import RoutingPolicy
 from icpa_router.domain.route import route
-from icpa_router.settings import RouterSettings, get_settings
+from icpa_router.usecases import StepDeps
 from icpa_shared.contracts import RoutingDecision, StepInput
 from icpa_shared.errors import ContractViolationError
-from icpa_shared.handler import step_handler
 from icpa_shared.observability.logging import get_logger
 
 
 @dataclass(frozen=True)
-class Deps(StepDeps):
+class RouteDeps(StepDeps):
     policy: RoutingPolicy
 
 
-def build_deps(settings: RouterSettings) -> Deps:
-    return Deps(policy=routing_policy(settings), **step_deps(settings))
-
-
-@functools.cache
-def default_deps() -> Deps:
-    return build_deps(get_settings())
-
-
-def handle(step: StepInput, deps: Deps) -> RoutingDecision:
+def route_claim(step: StepInput, deps: RouteDeps) -> RoutingDecision:
     fraud, adjudication = step.state.fraud, step.state.adjudication
     if fraud is None or adjudication is None:
         raise ContractViolationError("routing needs state.fraud and state.adjudication")
@@ -62,8 +48,3 @@ def handle(step: StepInput, deps: Deps) -> RoutingDecision:
         "claim.routed", route=decision.route.value, reasons=decision.reasons, policy_version=decision.policy_version
     )
     return decision
-
-
-@step_handler(service=SERVICE, version=__version__, log_level=get_settings().log_level)
-def handler(step: StepInput, context: Any) -> RoutingDecision:
-    return handle(step, default_deps())

@@ -8,10 +8,10 @@ from typing import Any
 
 import boto3
 import pytest
-from router_builders import a_final, a_fraud, a_review, an_adjudication, denied, forget_cached_wiring, paid
+from router_testkit import a_final, a_fraud, a_review, an_adjudication, denied, forget_cached_wiring, paid
 
-from icpa_router import handler as route_module
-from icpa_router import record_handler as record_module
+from icpa_router.handlers import record as record_module
+from icpa_router.handlers import route as route_module
 from icpa_shared.adapters.audit_store import DynamoAuditStore
 from icpa_shared.adapters.claims import DynamoClaimRecords
 from icpa_shared.audit import verify_chain

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from router_builders import (
+from router_testkit import (
     Fakes,
     a_decided_state,
     a_final,
@@ -16,7 +16,8 @@ from router_builders import (
 
 from icpa_router import __version__
 from icpa_router.domain import codes
-from icpa_router.record_handler import Deps, handle
+from icpa_router.handlers.record import handle
+from icpa_router.usecases.record import RecordDeps
 from icpa_shared.audit import verify_chain
 from icpa_shared.contracts import DecidedBy, EscalationResult, Outcome, Route, WorkflowState
 from icpa_shared.contracts import reasons as rc
@@ -26,8 +27,8 @@ from icpa_shared.testing.builders import a_source, a_step, an_intake_result, usd
 pytestmark = pytest.mark.unit
 
 
-def deps(f: Fakes) -> Deps:
-    return Deps(records=f.records, audit=f.audit, metrics=f.metrics, annotate=f.annotations, clock=lambda: f.now)
+def deps(f: Fakes) -> RecordDeps:
+    return RecordDeps(records=f.records, audit=f.audit, metrics=f.metrics, annotate=f.annotations, clock=lambda: f.now)
 
 
 def test_an_auto_approved_claim_is_recorded_with_its_payable() -> None:
