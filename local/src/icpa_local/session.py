@@ -15,37 +15,21 @@ from __future__ import annotations
 import json
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from icpa_local.resources import Names
+from icpa_local.results import ClaimResult, claim_result, read_execution
+
+__all__ = [
+    "CLI_REVIEWER", "DECIDED_BY_ROUTE", "DEFAULT_RATIONALE", "TERMINAL", "ClaimResult", "ClaimStatus", "CloudSession",
+    "Step", "parse_time",
+]
 
 TERMINAL: Final = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 CLI_REVIEWER: Final = "cli"
 DEFAULT_RATIONALE: Final = "Decided from the icpa command line."
-
-
-@dataclass
-class ClaimResult:
-    """What `icpa process --json` prints for one file."""
-
-    file: str
-    claim_id: str | None
-    execution_arn: str
-    status: str
-    outcome: str
-    route: str
-    reasons: list[str]
-    payable_amount: str | None
-    transitions: int
-    duration_ms: int
-    review_id: str | None = None
-    states: list[str] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if k != "states"}
-        return out
 
 
 @dataclass(frozen=True)
@@ -262,9 +246,13 @@ class CloudSession(ABC):
         return record
 
     def result(self, arn: str, file: str = "") -> ClaimResult:
-        from icpa_local.results import claim_result
-
-        return claim_result(self, arn, file)
+        """Read what the result needs (the review it waits on, the claims table's row only when
+        the execution's own state has no outcome) and let results.claim_result decide."""
+        execution = read_execution(arn, self.describe(arn), self.history(arn), datetime.now(UTC))
+        review_id = self.pending_review_for(arn) if execution.may_wait_for_review else None
+        claim_id = execution.claim_id
+        stored = self.claim_record(claim_id) if claim_id and not execution.decided and not review_id else None
+        return claim_result(execution, file=file, review_id=review_id, stored_record=stored)
 
     def process(
         self, body: bytes, key: str, *, review: str | None = None, reviewer: str = CLI_REVIEWER,
