@@ -1,0 +1,1 @@
+"""The `icpa` subcommands, one module each; `icpa_local.cli` builds the parser from them."""

@@ -1,0 +1,91 @@
+"""`icpa reviews` (pending reviews) and `icpa review ID approve|deny`, through the review API."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from icpa_local.commands.common import EXIT_FAILED, EXIT_OK, session
+from icpa_local.commands.render import age, colored, console, message, since, table
+from icpa_local.session import CLI_REVIEWER, CloudSession, parse_time
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    reviews = sub.add_parser("reviews", parents=[common], help="pending reviews, through the review API")
+    reviews.add_argument("--json", action="store_true")
+    reviews.set_defaults(func=run_reviews)
+
+    review = sub.add_parser("review", parents=[common], help="decide a pending review as reviewer 'cli'")
+    review.add_argument("review_id", metavar="ID")
+    review.add_argument("decision", choices=("approve", "deny"))
+    review.add_argument("--rationale", required=True, help="why (kept on the claim's audit chain)")
+    review.add_argument("--json", action="store_true")
+    review.add_argument("--no-wait", action="store_true", help="do not wait for the claim's outcome")
+    review.set_defaults(func=run_review)
+
+
+def run_reviews(args: argparse.Namespace) -> int:
+    with session(args, read_only=True) as cloud:
+        code, reviews = cloud.list_reviews(reviewer=CLI_REVIEWER)
+    if code != 200:
+        reason = message(reviews[0] if reviews else None)
+        sys.stderr.write(f"icpa reviews: the review API refused ({code}): {reason}\n")
+        return EXIT_FAILED
+    if args.json:
+        sys.stdout.write(json.dumps(reviews) + "\n")
+        return EXIT_OK
+    now = datetime.now(UTC)
+    columns = [("review", "left"), ("claim", "left"), ("waiting", "right"), ("due in", "right"),
+               ("reasons", "left"), ("fraud", "right"), ("payable", "right")]
+    rows = []
+    for r in reviews:
+        due = parse_time(r.get("due_by"))
+        rows.append([
+            r.get("review_id", "-"), r.get("claim_id", "-"), age(since(r.get("created_at"), now)),
+            age(None if due is None else max(0.0, (due - now).total_seconds())),
+            ", ".join(r.get("reasons", [])) or "-", str(r.get("fraud_score", "-")),
+            str((r.get("payable") or {}).get("amount", "-")),
+        ])
+    console().print(table(f"Pending reviews ({len(reviews)})", columns, rows, wrap={"reasons"}))
+    if reviews:
+        console().print("decide one: icpa review <review> approve|deny --rationale \"...\"")
+    return EXIT_OK
+
+
+def run_review(args: argparse.Namespace) -> int:
+    decision = args.decision.upper()
+    with session(args) as cloud:
+        code, body = cloud.answer_review(args.review_id, decision, reviewer=CLI_REVIEWER, rationale=args.rationale)
+        if code != 200:
+            if args.json:
+                sys.stdout.write(json.dumps({"status": code, "body": body}) + "\n")
+            else:
+                error = body.get("error") if isinstance(body, dict) else None
+                sys.stderr.write(f"icpa review: refused ({code}{' ' + error if error else ''}): {message(body)}\n")
+            return EXIT_FAILED
+        claim_id = body.get("claim_id") if isinstance(body, dict) else None
+        outcome = _follow(cloud, claim_id, args.timeout) if claim_id and not args.no_wait else None
+    if args.json:
+        sys.stdout.write(json.dumps({"status": code, "body": body, "outcome": outcome}) + "\n")
+        return EXIT_OK
+    out = console()
+    out.print(f"{args.review_id}: {decision} by {CLI_REVIEWER} on claim {claim_id}")
+    if outcome:
+        out.print(f"claim {claim_id}: {colored(outcome)}")
+    return EXIT_OK
+
+
+def _follow(cloud: CloudSession, claim_id: str, timeout: float) -> str | None:
+    """Wait for the resumed execution to end (an embedded cloud must not stop before it has)."""
+    record = cloud.claim_record(claim_id)
+    arn = (record or {}).get("execution_id")
+    if not arn:
+        return None
+    with contextlib.suppress(TimeoutError):  # the outcome is read either way
+        cloud.wait(arn, timeout=timeout, stop_at_review=False)
+    record = cloud.claim_record(claim_id)
+    return None if record is None else str(record.get("outcome"))
