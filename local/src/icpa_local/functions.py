@@ -16,7 +16,7 @@ FUNCTIONS: Final[dict[str, str]] = {
     "ReviewRequestFunction": "icpa_review_callback.handlers.request:handler",
     "EscalationFunction": "icpa_review_callback.handlers.escalation:handler",
     "ReviewApiFunction": "icpa_review_callback.handlers.api:handler",
-    "ArchiverFunction": "icpa_audit.archiver_handler:handler",
+    "ArchiverFunction": "icpa_audit.handler:handler",
 }
 
 

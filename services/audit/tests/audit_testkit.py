@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from icpa_audit.domain.archiving import ArchiveReceipt, ArchiverPorts, archive_execution, parse_status_change
-from icpa_audit.domain.ports import UnreadableArchiveError
+from icpa_audit.domain.archiving import ArchiveReceipt, parse_status_change
+from icpa_audit.domain.models import CLAIMS_PREFIX, ArchiveDocument, decode_archive, encode_archive
+from icpa_audit.domain.ports import ArchiverPorts, UnreadableArchiveError
 from icpa_audit.domain.trail import Trail, load_trail
-from icpa_audit.models import CLAIMS_PREFIX, ArchiveDocument, decode_archive, encode_archive
+from icpa_audit.usecase import archive_execution
 from icpa_shared.audit import AuditRecorder
 from icpa_shared.contracts.audit import AuditEvent
 from icpa_shared.testing.fakes import MemoryAuditStore

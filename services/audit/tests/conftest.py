@@ -15,9 +15,9 @@ import pytest
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
-from icpa_audit import __version__  # noqa: E402
-from icpa_audit.settings import load_settings  # noqa: E402
-from icpa_audit.wiring import SERVICE, default_archiver_deps  # noqa: E402
+from icpa_audit import SERVICE, __version__  # noqa: E402
+from icpa_audit.settings import get_settings  # noqa: E402
+from icpa_audit.wiring import default_deps  # noqa: E402
 from icpa_shared.observability.logging import configure_logging  # noqa: E402
 from icpa_shared.testing.aws import patched_aws_env  # noqa: E402
 
@@ -31,11 +31,11 @@ def pytest_configure(config: pytest.Config) -> None:
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     unset = ("ICPA_ARCHIVE_BUCKET", "ICPA_AUDIT_TABLE")
     with patched_aws_env(monkeypatch, unset=unset, POWERTOOLS_METRICS_NAMESPACE="ICPA"):
-        load_settings.cache_clear()
-        default_archiver_deps.cache_clear()
+        get_settings.cache_clear()
+        default_deps.cache_clear()
         yield
-        load_settings.cache_clear()
-        default_archiver_deps.cache_clear()
+        get_settings.cache_clear()
+        default_deps.cache_clear()
 
 
 @pytest.fixture

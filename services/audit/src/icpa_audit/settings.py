@@ -19,5 +19,5 @@ class AuditSettings(ServiceSettings):
 
 
 @functools.cache
-def load_settings() -> AuditSettings:
+def get_settings() -> AuditSettings:
     return AuditSettings()

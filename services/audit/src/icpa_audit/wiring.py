@@ -11,11 +11,8 @@ from datetime import UTC, datetime
 from icpa_audit.adapters.archive_bucket import S3ArchiveReader, S3ArchiveWriter
 from icpa_audit.adapters.audit_chain import AuditChainReader
 from icpa_audit.adapters.step_functions import StepFunctionsHistory
-from icpa_audit.domain.archiving import ArchiverPorts
-from icpa_audit.domain.ports import ArchiveReader, AuditReader
-from icpa_audit.settings import AuditSettings, load_settings
-
-SERVICE = "audit"
+from icpa_audit.domain.ports import ArchiveReader, ArchiverPorts, AuditReader
+from icpa_audit.settings import AuditSettings, get_settings
 
 
 def utc_now() -> datetime:
@@ -28,7 +25,7 @@ class ArchiverDeps:
     clock: Callable[[], datetime] = field(default=utc_now)
 
 
-def build_archiver_deps(settings: AuditSettings) -> ArchiverDeps:
+def build_deps(settings: AuditSettings) -> ArchiverDeps:
     return ArchiverDeps(
         ports=ArchiverPorts(
             history=StepFunctionsHistory(region=settings.region),
@@ -39,8 +36,8 @@ def build_archiver_deps(settings: AuditSettings) -> ArchiverDeps:
 
 
 @functools.cache
-def default_archiver_deps() -> ArchiverDeps:
-    return build_archiver_deps(load_settings())
+def default_deps() -> ArchiverDeps:
+    return build_deps(get_settings())
 
 
 @dataclass(frozen=True)
@@ -53,7 +50,7 @@ class TrailSources:
 
 def trail_sources(settings: AuditSettings | None = None) -> TrailSources:
     """For `icpa audit`: `load_trail(claim_id, sources.audit, sources.archive)`."""
-    settings = settings or load_settings()
+    settings = settings or get_settings()
     return TrailSources(
         audit=AuditChainReader(settings.audit_table, region=settings.region),
         archive=S3ArchiveReader(settings.archive_bucket, region=settings.region),

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from icpa_audit.domain.models import ARCHIVE_SUFFIX, ArchiveDocument, claim_prefix, decode_archive, encode_archive
 from icpa_audit.domain.ports import UnreadableArchiveError
-from icpa_audit.models import ARCHIVE_SUFFIX, ArchiveDocument, claim_prefix, decode_archive, encode_archive
 from icpa_shared.adapters.aws import LazyClient, error_code, raise_if_transient
 
 

@@ -4,7 +4,6 @@ document, under a key derived from the claim and the execution (so redelivery is
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -18,8 +17,7 @@ from icpa_audit.domain.history import (
     json_safe,
     parse_json_text,
 )
-from icpa_audit.domain.ports import ArchiveWriter, AuditReader, ExecutionHistory
-from icpa_audit.models import (
+from icpa_audit.domain.models import (
     FINISHED_STATUSES,
     ArchivedExecution,
     ArchiveDocument,
@@ -27,8 +25,8 @@ from icpa_audit.models import (
     ExecutionArn,
     ExecutionName,
     StateMachineArn,
-    archive_key,
 )
+from icpa_audit.domain.ports import AuditReader
 from icpa_shared.audit import verify_chain
 from icpa_shared.digest import sha256_hex
 from icpa_shared.errors import ContractViolationError
@@ -82,13 +80,6 @@ def parse_status_change(event: Mapping[str, Any]) -> StatusChange:
         raise ContractViolationError(
             f"the status change event does not match AWS's shape: {exc.error_count()} error(s)"
         ) from exc
-
-
-@dataclass(frozen=True)
-class ArchiverPorts:
-    history: ExecutionHistory
-    audit: AuditReader
-    archive: ArchiveWriter
 
 
 class ArchiveReceipt(BaseModel):
@@ -152,27 +143,3 @@ def build_archive_document(
 def history_digest(history: list[dict[str, Any]]) -> str:
     """sha256 of the canonical JSON (sorted keys, no spaces) of the JSON-safe history."""
     return sha256_hex(history)
-
-
-def archive_execution(
-    change: StatusChange, ports: ArchiverPorts, *, now: datetime, archiver_version: str
-) -> ArchiveReceipt:
-    """Page the whole history, read and verify the claim's chain, write one document.
-    A broken chain is archived as found (with its verdict): the archive is the evidence."""
-    if not change.finished:
-        raise ContractViolationError(f"execution {change.name} has not finished (status {change.status})")
-    raw_history = ports.history.events(change.execution_arn)
-    document = build_archive_document(change, raw_history, ports.audit, now=now, archiver_version=archiver_version)
-    key = archive_key(document.claim_id, document.execution.name)
-    ports.archive.put(key, document)
-    return ArchiveReceipt(
-        key=key,
-        claim_id=document.claim_id,
-        execution_name=document.execution.name,
-        status=document.execution.status,
-        history_events=len(document.history),
-        state_transitions=sum(1 for e in document.history if str(e.get("type", "")).endswith("StateEntered")),
-        chain_events=len(document.audit_chain),
-        chain_ok=document.chain_verification.ok,
-        history_sha256=document.history_sha256,
-    )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from icpa_audit.models import ArchiveDocument
+from icpa_audit.domain.models import ArchiveDocument
 from icpa_shared.contracts.audit import AuditEvent
 
 
@@ -43,3 +44,10 @@ class UnreadableArchiveError(Exception):
         super().__init__(f"{key}: {problem}")
         self.key = key
         self.problem = problem
+
+
+@dataclass(frozen=True)
+class ArchiverPorts:
+    history: ExecutionHistory
+    audit: AuditReader
+    archive: ArchiveWriter

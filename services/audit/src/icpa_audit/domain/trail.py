@@ -8,8 +8,8 @@ from typing import Final
 from pydantic import BaseModel, ConfigDict
 
 from icpa_audit.domain.history import recorded_outcome
+from icpa_audit.domain.models import ArchiveDocument
 from icpa_audit.domain.ports import ArchiveReader, AuditReader, UnreadableArchiveError
-from icpa_audit.models import ArchiveDocument
 from icpa_shared.contracts.audit import AuditEvent
 
 _CLAIM_ID: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")

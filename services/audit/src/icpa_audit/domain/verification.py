@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict
 
 from icpa_audit.domain.archiving import history_digest
 from icpa_audit.domain.history import DECIDING_STATES, succeeded_tasks
+from icpa_audit.domain.models import ARCHIVE_SUFFIX, archive_key
 from icpa_audit.domain.trail import ArchivedRun, Trail
-from icpa_audit.models import ARCHIVE_SUFFIX, archive_key
 from icpa_shared.audit import ChainVerification, event_hash, verify_chain
 from icpa_shared.contracts.audit import AuditEvent
 

@@ -17,8 +17,8 @@ from botocore.stub import Stubber
 from icpa_audit.adapters.archive_bucket import S3ArchiveWriter
 from icpa_audit.adapters.audit_chain import AuditChainReader
 from icpa_audit.adapters.step_functions import StepFunctionsHistory
-from icpa_audit.archiver_handler import handler
-from icpa_audit.domain.archiving import ArchiverPorts
+from icpa_audit.domain.ports import ArchiverPorts
+from icpa_audit.handler import handler
 from icpa_audit.wiring import ArchiverDeps
 from icpa_shared.digest import sha256_hex
 from icpa_shared.errors import ContractViolationError, TransientDependencyError

@@ -11,9 +11,9 @@ from audit_aws import BUCKET, CLAIM_ID, TABLE, Cloud, approved_output, finished_
 from botocore.stub import Stubber
 
 from icpa_audit.adapters.archive_bucket import S3ArchiveReader
-from icpa_audit.archiver_handler import handler
 from icpa_audit.domain import load_trail, render_timeline, verify_trail
 from icpa_audit.domain.ports import UnreadableArchiveError
+from icpa_audit.handler import handler
 from icpa_audit.settings import AuditSettings
 from icpa_audit.wiring import trail_sources
 

@@ -22,14 +22,15 @@ from audit_testkit import (
     status_change_event,
 )
 
-from icpa_audit.domain.archiving import archive_execution, history_digest, parse_status_change
+from icpa_audit.domain.archiving import history_digest, parse_status_change
 from icpa_audit.domain.history import (
     find_claim_id,
     json_safe,
     recorded_outcome,
     succeeded_tasks,
 )
-from icpa_audit.models import decode_archive
+from icpa_audit.domain.models import decode_archive
+from icpa_audit.usecase import archive_execution
 from icpa_shared.digest import sha256_hex
 from icpa_shared.errors import ContractViolationError
 

@@ -9,7 +9,7 @@ import pytest
 from audit_testkit import World, auto_approved
 from pydantic import ValidationError
 
-from icpa_audit.models import ArchivedExecution, ArchiveDocument, archive_key, decode_archive, encode_archive
+from icpa_audit.domain.models import ArchivedExecution, ArchiveDocument, archive_key, decode_archive, encode_archive
 
 pytestmark = pytest.mark.unit
 
