@@ -11,9 +11,9 @@ from collections import Counter
 from typing import Any
 
 from icpa_fraud import __version__ as fraud_version
+from icpa_fraud.domain.ports import ModelProvider
 from icpa_fraud.domain.summary import ClaimSummary
 from icpa_fraud.handler import handle
-from icpa_fraud.ports import ModelProvider
 from icpa_local.cloud import LocalCloud
 from icpa_local.load import LoadBatch, LoadReport, load_batch, run_load, seed
 from icpa_orchestration import definition_text
@@ -56,11 +56,11 @@ class ThrottlingModel:
 
 def fraud_handler_with(model: ThrottlingModel) -> Any:
     """The fraud Lambda with its model port replaced: the service's own injection seam."""
-    from icpa_fraud.wiring import fraud_deps
+    from icpa_fraud.wiring import default_deps
 
     @step_handler(service="fraud", version=fraud_version)
     def handler(step: StepInput, context: Any) -> FraudAssessment:
-        return handle(step, dataclasses.replace(fraud_deps(), model=model))
+        return handle(step, dataclasses.replace(default_deps(), model=model))
 
     return handler
 

@@ -13,7 +13,7 @@ from fraud_testkit import create_aws_resources
 from hypothesis import HealthCheck, settings
 from moto import mock_aws
 
-from icpa_fraud import wiring
+from icpa_fraud import SERVICE, wiring
 from icpa_shared.observability import tracing
 from icpa_shared.testing.aws import patched_aws_env
 
@@ -33,7 +33,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
         wiring.reset()
     # A Metrics object left by a metrics test would be flushed (empty) by every later invocation.
-    tracing._metrics.pop("fraud", None)
+    tracing._metrics.pop(SERVICE, None)
 
 
 @pytest.fixture

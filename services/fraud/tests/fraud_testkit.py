@@ -8,9 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from icpa_fraud.adapters.reference_data import load_reference_data
-from icpa_fraud.assessment import FraudDeps
+from icpa_fraud.domain.ports import HistoryPage
 from icpa_fraud.domain.summary import ClaimSummary
-from icpa_fraud.ports import HistoryPage
+from icpa_fraud.usecase import FraudDeps
 from icpa_shared.contracts import (
     Claim,
     ClaimIndexEntry,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Annotated, Literal, Self
 
@@ -40,3 +41,9 @@ class FraudSettings(ServiceSettings):
         if self.fraud_model_provider == "bedrock" and not (self.bedrock_agent_id and self.bedrock_agent_alias_id):
             raise ValueError("ICPA_FRAUD_MODEL_PROVIDER=bedrock needs ICPA_BEDROCK_AGENT_ID and _ALIAS_ID")
         return self
+
+
+@functools.cache
+def get_settings() -> FraudSettings:
+    """Read once per container (validated at cold start); wiring.reset() forgets it."""
+    return FraudSettings()

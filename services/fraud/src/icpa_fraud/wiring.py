@@ -6,15 +6,16 @@ from __future__ import annotations
 import functools
 from datetime import UTC, datetime
 
+from icpa_fraud import SERVICE
 from icpa_fraud.adapters.bedrock import BedrockAgentModel
 from icpa_fraud.adapters.claim_history import DynamoClaimHistory
 from icpa_fraud.adapters.metrics import fraud_metrics
 from icpa_fraud.adapters.reference_data import load_reference_data
-from icpa_fraud.assessment import FraudDeps
 from icpa_fraud.domain.deterministic_model import DeterministicModel
+from icpa_fraud.domain.ports import ModelProvider
 from icpa_fraud.domain.thresholds import Thresholds
-from icpa_fraud.ports import ModelProvider
-from icpa_fraud.settings import FraudSettings
+from icpa_fraud.settings import FraudSettings, get_settings
+from icpa_fraud.usecase import FraudDeps
 from icpa_shared.adapters.audit_store import DynamoAuditStore
 from icpa_shared.adapters.claims import S3ClaimDocuments
 from icpa_shared.adapters.policies import DynamoPolicies
@@ -22,11 +23,6 @@ from icpa_shared.adapters.policies import DynamoPolicies
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@functools.cache
-def settings() -> FraudSettings:
-    return FraudSettings()
 
 
 def model_provider(s: FraudSettings) -> ModelProvider | None:
@@ -51,8 +47,8 @@ def thresholds(s: FraudSettings) -> Thresholds:
 
 
 @functools.cache
-def fraud_deps() -> FraudDeps:
-    s = settings()
+def default_deps() -> FraudDeps:
+    s = get_settings()
     return FraudDeps(
         documents=S3ClaimDocuments(s.documents_bucket),
         history=DynamoClaimHistory(s.claims_table, max_items=s.fraud_history_max_items),
@@ -63,11 +59,11 @@ def fraud_deps() -> FraudDeps:
         model=model_provider(s),
         model_weight=s.fraud_model_weight,
         thresholds=thresholds(s),
-        metrics=fraud_metrics("fraud", s.metrics_namespace),
+        metrics=fraud_metrics(SERVICE, s.metrics_namespace),
     )
 
 
 def reset() -> None:
     """Forget built dependencies (tests that change settings or AWS mocks)."""
-    settings.cache_clear()
-    fraud_deps.cache_clear()
+    get_settings.cache_clear()
+    default_deps.cache_clear()

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from icpa_fraud.ports import HistoryPage
+from icpa_fraud.domain.ports import HistoryPage
 from icpa_shared.adapters.aws import LazyClient, raise_typed
 from icpa_shared.contracts import ClaimIndexEntry
 from icpa_shared.observability.logging import get_logger

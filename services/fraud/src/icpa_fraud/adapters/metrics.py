@@ -4,15 +4,9 @@ configured (POWERTOOLS_METRICS_NAMESPACE): without one nothing is imported or pr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
+from icpa_fraud.domain.ports import FraudMetrics
 from icpa_shared.observability.tracing import add_metric, get_metrics
-
-
-class FraudMetrics(Protocol):
-    def claim_assessed(self, signal_codes: Sequence[str], *, model_consulted: bool, score: float) -> None: ...
-
-    def model_throttled(self) -> None: ...
 
 
 class NoMetrics:

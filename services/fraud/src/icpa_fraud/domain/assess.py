@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from icpa_fraud.domain import signals as rules
+from icpa_fraud.domain.ports import ModelProvider
 from icpa_fraud.domain.reference import ReferenceData
 from icpa_fraud.domain.scoring import composite_score, rules_score
 from icpa_fraud.domain.signals import ClaimHistory
 from icpa_fraud.domain.summary import summarize
 from icpa_fraud.domain.thresholds import Thresholds
-from icpa_fraud.ports import ModelProvider
 from icpa_shared.contracts import Claim, FraudAssessment, FraudSignal, Policy
 
 

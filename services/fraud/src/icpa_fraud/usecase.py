@@ -10,20 +10,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from icpa_fraud import __version__
-from icpa_fraud.adapters.metrics import FraudMetrics, NoMetrics
+from icpa_fraud import SERVICE, __version__
+from icpa_fraud.adapters.metrics import NoMetrics
 from icpa_fraud.domain.assess import assess
+from icpa_fraud.domain.ports import ClaimDocuments, ClaimHistoryStore, FraudMetrics, ModelProvider, Policies
 from icpa_fraud.domain.reference import ReferenceData
 from icpa_fraud.domain.signals import ClaimHistory, windows
 from icpa_fraud.domain.thresholds import Thresholds
-from icpa_fraud.ports import ClaimDocuments, ClaimHistoryStore, ModelProvider, Policies
 from icpa_shared.audit import AuditRecorder, AuditStore
 from icpa_shared.contracts import FraudAssessment, StepInput
 from icpa_shared.errors import ContractViolationError, ModelThrottledError
 from icpa_shared.observability.logging import get_logger
 from icpa_shared.observability.tracing import annotate
-
-SERVICE = "fraud"
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
@@ -40,3 +41,9 @@ class ModelProvider(Protocol):
     model_version: str
 
     def judge(self, summary: ClaimSummary, *, session_key: str) -> ModelJudgement: ...
+
+
+class FraudMetrics(Protocol):
+    def claim_assessed(self, signal_codes: Sequence[str], *, model_consulted: bool, score: float) -> None: ...
+
+    def model_throttled(self) -> None: ...
