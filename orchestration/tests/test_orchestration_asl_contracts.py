@@ -28,7 +28,7 @@ ERROR_HANDLERS = {QUARANTINE, "EscalateReview"}
 TERMINAL_RESULT_PATHS = {"$.record", "$.quarantine_error"}
 # Every Choice on these must handle each enum member explicitly (Default is for garbage only).
 EXHAUSTIVE_CHOICES = {"ChooseRoute": Route, "ChooseReviewDecision": ReviewVerdict}
-# The happy path's budget from ADR-001's cost model (8 transitions per claim).
+# The automatic path's budget from the cost model in docs/DECISIONS.md (8 transitions a claim).
 MAX_AUTO_PATH_STATES = 8
 
 

@@ -1,5 +1,5 @@
 """Wiring: each function's zip is a Pants target, each gets exactly the settings it reads, the
-ASL's timeouts and the functions' agree, and ADR-001's dashboard and alarms are as decided."""
+ASL's timeouts and the functions' agree, and the dashboard and alarms are as docs/DECISIONS.md decides."""
 
 from __future__ import annotations
 
@@ -270,7 +270,7 @@ def test_every_finished_execution_is_archived(resources: dict[str, Any]) -> None
     assert permission["SourceArn"] == {"Fn::GetAtt": ["ArchiveExecutionRule", "Arn"]}
 
 
-# -- dashboard and alarms (ADR-001) ----------------------------------------------------------------
+# -- dashboard and alarms (docs/DECISIONS.md) ----------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
