@@ -22,8 +22,8 @@ def imported_packages(path: Path) -> set[str]:
     return names
 
 
-def test_all_five_services_and_their_rules_exist() -> None:
-    assert {"intake", "fraud", "adjudication", "router", "review-callback"} <= set(SERVICES)
+def test_all_six_services_and_their_rules_exist() -> None:
+    assert {"intake", "fraud", "adjudication", "router", "review-callback", "audit"} <= set(SERVICES)
     for svc in SERVICES:
         build = (Path("services") / svc / "BUILD").read_text()
         assert '"//shared/**"' in build and '"!*"' in build, f"{svc}/BUILD lacks the dependency rule"
