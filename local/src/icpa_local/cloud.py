@@ -9,24 +9,20 @@ timeouts run on a time scale, so nothing waits real minutes and the ASL stays un
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import logging
 import os
 import threading
 import time
 import warnings
-import zipfile
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from icpa_local import logrouting, moto_patches, persistence
+from icpa_local import logrouting, moto_patches, persistence, provisioning, recovery
 from icpa_local.datadir import DataDir, DataDirLock
 from icpa_local.functions import FUNCTIONS, load_handler
-from icpa_local.resources import ACCOUNT, REGION, Names, table_definitions
+from icpa_local.resources import ACCOUNT, REGION, Names
 from icpa_local.session import TERMINAL, ClaimResult, CloudSession
 
 __all__ = ["DEFAULT_TIME_SCALE", "LOCAL_REVIEWER_GROUP", "TERMINAL", "ClaimResult", "LocalCloud"]
@@ -34,7 +30,6 @@ __all__ = ["DEFAULT_TIME_SCALE", "LOCAL_REVIEWER_GROUP", "TERMINAL", "ClaimResul
 DEFAULT_TIME_SCALE = 0.01
 LOCAL_REVIEWER_GROUP = "claims-reviewers"
 SETTLE_TIMEOUT = 60.0
-log = logging.getLogger("icpa_local")
 
 
 def _aws_env() -> dict[str, str]:
@@ -48,13 +43,6 @@ def _aws_env() -> dict[str, str]:
         "POWERTOOLS_METRICS_NAMESPACE": "ICPA",
         "POWERTOOLS_SERVICE_NAME": "icpa-local",
     }
-
-
-def _dummy_zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("lambda_function.py", "def handler(event, context):\n    return event\n")
-    return buf.getvalue()
 
 
 class LocalCloud(CloudSession):
@@ -229,122 +217,11 @@ class LocalCloud(CloudSession):
         self.journal = journal
         persistence.activate(journal)
         moto_patches.STATE.on_execution_ended.append(persistence.on_execution_ended)
-        self.resumed = self._resume(self.restored, journal)
-        self.archived_at_restore = self.archive_unarchived(journal)
+        self.resumed = recovery.resume(self.client, self.names, self.restored, journal, self)
+        self.archived_at_restore = recovery.archive_unarchived(
+            self.client, self.names, journal, settle_timeout=self.settle_timeout)
         if self.resumed:
             self.wait_settled(self.resumed, timeout=self.settle_timeout)
-
-    def archive_unarchived(self, journal: persistence.Journal) -> list[str]:
-        """Executions that ended but whose archiving died with the previous process (the
-        archiver runs asynchronously after the end): their status change goes on the bus again,
-        where the archive rule invokes the archiver as it would have. Returns their arns."""
-        from icpa_audit.models import ARCHIVE_SUFFIX
-
-        s3 = self.client("s3")
-        archived: set[str] = set()
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.names.archive_bucket):
-            archived.update(obj["Key"].rsplit("/", 1)[-1].removesuffix(ARCHIVE_SUFFIX)
-                            for obj in page.get("Contents", []))
-        machine = self.names.state_machine_arn()
-        owed = [row for row in journal.executions()
-                if row.finished and row.state_machine_arn == machine and row.name not in archived]
-        events = self.client("events")
-        for row in owed:
-            events.put_events(Entries=[{
-                "Source": "aws.states", "DetailType": "Step Functions Execution Status Change",
-                "Resources": [row.arn], "Detail": json.dumps(persistence.status_change_detail(row)),
-            }])
-        if owed:
-            moto_patches.wait_for_async_invocations(self.settle_timeout)
-        return [row.arn for row in owed]
-
-    def _resume(self, report: persistence.RestoreReport, journal: persistence.Journal) -> list[str]:
-        """Claims that had no outcome continue from where they were. A RUNNING execution
-        restarts with its name and input (same ARN) and replays the tasks it had done from the
-        journal; the task in flight at the crash runs again (the handlers are idempotent); a
-        parked review gets a new task token when the restarted run reaches the wait again."""
-        self.expire_interrupted_invocations()
-        sfn = self.client("stepfunctions")
-        arns: list[str] = []
-        decided = self._decisions_recorded_by({row.arn for row in report.running})
-        for row in report.running:
-            if row.arn in decided:
-                # Its last task had recorded the claim's decision: nothing of it is left to run,
-                # and running it again would record the decision twice.
-                ended = persistence.ended_after_the_fact(
-                    row, output=json.dumps({"record": decided[row.arn]}), stop_date=datetime.now(UTC))
-                journal.execution_ended(ended)
-                persistence.add_restored(ended, ACCOUNT, REGION)
-                report.finished_executions += 1
-                continue
-            # The tasks it had done answer from the journal while it replays (no second call).
-            persistence.TASK_REPLAY.plan(row.arn, journal.task_results(row.arn))
-            try:
-                sfn.start_execution(stateMachineArn=row.state_machine_arn, name=row.name, input=row.input)
-            except Exception as exc:  # one bad row must not stop the others
-                persistence.TASK_REPLAY.forget(row.arn)
-                log.warning("restore: could not restart %s: %s", row.arn, exc)
-                continue
-            arns.append(row.arn)
-        for obj in persistence.owed_notifications(report, journal):
-            with self._started_lock:
-                self._started.pop((obj.bucket, obj.key), None)
-            persistence.notify_again(obj, ACCOUNT)
-            journal.mark_notified(obj.bucket, obj.key, obj.version_id)
-            with self._started_lock:
-                arn = self._started.get((obj.bucket, obj.key))
-            if arn is not None:
-                arns.append(arn)
-        return arns
-
-    def _decisions_recorded_by(self, arns: set[str]) -> dict[str, dict[str, Any]]:
-        """execution arn -> the ClaimRecord it recorded, for the executions among `arns` whose
-        RecordDecision had run to its end (the record written and its decision audit event
-        appended, both naming the execution) when the process died."""
-        if not arns:
-            return {}
-        ddb = self.client("dynamodb")
-        records: dict[str, dict[str, Any]] = {}
-        kwargs: dict[str, Any] = {"TableName": self.names.claims_table, "ConsistentRead": True}
-        while True:
-            page = ddb.scan(**kwargs)
-            for item in page.get("Items", []):
-                record = json.loads(item["record"]["S"]) if "record" in item else {}
-                if record.get("execution_id") in arns:
-                    records[str(record["execution_id"])] = record
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        decided: dict[str, dict[str, Any]] = {}
-        for arn, record in records.items():
-            events = ddb.query(
-                TableName=self.names.audit_table, KeyConditionExpression="claim_id = :c",
-                ExpressionAttributeValues={":c": {"S": str(record["claim_id"])}}, ConsistentRead=True,
-            )["Items"]
-            for item in events:
-                event = json.loads(item["event"]["S"]) if "event" in item else {}
-                if event.get("step") == "decision" and event.get("execution_id") == arn:
-                    decided[arn] = record
-        return decided
-
-    def expire_interrupted_invocations(self) -> int:
-        """An idempotency record left IN_PROGRESS belongs to an invocation that died with the
-        previous process (every handler runs in this one). On AWS it would expire with the
-        Lambda timeout; here it expires now, or the restarted run would wait it out."""
-        ddb = self.client("dynamodb")
-        removed = 0
-        kwargs: dict[str, Any] = {
-            "TableName": self.names.idempotency_table, "FilterExpression": "#s = :p",
-            "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": {":p": {"S": "INPROGRESS"}},
-        }
-        while True:
-            page = ddb.scan(**kwargs)
-            for item in page.get("Items", []):
-                ddb.delete_item(TableName=self.names.idempotency_table, Key={"id": item["id"]})
-                removed += 1
-            if "LastEvaluatedKey" not in page:
-                return removed
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     # -- provisioning (idempotent: safe to run again at every start) ------------------------
 
@@ -353,84 +230,12 @@ class LocalCloud(CloudSession):
             moto_patches.STATE.handlers[logical_id] = self._overrides.get(logical_id) or load_handler(logical_id)
 
     def provision(self) -> None:
-        from icpa_orchestration import archive_rule, inbox_rule, render_definition, substitution_names
-
-        n = self.names
-        s3, ddb, sns = self.client("s3"), self.client("dynamodb"), self.client("sns")
-        existing_buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-        for bucket in (n.inbox_bucket, n.documents_bucket, n.quarantine_bucket, n.archive_bucket):
-            if bucket not in existing_buckets:
-                s3.create_bucket(Bucket=bucket)
-        s3.put_bucket_versioning(Bucket=n.inbox_bucket, VersioningConfiguration={"Status": "Enabled"})
-        s3.put_bucket_notification_configuration(
-            Bucket=n.inbox_bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
-        )
-        tables = set(ddb.list_tables()["TableNames"])
-        for definition in table_definitions(n):
-            if definition["TableName"] not in tables:
-                ddb.create_table(BillingMode="PAY_PER_REQUEST", **definition)
-        for topic in (n.reviewers_topic, n.supervisors_topic, n.oncall_topic):
-            sns.create_topic(Name=topic)
-
-        iam, lam = self.client("iam"), self.client("lambda")
-        role_name = "icpa-local-lambda"
-        try:
-            role_arn = iam.get_role(RoleName=role_name)["Role"]["Arn"]
-        except iam.exceptions.NoSuchEntityException:
-            role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        existing_functions = {f["FunctionName"] for f in lam.list_functions()["Functions"]}
-        code = _dummy_zip()
-        for logical_id in FUNCTIONS:
-            if logical_id not in existing_functions:
-                lam.create_function(
-                    FunctionName=logical_id, Runtime="python3.11", Role=role_arn,
-                    Handler="lambda_function.handler", Code={"ZipFile": code}, Timeout=60,
-                )
-
-        sfn = self.client("stepfunctions")
-        wanted = substitution_names()
-        asl = render_definition({f"{fid}Arn": n.function_arn(fid) for fid in FUNCTIONS if f"{fid}Arn" in wanted})
-        machines = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
-        if n.state_machine in machines:
-            sfn.update_state_machine(stateMachineArn=machines[n.state_machine], definition=asl)
-        else:
-            sfn.create_state_machine(
-                name=n.state_machine, definition=asl, type="STANDARD",
-                roleArn=f"arn:aws:iam::{ACCOUNT}:role/icpa-local-states",
-            )
-
-        rule = inbox_rule({"InboxBucketName": n.inbox_bucket})
-        events = self.client("events")
-        events.put_rule(Name=n.inbox_rule, EventPattern=json.dumps(rule["EventPattern"]), State="ENABLED")
-        events.put_targets(
-            Rule=n.inbox_rule,
-            Targets=[{
-                "Id": "claims-workflow",
-                "Arn": n.state_machine_arn(),
-                "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/icpa-local-events",
-                "InputTransformer": rule["InputTransformer"],
-            }],
-        )
-        # The audit archiver gets every finished execution, as on AWS (the same rule file).
-        archive = archive_rule({"StateMachineArn": n.state_machine_arn()})
-        events.put_rule(Name=n.archive_rule, EventPattern=json.dumps(archive["EventPattern"]), State="ENABLED")
-        events.put_targets(
-            Rule=n.archive_rule, Targets=[{"Id": "archiver", "Arn": n.function_arn("ArchiverFunction")}]
-        )
+        provisioning.provision(self.client, self.names)
         if self._seed_policies:
             self.seed_policies()
 
     def seed_policies(self, policies: list[dict[str, Any]] | None = None) -> int:
-        if policies is None:
-            text = resources.files("icpa_local").joinpath("data/policies.json").read_text()
-            policies = json.loads(text)
-        ddb = self.client("dynamodb")
-        for policy in policies:
-            ddb.put_item(
-                TableName=self.names.policies_table,
-                Item={"policy_id": {"S": policy["policy_id"]}, "policy": {"S": json.dumps(policy)}},
-            )
-        return len(policies)
+        return provisioning.seed_policies(self.client, self.names, policies)
 
     # -- running claims --------------------------------------------------------------------
 
@@ -440,6 +245,14 @@ class LocalCloud(CloudSession):
         with self._started_lock:
             self._started[key] = arn
             self._started_lock.notify_all()
+
+    def forget_start(self, bucket: str, key: str) -> None:
+        with self._started_lock:
+            self._started.pop((bucket, key), None)
+
+    def started_for(self, bucket: str, key: str) -> str | None:
+        with self._started_lock:
+            return self._started.get((bucket, key))
 
     def upload(self, body: bytes, key: str) -> str:
         """Put a claim file in the inbox; returns the execution the rule started for it."""
