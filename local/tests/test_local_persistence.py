@@ -431,7 +431,9 @@ def test_finished_executions_leave_memory_once_journaled(data_dir: Path) -> None
         sfn: Any = stepfunctions_parser_backends["123456789012"]["us-east-1"]
         workers = [e.exec_worker for machine in sfn.state_machines for e in machine.executions]
         assert len(workers) == 4 and all(isinstance(w, persistence._Inert) for w in workers)
-        assert len(TMP_THREADS) <= 8  # at most the last execution's (a claim starts ~7)
+        # (dead threads are dropped as each execution ends: at most the last one's remain; live
+        # ones, e.g. of an execution still winding down on a loaded machine, are not the leak)
+        assert len([t for t in TMP_THREADS if not t.is_alive()]) <= 8  # a claim starts ~7
         # ...and each still answers its history, from the journal
         for arn in arns:
             history = cloud.history(arn)
