@@ -47,8 +47,11 @@ def lambda_probes(zip_paths: list[str], runs: int) -> None:
         with tempfile.TemporaryDirectory() as package_dir:
             with zipfile.ZipFile(zip_path) as zf:
                 zf.extractall(package_dir)
-            probes = {"boto3": "import boto3", "handler module": "import lambda_function",
-                      "handler module + boto3": "import lambda_function, boto3"}
+            probes = {
+                "boto3": "import boto3",
+                "handler module": "import lambda_function",
+                "handler module + boto3": "import lambda_function, boto3",
+            }
             samples: dict[str, list[float]] = {name: [] for name in probes}
             for _ in range(runs):
                 for name, statement in probes.items():
@@ -64,8 +67,12 @@ def lambda_probes(zip_paths: list[str], runs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--lambda-zip", action="append", default=[],
-                        help="also measure an unpacked Lambda zip built by `./pants package` (repeatable)")
+    parser.add_argument(
+        "--lambda-zip",
+        action="append",
+        default=[],
+        help="also measure an unpacked Lambda zip built by `./pants package` (repeatable)",
+    )
     args = parser.parse_args()
     if args.lambda_zip:
         lambda_probes(args.lambda_zip, args.runs)

@@ -27,8 +27,12 @@ PATHS = {
 }
 
 
-EXPECTED = {"auto-approve": {"APPROVED"}, "auto-deny": {"DENIED"}, "human-approve": {"APPROVED"},
-            "rejected": {"REJECTED"}}
+EXPECTED = {
+    "auto-approve": {"APPROVED"},
+    "auto-deny": {"DENIED"},
+    "human-approve": {"APPROVED"},
+    "rejected": {"REJECTED"},
+}
 
 
 def variant(template: dict[str, Any], n: int) -> bytes:
@@ -102,8 +106,10 @@ def main() -> None:
     print(f"  latency      p50 {pct(all_latencies, 0.5):6.0f} ms   p95 {pct(all_latencies, 0.95):6.0f} ms")
     for path in PATHS:
         values = latencies[path]
-        print(f"  {path:14s} n={len(values):3d}  p50 {pct(values, 0.5):6.0f} ms  p95 {pct(values, 0.95):6.0f} ms"
-              f"  transitions {sorted(transitions[path])}  outcomes {sorted(outcomes[path])}")
+        print(
+            f"  {path:14s} n={len(values):3d}  p50 {pct(values, 0.5):6.0f} ms  p95 {pct(values, 0.95):6.0f} ms"
+            f"  transitions {sorted(transitions[path])}  outcomes {sorted(outcomes[path])}"
+        )
     for surprise in surprises:
         print(f"  UNEXPECTED {surprise}")
 

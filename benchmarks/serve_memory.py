@@ -40,8 +40,12 @@ def held() -> dict[str, int]:
 
     sfn: Any = stepfunctions_parser_backends[ACCOUNT][REGION]
     executions = [e for machine in sfn.state_machines for e in machine.executions]
-    live_histories = [e for e in executions if getattr(getattr(e, "exec_worker", None), "env", None) is not None
-                      and hasattr(e.exec_worker.env, "event_history_context")]
+    live_histories = [
+        e
+        for e in executions
+        if getattr(getattr(e, "exec_worker", None), "env", None) is not None
+        and hasattr(e.exec_worker.env, "event_history_context")
+    ]
     events = 0
     for execution in live_histories:
         try:
@@ -49,13 +53,18 @@ def held() -> dict[str, int]:
         except Exception:  # - a probe
             continue
     s3 = s3_backends[ACCOUNT]["aws"]
-    s3_bytes = sum(k.size for b in s3.buckets.values() for versions in b.keys.lists() for k in versions[1]
-                   if hasattr(k, "size"))
+    s3_bytes = sum(
+        k.size for b in s3.buckets.values() for versions in b.keys.lists() for k in versions[1] if hasattr(k, "size")
+    )
     ddb = dynamodb_backends[ACCOUNT][REGION]
     return {
-        "executions": len(executions), "in_memory_histories": len(live_histories), "history_events": events,
-        "tmp_threads": len(TMP_THREADS), "async_invocations": len(moto_patches._async_invocations),
-        "s3_kb": s3_bytes // 1024, "ddb_items": sum(len(list(t.all_items())) for t in ddb.tables.values()),
+        "executions": len(executions),
+        "in_memory_histories": len(live_histories),
+        "history_events": events,
+        "tmp_threads": len(TMP_THREADS),
+        "async_invocations": len(moto_patches._async_invocations),
+        "s3_kb": s3_bytes // 1024,
+        "ddb_items": sum(len(list(t.all_items())) for t in ddb.tables.values()),
     }
 
 

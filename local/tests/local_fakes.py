@@ -50,8 +50,12 @@ class FakeSteps:
         def quarantine(event: dict[str, Any]) -> Any:
             name = event["state"]["error"]["Error"]
             outcome = "REJECTED" if name == "InvalidClaimError" else "ERROR"
-            return {"claim_id": "CLM-0001", "outcome": outcome, "reason_codes": ["X_REASON"],
-                    "quarantine_uri": "s3://icpa-quarantine/CLM-0001/original"}
+            return {
+                "claim_id": "CLM-0001",
+                "outcome": outcome,
+                "reason_codes": ["X_REASON"],
+                "quarantine_uri": "s3://icpa-quarantine/CLM-0001/original",
+            }
 
         return {
             "IntakeFunction": intake,
@@ -60,8 +64,12 @@ class FakeSteps:
             "RouterFunction": simple("router", {"route": "AUTO_APPROVE", "reasons": ["R_OK"]}),
             "RecordDecisionFunction": simple(
                 "record",
-                lambda e: {"claim_id": "CLM-0001", "outcome": e["state"]["final"]["outcome"],
-                           "decided_by": e["state"]["final"]["decided_by"], "reason_codes": ["R_OK"]},
+                lambda e: {
+                    "claim_id": "CLM-0001",
+                    "outcome": e["state"]["final"]["outcome"],
+                    "decided_by": e["state"]["final"]["decided_by"],
+                    "reason_codes": ["R_OK"],
+                },
             ),
             "QuarantineFunction": simple("quarantine", quarantine),
             "ReviewRequestFunction": simple("review_request", {}),
@@ -75,8 +83,13 @@ def _fraud(event: dict[str, Any], context: Any) -> dict[str, Any]:
     intake = step.state.intake
     assert intake is not None  # the ASL runs fraud after intake
     assessment = FraudAssessment(
-        claim_id=intake.claim_id, score=0.05, rules_score=0.05, signals=[], model=None,
-        service_version="0.0.0", assessed_at=datetime.now(UTC),
+        claim_id=intake.claim_id,
+        score=0.05,
+        rules_score=0.05,
+        signals=[],
+        model=None,
+        service_version="0.0.0",
+        assessed_at=datetime.now(UTC),
     )
     return assessment.model_dump(mode="json")
 

@@ -61,8 +61,11 @@ def eventually(predicate: Callable[[], Any], timeout: float, what: str, interval
 def child_env() -> dict[str, str]:
     """The environment for another icpa process: this one's import path (whatever layout the
     test runner gave it: the source roots of the modules in use come first), no AWS settings."""
-    files = [getattr(module, "__file__", None) for name, module in list(sys.modules.items())
-             if name.startswith("icpa_") and "." not in name]
+    files = [
+        getattr(module, "__file__", None)
+        for name, module in list(sys.modules.items())
+        if name.startswith("icpa_") and "." not in name
+    ]
     roots = [str(Path(file).resolve().parents[1]) for file in files if file]
     roots.append(str(Path(local_fakes.__file__ or ".").resolve().parent))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ICPA_", "AWS_", "MOTO_"))}
@@ -92,8 +95,16 @@ class Serve:
     def start(self) -> float:
         """Start and wait until the review API answers; returns the seconds that took."""
         env = child_env()
-        argv = [sys.executable, "-m", icpa_cli.__name__, "serve", "--port", str(self.port),
-                "--data-dir", str(self.data_dir)]
+        argv = [
+            sys.executable,
+            "-m",
+            icpa_cli.__name__,
+            "serve",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+        ]
         if self.handlers:
             argv += ["--handlers", self.handlers]
         if self.inbox:
@@ -142,7 +153,11 @@ class Serve:
         env = child_env()
         return subprocess.run(
             [sys.executable, "-m", icpa_cli.__name__, *args, "--data-dir", str(self.data_dir)],
-            capture_output=True, text=True, env=env, timeout=120, check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
         )
 
 
@@ -171,7 +186,9 @@ def outcome_of(cloud: RemoteCloud, claim_id: str) -> str | None:
 
 def audit_steps(cloud: RemoteCloud, claim_id: str) -> list[dict[str, Any]]:
     items = cloud.client("dynamodb").query(
-        TableName=cloud.names.audit_table, KeyConditionExpression="claim_id = :c",
-        ExpressionAttributeValues={":c": {"S": claim_id}}, ConsistentRead=True,
+        TableName=cloud.names.audit_table,
+        KeyConditionExpression="claim_id = :c",
+        ExpressionAttributeValues={":c": {"S": claim_id}},
+        ConsistentRead=True,
     )["Items"]
     return [json.loads(item["event"]["S"]) for item in items]

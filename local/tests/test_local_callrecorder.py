@@ -31,8 +31,7 @@ def test_calls_are_recorded_for_the_acting_principal_only(s3: Any) -> None:
             with unrecorded():
                 s3.head_object(Bucket="icpa-test", Key="claims/1.json")
             s3.list_objects_v2(Bucket="icpa-test", Prefix="claims/")
-    got = [(c.principal, c.service, c.operation, c.params.get("Key") or c.params.get("Prefix"))
-           for c in recorder.calls]
+    got = [(c.principal, c.service, c.operation, c.params.get("Key") or c.params.get("Prefix")) for c in recorder.calls]
     assert got == [
         ("IntakeFunction", "s3", "PutObject", "claims/1.json"),
         ("ReviewApiFunction", "s3", "GetObject", "claims/1.json"),
@@ -51,6 +50,7 @@ def test_a_client_built_before_recording_is_still_seen(s3: Any) -> None:
 def test_principal_is_per_thread_and_nothing_is_kept_after_exit(s3: Any) -> None:
     seen: list[str | None] = []
     with CallRecorder() as recorder, acting_as("RouterFunction"):
+
         def other_thread() -> None:
             seen.append(current_principal())
             s3.list_buckets()

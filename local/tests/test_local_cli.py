@@ -39,8 +39,14 @@ def test_process_then_status_reviews_and_review_share_the_data_dir(
 ) -> None:
     data = tmp_path / "data"
     # Given two claims processed by one command, one of them left for a reviewer
-    code, out, _ = icpa(capsys, data, "process", str(sample_path("approve-office-visit.json")),
-                        str(sample_path("review-high-amount-surgery.json")), "--json")
+    code, out, _ = icpa(
+        capsys,
+        data,
+        "process",
+        str(sample_path("approve-office-visit.json")),
+        str(sample_path("review-high-amount-surgery.json")),
+        "--json",
+    )
     assert code == 0
     results = {r["claim_id"]: r for r in map(json.loads, out.splitlines())}
     assert results["CLM-2026-0001"]["outcome"] == "APPROVED"
@@ -65,8 +71,16 @@ def test_process_then_status_reviews_and_review_share_the_data_dir(
     assert code == 0 and review["claim_id"] == "CLM-2026-0009"
 
     # And a decision through the same review API resumes the claim to its outcome
-    code, out, _ = icpa(capsys, data, "review", review["review_id"], "approve", "--rationale",
-                        "Operative report supports the amount.", "--json")
+    code, out, _ = icpa(
+        capsys,
+        data,
+        "review",
+        review["review_id"],
+        "approve",
+        "--rationale",
+        "Operative report supports the amount.",
+        "--json",
+    )
     answer = json.loads(out)
     assert code == 0 and answer["status"] == 200 and answer["outcome"] == "APPROVED"
     assert answer["body"]["decision"]["reviewer_id"] == "cli"
@@ -79,8 +93,9 @@ def test_process_then_status_reviews_and_review_share_the_data_dir(
 
 
 def test_refusals_exit_non_zero_with_the_api_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = icpa(capsys, tmp_path / "data", "review", "REV-" + "0" * 32, "deny", "--rationale",
-                        "No such review here.")
+    code, _, err = icpa(
+        capsys, tmp_path / "data", "review", "REV-" + "0" * 32, "deny", "--rationale", "No such review here."
+    )
     assert code == 1 and "404" in err and "REVIEW_NOT_FOUND" in err
     code, _, err = icpa(capsys, tmp_path / "data", "status", "CLM-NOPE")
     assert code == 1 and "no claim CLM-NOPE" in err
@@ -121,8 +136,13 @@ def test_read_only_commands_never_run_the_workflow(tmp_path: Path, capsys: pytes
     assert code == 0 and json.loads(out)["outcome"] == "PENDING_REVIEW"
     before = _journal_state(data)
     # When status (twice), reviews and audit run on it with no server
-    for args in (("status", "--json"), ("status", "--json"), ("status", "CLM-2026-0009", "--json"),
-                 ("reviews", "--json"), ("audit", "CLM-2026-0009", "--json")):
+    for args in (
+        ("status", "--json"),
+        ("status", "--json"),
+        ("status", "CLM-2026-0009", "--json"),
+        ("reviews", "--json"),
+        ("audit", "CLM-2026-0009", "--json"),
+    ):
         code, out, err = icpa(capsys, data, *args)
         assert code == 0, (args, err)
     # Then no audit event was appended and no execution started or resumed
@@ -138,8 +158,16 @@ def test_process_exits_non_zero_when_an_outcome_is_error(tmp_path: Path, capsys:
     broken["claim_id"] = "CLM-BROKEN-0001"
     broken_path = tmp_path / "broken.json"
     broken_path.write_text(json.dumps(broken))
-    argv = ["process", str(sample_path("approve-office-visit.json")), str(broken_path), "--json",
-            "--data-dir", str(tmp_path / "data"), "--handlers", f"{local_fakes.__name__}:fraud_breaks_on_broken"]
+    argv = [
+        "process",
+        str(sample_path("approve-office-visit.json")),
+        str(broken_path),
+        "--json",
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--handlers",
+        f"{local_fakes.__name__}:fraud_breaks_on_broken",
+    ]
     # When both are processed
     code = main(argv)
     out, err = capsys.readouterr()

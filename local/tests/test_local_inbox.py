@@ -68,8 +68,9 @@ def test_files_being_written_are_left_alone(watcher: InboxWatcher, bucket: Bucke
     assert bucket.objects == {} and (watcher.inbox / name).exists()
 
 
-def test_an_unreadable_file_goes_to_failed_with_its_reason(watcher: InboxWatcher, bucket: Bucket,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unreadable_file_goes_to_failed_with_its_reason(
+    watcher: InboxWatcher, bucket: Bucket, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = watcher.inbox / "locked.json"
     path.write_bytes(b"{}")
     watcher.poll()

@@ -116,9 +116,16 @@ def test_execution_end_emits_aws_status_change_event_to_lambda_targets(cloud: Lo
     seen: list[dict[str, Any]] = []
     moto_patches.STATE.handlers["StatusSpy"] = lambda event, ctx: seen.append(event)
     events = cloud.client("events")
-    events.put_rule(Name="status", EventPattern=json.dumps({
-        "source": ["aws.states"], "detail-type": ["Step Functions Execution Status Change"],
-        "detail": {"status": ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]}}))
+    events.put_rule(
+        Name="status",
+        EventPattern=json.dumps(
+            {
+                "source": ["aws.states"],
+                "detail-type": ["Step Functions Execution Status Change"],
+                "detail": {"status": ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]},
+            }
+        ),
+    )
     events.put_targets(Rule="status", Targets=[{"Id": "spy", "Arn": cloud.names.function_arn("StatusSpy")}])
     ended: list[str] = []
     moto_patches.STATE.on_execution_ended.append(lambda execution: ended.append(execution.exec_arn))

@@ -21,8 +21,9 @@ from icpa_local.datadir import DataDir, DataDirBusy
 def open_cloud(data_dir: Path, steps: FakeSteps | None = None, **overrides: Any) -> LocalCloud:
     handlers = (steps or FakeSteps()).handlers()
     handlers.update(overrides)
-    return LocalCloud(handler_overrides=handlers, time_scale=0.001, seed_policies=False, data_dir=data_dir,
-                      settle_timeout=20)
+    return LocalCloud(
+        handler_overrides=handlers, time_scale=0.001, seed_policies=False, data_dir=data_dir, settle_timeout=20
+    )
 
 
 @pytest.fixture
@@ -35,11 +36,15 @@ def data_dir(tmp_path: Path) -> Path:
 
 def test_journal_round_trips_rows_and_tags_bytes(tmp_path: Path) -> None:
     journal = persistence.Journal(tmp_path / "j.sqlite3")
-    journal.put_object(persistence.ObjectRow("b", "k", "v1", "object", b"\x00body", "etag", {"a": "1"},
-                                             "2026-01-01T00:00:00+00:00", True, False))
+    journal.put_object(
+        persistence.ObjectRow(
+            "b", "k", "v1", "object", b"\x00body", "etag", {"a": "1"}, "2026-01-01T00:00:00+00:00", True, False
+        )
+    )
     journal.put_item("t", persistence.item_key({"S": "pk"}, None), {"pk": {"S": "pk"}, "bin": {"B": b"\x01\x02"}})
-    journal.execution_started("arn:x", "x", "arn:sm", '{"source": {"bucket": "b", "key": "k", "version_id": "v1"}}',
-                              None)
+    journal.execution_started(
+        "arn:x", "x", "arn:sm", '{"source": {"bucket": "b", "key": "k", "version_id": "v1"}}', None
+    )
     journal.close()
     again = persistence.Journal(tmp_path / "j.sqlite3")
     (obj,) = again.objects()
@@ -53,8 +58,19 @@ def test_journal_round_trips_rows_and_tags_bytes(tmp_path: Path) -> None:
 def test_a_started_row_never_overwrites_a_final_one(tmp_path: Path) -> None:
     # A fast execution can end (final row) before start_execution returns (RUNNING row).
     journal = persistence.Journal(tmp_path / "j.sqlite3")
-    final = persistence.ExecutionRow("arn:x", "x", "arn:sm", "SUCCEEDED", "{}", "{}", None, None,
-                                     "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:01+00:00", [])
+    final = persistence.ExecutionRow(
+        "arn:x",
+        "x",
+        "arn:sm",
+        "SUCCEEDED",
+        "{}",
+        "{}",
+        None,
+        None,
+        "2026-01-01T00:00:00+00:00",
+        "2026-01-01T00:00:01+00:00",
+        [],
+    )
     journal.execution_ended(final)
     journal.execution_started("arn:x", "x", "arn:sm", "{}", None)
     assert [e.status for e in journal.executions()] == ["SUCCEEDED"]
@@ -86,13 +102,18 @@ def test_everything_survives_a_restart(data_dir: Path) -> None:
         before = cloud.describe(arn)
         history = cloud.history(arn)
         s3, ddb = cloud.client("s3"), cloud.client("dynamodb")
-        s3.put_object(Bucket="icpa-documents", Key="doc", Body=b"hello", ContentType="text/plain",
-                      Metadata={"origin": "test"})
+        s3.put_object(
+            Bucket="icpa-documents", Key="doc", Body=b"hello", ContentType="text/plain", Metadata={"origin": "test"}
+        )
         versions = s3.list_object_versions(Bucket="icpa-inbox")["Versions"]
         ddb.put_item(TableName="icpa-claims", Item={"claim_id": {"S": "C1"}, "blob": {"B": b"\x00\x01"}})
         ddb.put_item(TableName="icpa-audit", Item={"claim_id": {"S": "C1"}, "sequence": {"N": "1"}})
-        ddb.update_item(TableName="icpa-claims", Key={"claim_id": {"S": "C1"}},
-                        UpdateExpression="SET outcome = :o", ExpressionAttributeValues={":o": {"S": "APPROVED"}})
+        ddb.update_item(
+            TableName="icpa-claims",
+            Key={"claim_id": {"S": "C1"}},
+            UpdateExpression="SET outcome = :o",
+            ExpressionAttributeValues={":o": {"S": "APPROVED"}},
+        )
     # When the cloud starts again on the same data directory
     with open_cloud(data_dir) as cloud:
         s3, ddb = cloud.client("s3"), cloud.client("dynamodb")
@@ -107,7 +128,8 @@ def test_everything_survives_a_restart(data_dir: Path) -> None:
         # and the finished execution answers describe, list and history as before
         after = cloud.describe(arn)
         assert {k: after[k] for k in ("status", "input", "output", "name")} == {
-            k: before[k] for k in ("status", "input", "output", "name")}
+            k: before[k] for k in ("status", "input", "output", "name")
+        }
         assert [e["type"] for e in cloud.history(arn)] == [e["type"] for e in history]
         assert [e["executionArn"] for e in cloud.executions()] == [arn]
         assert cloud.result(arn).outcome == "APPROVED"
@@ -123,16 +145,25 @@ def test_deletes_and_transactions_are_journaled_as_after_images(data_dir: Path) 
         s3.delete_object(Bucket="icpa-inbox", Key="other/marked")  # versioned: a delete marker
         ddb.put_item(TableName="icpa-claims", Item={"claim_id": {"S": "D"}})
         ddb.delete_item(TableName="icpa-claims", Key={"claim_id": {"S": "D"}})
-        ddb.transact_write_items(TransactItems=[
-            {"Put": {"TableName": "icpa-claims", "Item": {"claim_id": {"S": "T1"}}}},
-            {"Put": {"TableName": "icpa-claims", "Item": {"claim_id": {"S": "T2"}}}},
-        ])
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "icpa-claims", "Item": {"claim_id": {"S": "T1"}}}},
+                {"Put": {"TableName": "icpa-claims", "Item": {"claim_id": {"S": "T2"}}}},
+            ]
+        )
         with pytest.raises(ddb.exceptions.TransactionCanceledException):
-            ddb.transact_write_items(TransactItems=[
-                {"Put": {"TableName": "icpa-claims", "Item": {"claim_id": {"S": "T3"}}}},
-                {"Put": {"TableName": "icpa-claims", "Item": {"claim_id": {"S": "T1"}},
-                         "ConditionExpression": "attribute_not_exists(claim_id)"}},
-            ])
+            ddb.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": "icpa-claims", "Item": {"claim_id": {"S": "T3"}}}},
+                    {
+                        "Put": {
+                            "TableName": "icpa-claims",
+                            "Item": {"claim_id": {"S": "T1"}},
+                            "ConditionExpression": "attribute_not_exists(claim_id)",
+                        }
+                    },
+                ]
+            )
         ddb.batch_write_item(RequestItems={"icpa-claims": [{"PutRequest": {"Item": {"claim_id": {"S": "B1"}}}}]})
     with open_cloud(data_dir) as cloud:
         s3, ddb = cloud.client("s3"), cloud.client("dynamodb")
@@ -180,13 +211,24 @@ def test_a_run_that_had_recorded_its_decision_is_not_run_again(data_dir: Path) -
 
     def record_then_die(event: dict[str, Any], ctx: Any) -> Any:
         calls.append(event["execution_id"])
-        record = {"claim_id": "CLM-0001", "outcome": "APPROVED", "decided_by": "AUTO",
-                  "execution_id": event["execution_id"], "reason_codes": ["R_OK"]}
+        record = {
+            "claim_id": "CLM-0001",
+            "outcome": "APPROVED",
+            "decided_by": "AUTO",
+            "execution_id": event["execution_id"],
+            "reason_codes": ["R_OK"],
+        }
         ddb = boto3_client("dynamodb")
         ddb.put_item(TableName="icpa-claims", Item={"claim_id": {"S": "CLM-0001"}, "record": {"S": json.dumps(record)}})
-        ddb.put_item(TableName="icpa-audit", Item={
-            "claim_id": {"S": "CLM-0001"}, "sequence": {"N": "1"}, "step": {"S": "decision"},
-            "event": {"S": json.dumps({"step": "decision", "execution_id": event["execution_id"]})}})
+        ddb.put_item(
+            TableName="icpa-audit",
+            Item={
+                "claim_id": {"S": "CLM-0001"},
+                "sequence": {"N": "1"},
+                "step": {"S": "decision"},
+                "event": {"S": json.dumps({"step": "decision", "execution_id": event["execution_id"]})},
+            },
+        )
         recorded.set()
         release.wait(10)
         return record
@@ -274,14 +316,12 @@ def test_a_resumed_review_wait_answered_before_the_crash_is_not_asked_again(data
         token = event["task_token"]
 
         def answer() -> None:
-            boto3_client("stepfunctions").send_task_success(
-                taskToken=token, output=json.dumps({"decision": "APPROVE"}))
+            boto3_client("stepfunctions").send_task_success(taskToken=token, output=json.dumps({"decision": "APPROVE"}))
 
         threading.Timer(0.05, answer).start()
         return {}
 
-    arn = crash_in("RecordDecisionFunction", data_dir, steps, RouterFunction=router,
-                   ReviewRequestFunction=reviewer)
+    arn = crash_in("RecordDecisionFunction", data_dir, steps, RouterFunction=router, ReviewRequestFunction=reviewer)
     assert calls_for(steps, "review_request", arn) == 1
     before = (calls_for(steps, "review_request", arn), calls_for(steps, "router", arn))
     # When the cloud starts again -- Then the wait is answered from the journal (no review asked)
@@ -305,8 +345,9 @@ def test_an_execution_that_ended_unarchived_is_archived_at_restart(data_dir: Pat
 
     def archiver(event: dict[str, Any], ctx: Any) -> Any:
         archived.append(event["detail"]["executionArn"])
-        boto3_client("s3").put_object(Bucket="icpa-archive", Key=f"claims/C/{event['detail']['name']}.json.gz",
-                                      Body=b"x")
+        boto3_client("s3").put_object(
+            Bucket="icpa-archive", Key=f"claims/C/{event['detail']['name']}.json.gz", Body=b"x"
+        )
         return {"archived": True}
 
     # When the cloud starts again -- Then the archive rule gets its status change, once
@@ -333,8 +374,13 @@ def test_a_read_only_cloud_restores_and_runs_nothing(data_dir: Path) -> None:
     asked = calls_for(steps, "review_request", arn)
     # When read-only clouds open the data directory, twice
     for _ in range(2):
-        with LocalCloud(handler_overrides={**steps.handlers(), **overrides}, time_scale=0.001, seed_policies=False,
-                        data_dir=data_dir, read_only=True) as reader:
+        with LocalCloud(
+            handler_overrides={**steps.handlers(), **overrides},
+            time_scale=0.001,
+            seed_policies=False,
+            data_dir=data_dir,
+            read_only=True,
+        ) as reader:
             # Then the state reads back: the execution as the RUNNING record it is
             assert reader.describe(arn)["status"] == "RUNNING"
             assert [e["executionArn"] for e in reader.executions()] == [arn]
@@ -359,8 +405,20 @@ def test_an_upload_whose_notification_was_cut_short_is_notified_again(data_dir: 
     with open_cloud(data_dir):
         pass
     journal = persistence.Journal(DataDir(data_dir).journal)
-    journal.put_object(persistence.ObjectRow("icpa-inbox", "claims/owed.json", "v-owed", "object", b"{}", None, {},
-                                             "2026-01-01T00:00:00+00:00", True, False))
+    journal.put_object(
+        persistence.ObjectRow(
+            "icpa-inbox",
+            "claims/owed.json",
+            "v-owed",
+            "object",
+            b"{}",
+            None,
+            {},
+            "2026-01-01T00:00:00+00:00",
+            True,
+            False,
+        )
+    )
     journal.close()
     # When the cloud starts -- Then the rule starts the workflow for it, once
     with open_cloud(data_dir) as cloud:

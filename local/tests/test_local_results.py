@@ -30,13 +30,22 @@ def test_a_succeeded_execution_reads_its_record_from_the_output() -> None:
     record = {"claim_id": "CLM-1", "outcome": "APPROVED", "reason_codes": ["OK"], "payable": {"amount": "12.50"}}
     output = {"intake": {"claim_id": "CLM-1"}, "routing": {"route": "AUTO_APPROVE"}, "record": record}
     events = [entered("Intake", {}), exited("Intake", {"intake": {"claim_id": "CLM-1"}}), entered("Record", {})]
-    view = read_execution(ARN, describe("SUCCEEDED", output=json.dumps(output), stopDate=START + timedelta(seconds=2)),
-                          events, now=START + timedelta(hours=1))
+    view = read_execution(
+        ARN,
+        describe("SUCCEEDED", output=json.dumps(output), stopDate=START + timedelta(seconds=2)),
+        events,
+        now=START + timedelta(hours=1),
+    )
     # When its result is read
     result = claim_result(view, file="a.json")
     # Then the record decides it, and the duration ends at the stop date
     assert (result.claim_id, result.outcome, result.route, result.reasons, result.payable_amount) == (
-        "CLM-1", "APPROVED", "AUTO", ["OK"], "12.50")
+        "CLM-1",
+        "APPROVED",
+        "AUTO",
+        ["OK"],
+        "12.50",
+    )
     assert (result.transitions, result.states, result.duration_ms) == (2, ["Intake", "Record"], 2000)
     assert view.decided and not view.may_wait_for_review
 
@@ -47,13 +56,19 @@ def test_a_running_execution_with_a_pending_review_is_pending_review() -> None:
     assert view.may_wait_for_review
     result = claim_result(view, file="b.json", review_id="REV-9")
     assert (result.outcome, result.route, result.reasons, result.review_id, result.duration_ms) == (
-        "PENDING_REVIEW", "HUMAN", ["HIGH_AMOUNT"], "REV-9", 3000)
+        "PENDING_REVIEW",
+        "HUMAN",
+        ["HIGH_AMOUNT"],
+        "REV-9",
+        3000,
+    )
 
 
 def test_without_an_outcome_in_state_the_claims_table_has_the_last_word_else_error() -> None:
     doc = {"intake": {"claim_id": "CLM-3"}}
-    view = read_execution(ARN, describe("FAILED", error="States.TaskFailed", stopDate=START), [exited("Intake", doc)],
-                          now=START)
+    view = read_execution(
+        ARN, describe("FAILED", error="States.TaskFailed", stopDate=START), [exited("Intake", doc)], now=START
+    )
     stored = {"outcome": "REJECTED", "reason_codes": ["BAD"], "payable": None}
     assert (claim_result(view, file="c.json", stored_record=stored).outcome, view.claim_id) == ("REJECTED", "CLM-3")
     errored = claim_result(view, file="c.json")

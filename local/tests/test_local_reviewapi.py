@@ -27,8 +27,11 @@ class RecordingHandler:
     def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
         self.events.append(event)
         claims = event["requestContext"]["authorizer"]["claims"]
-        return {"statusCode": 200, "headers": {"Content-Type": "application/json", "X-Seen": "yes"},
-                "body": json.dumps({"you": claims["sub"], "path": event["path"], "body": event["body"]})}
+        return {
+            "statusCode": 200,
+            "headers": {"Content-Type": "application/json", "X-Seen": "yes"},
+            "body": json.dumps({"you": claims["sub"], "path": event["path"], "body": event["body"]}),
+        }
 
 
 @pytest.fixture
@@ -38,14 +41,16 @@ def handler() -> RecordingHandler:
 
 @pytest.fixture
 def api(handler: RecordingHandler) -> Iterator[ReviewApiServer]:
-    server = ReviewApiServer(handler, ReviewerTokens(TOKENS).reviewer_for,
-                             health=lambda: {"service": "icpa-serve"}).start()
+    server = ReviewApiServer(
+        handler, ReviewerTokens(TOKENS).reviewer_for, health=lambda: {"service": "icpa-serve"}
+    ).start()
     yield server
     server.stop()
 
 
-@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Basic Z29vZA==", "bearer a b",
-                                    "Token good-token-for-cli"])
+@pytest.mark.parametrize(
+    "header", [None, "", "Bearer", "Bearer ", "Basic Z29vZA==", "bearer a b", "Token good-token-for-cli"]
+)
 def test_bearer_token_parsing_refuses_anything_but_one_bearer_token(header: str | None) -> None:
     assert bearer_token(header) is None
 
@@ -56,9 +61,14 @@ def test_bearer_token_parsing() -> None:
 
 def test_the_identity_comes_from_the_token_only() -> None:
     tokens = ReviewerTokens(TOKENS)
-    event = authorized_event("POST", "/reviews/REV-1/decision", authorization="Bearer good-token-for-dana",
-                             reviewer_for=tokens.reviewer_for, raw_body="{}",
-                             headers={"Authorization": "Bearer good-token-for-dana", "X-Reviewer": "mallory"})
+    event = authorized_event(
+        "POST",
+        "/reviews/REV-1/decision",
+        authorization="Bearer good-token-for-dana",
+        reviewer_for=tokens.reviewer_for,
+        raw_body="{}",
+        headers={"Authorization": "Bearer good-token-for-dana", "X-Reviewer": "mallory"},
+    )
     assert event is not None
     claims = event["requestContext"]["authorizer"]["claims"]
     assert claims == {"sub": "dana.reyes", "cognito:username": "dana.reyes", "cognito:groups": "claims-reviewers"}
@@ -67,8 +77,15 @@ def test_the_identity_comes_from_the_token_only() -> None:
     assert authorized_event("GET", "/reviews", authorization="Bearer nope", reviewer_for=tokens.reviewer_for) is None
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong-token"}, {"Authorization": "Basic eA=="},
-                                     {"Authorization": "good-token-for-cli"}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong-token"},
+        {"Authorization": "Basic eA=="},
+        {"Authorization": "good-token-for-cli"},
+    ],
+)
 def test_no_or_unknown_token_is_401_and_never_reaches_the_handler(
     api: ReviewApiServer, handler: RecordingHandler, headers: dict[str, str]
 ) -> None:
@@ -79,8 +96,12 @@ def test_no_or_unknown_token_is_401_and_never_reaches_the_handler(
 
 
 def test_a_valid_token_reaches_the_handler_as_its_reviewer(api: ReviewApiServer, handler: RecordingHandler) -> None:
-    status, answer = http_call(api.url + "/reviews/REV-9/decision", "POST", body={"decision": "DENY"},
-                               headers={"Authorization": "Bearer good-token-for-dana"})
+    status, answer = http_call(
+        api.url + "/reviews/REV-9/decision",
+        "POST",
+        body={"decision": "DENY"},
+        headers={"Authorization": "Bearer good-token-for-dana"},
+    )
     assert status == 200
     assert answer == {"you": "dana.reyes", "path": "/reviews/REV-9/decision", "body": '{"decision": "DENY"}'}
     (event,) = handler.events
@@ -88,13 +109,15 @@ def test_a_valid_token_reaches_the_handler_as_its_reviewer(api: ReviewApiServer,
 
 
 def test_query_strings_reach_the_handler(api: ReviewApiServer, handler: RecordingHandler) -> None:
-    status, _ = http_call(api.url + "/reviews?limit=5&next=abc", "GET",
-                          headers={"Authorization": "Bearer good-token-for-cli"})
+    status, _ = http_call(
+        api.url + "/reviews?limit=5&next=abc", "GET", headers={"Authorization": "Bearer good-token-for-cli"}
+    )
     assert status == 200 and handler.events[0]["queryStringParameters"] == {"limit": "5", "next": "abc"}
 
 
-def raw_request(api: ReviewApiServer, method: str, target: str, *, body: bytes = b"",
-                headers: dict[str, str] | None = None) -> tuple[int, str | None, bytes]:
+def raw_request(
+    api: ReviewApiServer, method: str, target: str, *, body: bytes = b"", headers: dict[str, str] | None = None
+) -> tuple[int, str | None, bytes]:
     """One request with the target exactly as given (urllib would normalise it)."""
     connection = http.client.HTTPConnection("127.0.0.1", api.port, timeout=10)
     try:
@@ -176,8 +199,9 @@ def test_the_local_routes_are_the_templates() -> None:
 
     template = cfn_yaml.load("orchestration/template.yaml")
     events = template["Resources"]["ReviewApiFunction"]["Properties"]["Events"].values()
-    declared = {(str(e["Properties"]["Method"]).upper(), str(e["Properties"]["Path"])) for e in events
-                if e["Type"] == "Api"}
+    declared = {
+        (str(e["Properties"]["Method"]).upper(), str(e["Properties"]["Path"])) for e in events if e["Type"] == "Api"
+    }
     assert declared == set(ROUTES)
 
 
@@ -205,9 +229,12 @@ def test_oversized_bodies_are_refused(api: ReviewApiServer, handler: RecordingHa
     import urllib.error
     import urllib.request
 
-    request = urllib.request.Request(api.url + "/reviews/REV-1/decision", method="POST",
-                                     data=b"x" * (MAX_BODY_BYTES + 1),
-                                     headers={"Authorization": "Bearer good-token-for-cli"})
+    request = urllib.request.Request(
+        api.url + "/reviews/REV-1/decision",
+        method="POST",
+        data=b"x" * (MAX_BODY_BYTES + 1),
+        headers={"Authorization": "Bearer good-token-for-cli"},
+    )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
     assert refused.value.code == 413 and handler.events == []

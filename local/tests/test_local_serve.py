@@ -60,16 +60,16 @@ def test_upload_to_decision_and_review_through_the_api(servers: Callable[..., Se
     # Without a token, or with a wrong one, the API answers 401 and nothing changes
     for headers in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": f"Basic {server.token(HUMAN)}"}):
         assert http_call(f"{server.review_url}/reviews", "GET", headers=headers)[0] == 401
-        status, _ = http_call(f"{server.review_url}/reviews/{review_id}/decision", "POST", body=decision,
-                              headers=headers)
+        status, _ = http_call(
+            f"{server.review_url}/reviews/{review_id}/decision", "POST", body=decision, headers=headers
+        )
         assert status == 401
     assert cloud.pending_review_for(arn) == review_id and cloud.describe(arn)["status"] == "RUNNING"
 
     # With the reviewer's token: the listing, then the decision resumes the workflow
     status, listing = http_call(f"{server.review_url}/reviews", "GET", headers=good)
     assert status == 200 and [r["review_id"] for r in listing["reviews"]] == [review_id]
-    status, answer = http_call(f"{server.review_url}/reviews/{review_id}/decision", "POST", body=decision,
-                               headers=good)
+    status, answer = http_call(f"{server.review_url}/reviews/{review_id}/decision", "POST", body=decision, headers=good)
     assert status == 200 and answer["decision"]["reviewer_id"] == HUMAN
     assert cloud.wait(arn, timeout=60, stop_at_review=False) == "SUCCEEDED"
     record = cloud.claim_record("CLM-2026-0009")
@@ -81,13 +81,16 @@ def test_upload_to_decision_and_review_through_the_api(servers: Callable[..., Se
     status_run = server.icpa("status", "--json")
     assert status_run.returncode == 0, status_run.stderr
     assert {(c["claim_id"], c["outcome"], c["route"]) for c in json.loads(status_run.stdout)} == {
-        ("CLM-2026-0001", "APPROVED", "AUTO"), ("CLM-2026-0009", "APPROVED", "HUMAN")}  # found via server.json
+        ("CLM-2026-0001", "APPROVED", "AUTO"),
+        ("CLM-2026-0009", "APPROVED", "HUMAN"),
+    }  # found via server.json
     reviews_run = server.icpa("reviews", "--json")
     assert reviews_run.returncode == 0 and json.loads(reviews_run.stdout) == []
     refused = server.icpa("reviews", "--token", "not-a-token")
     assert refused.returncode == 1 and "(401)" in refused.stderr
-    process_run = server.icpa("process", str(resources.files("icpa_local").joinpath("samples/deny-lapsed-policy.json")),
-                              "--json")
+    process_run = server.icpa(
+        "process", str(resources.files("icpa_local").joinpath("samples/deny-lapsed-policy.json")), "--json"
+    )
     assert process_run.returncode == 0, process_run.stderr
     processed = json.loads(process_run.stdout)
     assert (processed["claim_id"], processed["outcome"], processed["route"]) == ("CLM-2026-0005", "DENIED", "AUTO")
@@ -131,8 +134,12 @@ def _real_handlers() -> str | None:
     return None
 
 
-BATCH_PLAN = ["approve-office-visit.json", "deny-lapsed-policy.json", "review-high-amount-surgery.json",
-              "approve-lab-panel.json"] * 3
+BATCH_PLAN = [
+    "approve-office-visit.json",
+    "deny-lapsed-policy.json",
+    "review-high-amount-surgery.json",
+    "approve-lab-panel.json",
+] * 3
 
 
 def test_restart_mid_batch_loses_nothing_and_decides_each_claim_once(servers: Callable[..., Serve]) -> None:
@@ -154,8 +161,11 @@ def test_restart_mid_batch_loses_nothing_and_decides_each_claim_once(servers: Ca
     machine = cloud.names.state_machine_arn()
     executions = eventually(
         lambda: (found := sfn.list_executions(stateMachineArn=machine)["executions"])
-        and any(e["status"] != "RUNNING" for e in found) and found,
-        90, "a first finished execution", interval=0.01,
+        and any(e["status"] != "RUNNING" for e in found)
+        and found,
+        90,
+        "a first finished execution",
+        interval=0.01,
     )
     server.kill()
     pool.shutdown(wait=True)
@@ -190,8 +200,12 @@ def test_restart_mid_batch_loses_nothing_and_decides_each_claim_once(servers: Ca
     assert pending, "the batch has claims for human review"
     good = {"Authorization": f"Bearer {server.token(HUMAN)}"}
     for claim_id, review_id in pending.items():
-        status, answer = http_call(f"{server.review_url}/reviews/{review_id}/decision", "POST", headers=good,
-                                   body={"decision": "APPROVE", "rationale": f"Checked {claim_id} after the restart."})
+        status, answer = http_call(
+            f"{server.review_url}/reviews/{review_id}/decision",
+            "POST",
+            headers=good,
+            body={"decision": "APPROVE", "rationale": f"Checked {claim_id} after the restart."},
+        )
         assert status == 200, answer
 
     def decided() -> bool:
@@ -220,8 +234,9 @@ def test_restart_mid_batch_loses_nothing_and_decides_each_claim_once(servers: Ca
         assert described["status"] == status and (status != "SUCCEEDED" or described.get("output"))
         assert cloud.history(arn)[-1]["type"].startswith("Execution")
 
-    restored = next((line.strip() for line in server.output().splitlines() if line.strip().startswith("restored")),
-                    "restored: -")
+    restored = next(
+        (line.strip() for line in server.output().splitlines() if line.strip().startswith("restored")), "restored: -"
+    )
     print(  # noqa: T201 - the measurements the closing note quotes
         f"\nrestart test: batch {len(batch)} claims; at the SIGKILL {len(finished)} executions had ended, "
         f"{in_flight} claims in flight ({len(running_at_kill)} running, {len(batch) - len(executions)} not "

@@ -63,8 +63,12 @@ def test_an_unmet_condition_means_the_statement_does_not_apply_not_a_deny() -> N
 
 
 def test_condition_keys_are_case_insensitive_values_or_keys_and() -> None:
-    condition = {"StringEquals": {"KMS:ViaService": ["dynamodb.us-east-1.amazonaws.com", "s3.us-east-1.amazonaws.com"],
-                                  "kms:CallerAccount": "123456789012"}}
+    condition = {
+        "StringEquals": {
+            "KMS:ViaService": ["dynamodb.us-east-1.amazonaws.com", "s3.us-east-1.amazonaws.com"],
+            "kms:CallerAccount": "123456789012",
+        }
+    }
     policy = [allow("kms:Decrypt", KEY, Condition=condition)]
     ok = {"kms:viaservice": "s3.us-east-1.amazonaws.com", "kms:CallerAccount": "123456789012"}
     assert evaluate(policy, Request("kms:Decrypt", KEY, ok)).allowed
@@ -72,13 +76,18 @@ def test_condition_keys_are_case_insensitive_values_or_keys_and() -> None:
 
 
 def test_arn_like_bool_null_if_exists_and_set_operators() -> None:
-    arn_like = allow("kms:Decrypt", KEY, Condition={
-        "ArnLike": {"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::icpa-*"}})
+    arn_like = allow(
+        "kms:Decrypt", KEY, Condition={"ArnLike": {"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::icpa-*"}}
+    )
     assert evaluate([arn_like], Request("kms:Decrypt", KEY, {"kms:EncryptionContext:aws:s3:arn": BUCKET})).allowed
     other = {"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::x"}
     assert not evaluate([arn_like], Request("kms:Decrypt", KEY, other)).allowed
-    deny_insecure = {"Effect": "Deny", "Action": "*", "Resource": "*",
-                     "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    deny_insecure = {
+        "Effect": "Deny",
+        "Action": "*",
+        "Resource": "*",
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
     base = [allow("*", "*"), deny_insecure]
     assert evaluate(base, Request("s3:GetObject", BUCKET, {"aws:SecureTransport": True})).allowed
     assert not evaluate(base, Request("s3:GetObject", BUCKET, {"aws:SecureTransport": False})).allowed
@@ -99,10 +108,13 @@ def test_negated_operators_need_every_policy_value_to_differ() -> None:
     assert not evaluate(policy, Request("sns:Publish", "*", {"aws:SourceAccount": "222"})).allowed
 
 
-@pytest.mark.parametrize("condition", [
-    {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},  # an operator the evaluator does not model
-    {"StringEquals": {"aws:username": "${aws:username}"}},  # a policy variable
-])
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},  # an operator the evaluator does not model
+        {"StringEquals": {"aws:username": "${aws:username}"}},  # a policy variable
+    ],
+)
 def test_what_it_cannot_decide_fails_closed_and_says_so(condition: dict[str, Any]) -> None:
     request = Request("s3:GetObject", f"{BUCKET}/k", {"aws:SourceIp": "10.1.1.1", "aws:username": "u"})
     allowed = evaluate([allow("s3:GetObject", "*", Condition=condition)], request)

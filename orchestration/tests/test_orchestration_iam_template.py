@@ -16,10 +16,12 @@ def test_refs_getatts_and_subs_resolve_to_cloudformation_shapes(template: dict[s
     table = {"Fn::GetAtt": ["ClaimsTable", "Arn"]}
     assert model.resolve(table) == f"arn:aws:dynamodb:{ACCOUNT_REGION}:table/icpa-claims-dev"
     assert model.resolve({"Fn::Sub": "${InboxBucket.Arn}/claims/*"}) == (
-        "arn:aws:s3:::icpa-inbox-dev-123456789012-us-east-1/claims/*")
+        "arn:aws:s3:::icpa-inbox-dev-123456789012-us-east-1/claims/*"
+    )
     assert model.resolve({"Ref": "ReviewersTopic"}) == f"arn:aws:sns:{ACCOUNT_REGION}:icpa-reviewers-dev"
     assert model.resolve({"Fn::GetAtt": ["IntakeLogGroup", "Arn"]}) == (
-        f"arn:aws:logs:{ACCOUNT_REGION}:log-group:/aws/lambda/icpa-intake-dev:*")
+        f"arn:aws:logs:{ACCOUNT_REGION}:log-group:/aws/lambda/icpa-intake-dev:*"
+    )
     machine = f"arn:aws:states:{ACCOUNT_REGION}:stateMachine:icpa-claims-workflow-dev"
     assert model.resolve({"Ref": "ClaimsStateMachine"}) == machine
     assert model.kms_key_of("AuditTable") == f"arn:aws:kms:{ACCOUNT_REGION}:key/DataKey"

@@ -158,8 +158,13 @@ def test_transformed_event_with_quotes_in_the_key_stays_valid_json(rule_file: di
 # "EventBridge event message structure": no URL-encoding, unlike the SNS/SQS/Lambda
 # notifications' form-encoded `my+claim.json`); moto 5.2.5 sends it the same way.
 ODD_KEYS = [
-    "claims/my claim.json", "claims/my+claim.json", "claims/100% %20 %zz.json", 'claims/"q" \\ back\\"slash.json',
-    "claims/réclamation 请求 🦷.json", "claims/<bucket> {brace} <key>.json", "claims/" + "ü" * 504 + ".json",
+    "claims/my claim.json",
+    "claims/my+claim.json",
+    "claims/100% %20 %zz.json",
+    'claims/"q" \\ back\\"slash.json',
+    "claims/réclamation 请求 🦷.json",
+    "claims/<bucket> {brace} <key>.json",
+    "claims/" + "ü" * 504 + ".json",
 ]
 
 

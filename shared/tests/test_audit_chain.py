@@ -16,8 +16,14 @@ def chain() -> list[AuditEvent]:
     store = MemoryAuditStore()
     rec = AuditRecorder(store, "router", "1.0.0")
     for i, step in enumerate(["intake", "fraud", "adjudication", "router"]):
-        rec.record(claim_id="CLM-0001", step=step, decision="DONE", input_value={"i": i},
-                   output_value={"o": i}, occurred_at=FIXED_NOW + timedelta(seconds=i))
+        rec.record(
+            claim_id="CLM-0001",
+            step=step,
+            decision="DONE",
+            input_value={"i": i},
+            output_value={"o": i},
+            occurred_at=FIXED_NOW + timedelta(seconds=i),
+        )
     return store.events("CLM-0001")
 
 
@@ -57,8 +63,9 @@ def test_reordered_events_are_detected(chain: list[AuditEvent]) -> None:
 def test_concurrent_writer_is_retried() -> None:
     store = MemoryAuditStore()
     rec = AuditRecorder(store, "xsvc", "1.0.0")
-    first = rec.record(claim_id="CLM-0002", step="first", decision="ALPHA", input_value=1, output_value=2,
-                       occurred_at=FIXED_NOW)
+    first = rec.record(
+        claim_id="CLM-0002", step="first", decision="ALPHA", input_value=1, output_value=2, occurred_at=FIXED_NOW
+    )
     real_last = store.last_event
     calls = {"n": 0}
 
@@ -67,8 +74,9 @@ def test_concurrent_writer_is_retried() -> None:
         return None if calls["n"] == 1 else real_last(claim_id)  # first read is stale
 
     store.last_event = stale_once  # type: ignore[method-assign]
-    second = rec.record(claim_id="CLM-0002", step="second", decision="BETA", input_value=1, output_value=2,
-                        occurred_at=FIXED_NOW)
+    second = rec.record(
+        claim_id="CLM-0002", step="second", decision="BETA", input_value=1, output_value=2, occurred_at=FIXED_NOW
+    )
     assert second.sequence == 2 and second.previous_hash == first.hash
     assert verify_chain(store.events("CLM-0002")).ok
 
@@ -76,11 +84,20 @@ def test_concurrent_writer_is_retried() -> None:
 def test_once_per_execution_steps_are_not_appended_twice() -> None:
     store = MemoryAuditStore()
     rec = AuditRecorder(store, "router", "1.0.0")
-    common: dict[str, Any] = {"claim_id": "CLM-0003", "step": "decision", "input_value": 1, "occurred_at": FIXED_NOW,
-              "execution_id": "arn:aws:states:us-east-1:123456789012:execution:m:run-1", "once_per_execution": True}
+    common: dict[str, Any] = {
+        "claim_id": "CLM-0003",
+        "step": "decision",
+        "input_value": 1,
+        "occurred_at": FIXED_NOW,
+        "execution_id": "arn:aws:states:us-east-1:123456789012:execution:m:run-1",
+        "once_per_execution": True,
+    }
     first = rec.record(decision="APPROVED", output_value={"at": 1}, **common)
     retried = rec.record(decision="APPROVED", output_value={"at": 2}, **common)  # a Lambda retry
     assert retried == first and len(store.events("CLM-0003")) == 1
-    other_run = rec.record(**{**common, "execution_id": "arn:aws:states:us-east-1:123456789012:execution:m:run-2"},
-                           decision="APPROVED", output_value={"at": 3})
+    other_run = rec.record(
+        **{**common, "execution_id": "arn:aws:states:us-east-1:123456789012:execution:m:run-2"},
+        decision="APPROVED",
+        output_value={"at": 3},
+    )
     assert other_run.sequence == 2 and verify_chain(store.events("CLM-0003")).ok

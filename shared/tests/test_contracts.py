@@ -80,8 +80,14 @@ class TestCodesAndIds:
 
     @pytest.mark.parametrize(
         "field,value",
-        [("member_id", "MBR12"), ("member_id", "mbr000001"), ("subscriber_id", "MBR000001"),
-         ("policy_id", "POL-x"), ("claim_id", "a"), ("claim_id", "bad id with spaces")],
+        [
+            ("member_id", "MBR12"),
+            ("member_id", "mbr000001"),
+            ("subscriber_id", "MBR000001"),
+            ("policy_id", "POL-x"),
+            ("claim_id", "a"),
+            ("claim_id", "bad id with spaces"),
+        ],
     )
     def test_bad_ids(self, field: str, value: str) -> None:
         with pytest.raises(ValidationError):
@@ -129,9 +135,16 @@ class TestClaimConsistency:
 class TestDecisions:
     def _line(self, **overrides: object) -> LineAdjudication:
         fields: dict[str, object] = {
-            "line_number": 1, "procedure_code": "99213", "eligible": True, "covered": True,
-            "submitted": usd("150"), "allowed": usd("100"), "deductible": usd("20"),
-            "copay": usd("0"), "coinsurance": usd("16"), "payable": usd("64"),
+            "line_number": 1,
+            "procedure_code": "99213",
+            "eligible": True,
+            "covered": True,
+            "submitted": usd("150"),
+            "allowed": usd("100"),
+            "deductible": usd("20"),
+            "copay": usd("0"),
+            "coinsurance": usd("16"),
+            "payable": usd("64"),
             "reason_codes": ["COVERED"],
         }
         fields.update(overrides)
@@ -153,21 +166,35 @@ class TestDecisions:
         names = ("submitted", "allowed", "deductible", "copay", "coinsurance", "payable")
         totals = {k: getattr(line, k) for k in names}
         adj = Adjudication(
-            claim_id="CLM-0001", policy_id="POL-GOLD001", outcome="APPROVED", lines=[line],
-            totals=totals, service_version="1.0.0", adjudicated_at=FIXED_NOW,
+            claim_id="CLM-0001",
+            policy_id="POL-GOLD001",
+            outcome="APPROVED",
+            lines=[line],
+            totals=totals,
+            service_version="1.0.0",
+            adjudicated_at=FIXED_NOW,
         )
         assert adj.totals.payable == usd("64")
         with pytest.raises(ValidationError, match="totals.payable"):
             Adjudication(
-                claim_id="CLM-0001", policy_id="POL-GOLD001", outcome="APPROVED", lines=[line],
-                totals={**totals, "payable": usd("1")}, service_version="1.0.0",
+                claim_id="CLM-0001",
+                policy_id="POL-GOLD001",
+                outcome="APPROVED",
+                lines=[line],
+                totals={**totals, "payable": usd("1")},
+                service_version="1.0.0",
                 adjudicated_at=FIXED_NOW,
             )
 
     def test_review_needs_rationale_and_aware_time(self) -> None:
-        base = {"review_id": "REV-" + "a" * 32, "claim_id": "CLM-0001", "reviewer_id": "alice",
-                "decision": "APPROVE", "rationale": "Documentation supports the visit.",
-                "decided_at": FIXED_NOW}
+        base = {
+            "review_id": "REV-" + "a" * 32,
+            "claim_id": "CLM-0001",
+            "reviewer_id": "alice",
+            "decision": "APPROVE",
+            "rationale": "Documentation supports the visit.",
+            "decided_at": FIXED_NOW,
+        }
         assert ReviewDecision(**base).decision == "APPROVE"
         with pytest.raises(ValidationError):
             ReviewDecision(**{**base, "rationale": "  "})

@@ -34,9 +34,26 @@ def lines(stream: io.StringIO) -> list[dict[str, object]]:
 
 
 @pytest.mark.parametrize(
-    "key", ["name", "patient_name", "PatientName", "patient-name", "FIRST_NAME", "birthDate",
-            "dob", "SSN", "memberId", "member_id", "subscriber_id", "address", "postal_code",
-            "phone", "telecom", "email", "patient"],
+    "key",
+    [
+        "name",
+        "patient_name",
+        "PatientName",
+        "patient-name",
+        "FIRST_NAME",
+        "birthDate",
+        "dob",
+        "SSN",
+        "memberId",
+        "member_id",
+        "subscriber_id",
+        "address",
+        "postal_code",
+        "phone",
+        "telecom",
+        "email",
+        "patient",
+    ],
 )
 def test_phi_field_names_are_redacted_in_any_case(captured: io.StringIO, key: str) -> None:
     structlog.get_logger().info("claim.received", **{key: "sensitive-value"})
@@ -71,9 +88,19 @@ def test_phi_in_exception_messages(captured: io.StringIO) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["123456789", "123 45 6789", "mbr0001234", "SUB12345678", "+1 555.867.5309", "555-867-5309",
-     "07/02/1984", "1984-07-02", "x.y+tag@sub.example.org", "1600 Pennsylvania Avenue NW",
-     "221B Baker St"],
+    [
+        "123456789",
+        "123 45 6789",
+        "mbr0001234",
+        "SUB12345678",
+        "+1 555.867.5309",
+        "555-867-5309",
+        "07/02/1984",
+        "1984-07-02",
+        "x.y+tag@sub.example.org",
+        "1600 Pennsylvania Avenue NW",
+        "221B Baker St",
+    ],
 )
 def test_patterns(text: str) -> None:
     assert redact_text(f"before {text} after").count(REDACTED) >= 1
@@ -81,8 +108,16 @@ def test_patterns(text: str) -> None:
 
 
 def test_safe_values_survive() -> None:
-    value = {"claim_id": "CLM-0001", "score": 0.42, "route": "AUTO_APPROVE", "npi": "1234567893",
-             "amount": "150.00", "procedure_code": "99213", "count": 3, "ok": True}
+    value = {
+        "claim_id": "CLM-0001",
+        "score": 0.42,
+        "route": "AUTO_APPROVE",
+        "npi": "1234567893",
+        "amount": "150.00",
+        "procedure_code": "99213",
+        "count": 3,
+        "ok": True,
+    }
     assert redact_value(value) == value
 
 

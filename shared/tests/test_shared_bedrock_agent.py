@@ -72,7 +72,7 @@ def invoker(wire: Wire) -> BedrockAgentInvoker:
 
 
 def test_the_streamed_chunks_are_joined_into_the_answer(wire: Wire) -> None:
-    wire.answer(chunk('{"score": 0.'), chunk('42}'))
+    wire.answer(chunk('{"score": 0.'), chunk("42}"))
 
     assert invoker(wire).invoke("judge this", session_id="s-1") == '{"score": 0.42}'
 

@@ -13,14 +13,32 @@ from icpa_shared.contracts.types import S3Uri
 
 URI = TypeAdapter(S3Uri)
 KEYS = [
-    "claims/my claim.json", "claims/my+claim.json", "claims/100% %20 %zz.json", 'claims/"quoted" \\ name.json',
-    "claims/réclamation 请求 🦷.json", "claims/ tabs\tand\nnewlines ", "claims/" + "ü" * 508 + "x",  # 1024 bytes
+    "claims/my claim.json",
+    "claims/my+claim.json",
+    "claims/100% %20 %zz.json",
+    'claims/"quoted" \\ name.json',
+    "claims/réclamation 请求 🦷.json",
+    "claims/ tabs\tand\nnewlines ",
+    "claims/" + "ü" * 508 + "x",  # 1024 bytes
     "k",
 ]
 BAD_BUCKETS = [
-    "ab", "a" * 64, "Upper-case", "-dash-first", "dot-last.", "two..dots", "192.168.5.4", "xn--punycode",
-    "sthree-bucket", "amzn-s3-demo-bucket", "my-bucket-s3alias", "my-bucket--ol-s3", "my.mrap",
-    "my-bucket--x-s3", "my-bucket--table-s3", "under_score",
+    "ab",
+    "a" * 64,
+    "Upper-case",
+    "-dash-first",
+    "dot-last.",
+    "two..dots",
+    "192.168.5.4",
+    "xn--punycode",
+    "sthree-bucket",
+    "amzn-s3-demo-bucket",
+    "my-bucket-s3alias",
+    "my-bucket--ol-s3",
+    "my.mrap",
+    "my-bucket--x-s3",
+    "my-bucket--table-s3",
+    "under_score",
 ]
 
 
@@ -47,7 +65,9 @@ def test_bucket_names_s3_refuses_are_refused(bucket: str) -> None:
         SourceObject(bucket=bucket, key="claims/a.json")
 
 
-@pytest.mark.parametrize("uri", ["icpa-inbox/claims/a.json", "s3://icpa-inbox", "s3:///claims/a.json", "S3://icpa-inbox/a"])
+@pytest.mark.parametrize(
+    "uri", ["icpa-inbox/claims/a.json", "s3://icpa-inbox", "s3:///claims/a.json", "S3://icpa-inbox/a"]
+)
 def test_what_is_no_s3_uri_is_refused(uri: str) -> None:
     with pytest.raises(ValidationError):
         URI.validate_python(uri)

@@ -13,7 +13,8 @@ SERVICES = sorted(p.name for p in Path("services").iterdir() if (p / "pyproject.
 
 
 def test_every_service_is_listed() -> None:
-    assert SERVICES == ["adjudication", "audit", "fraud", "intake", "review-callback", "router"]
+    listed = list(SERVICES)
+    assert listed == ["adjudication", "audit", "fraud", "intake", "review-callback", "router"]
 
 
 @pytest.mark.parametrize("service", SERVICES)

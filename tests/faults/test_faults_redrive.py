@@ -39,8 +39,10 @@ class FraudWithABug:
 
 def decision_events(cloud: LocalCloud, claim_id: str) -> list[dict[str, Any]]:
     items = cloud.client("dynamodb").query(
-        TableName=cloud.names.audit_table, KeyConditionExpression="claim_id = :c",
-        ExpressionAttributeValues={":c": {"S": claim_id}}, ConsistentRead=True,
+        TableName=cloud.names.audit_table,
+        KeyConditionExpression="claim_id = :c",
+        ExpressionAttributeValues={":c": {"S": claim_id}},
+        ConsistentRead=True,
     )["Items"]
     events = [json.loads(item["event"]["S"]) for item in items]
     return [e for e in events if e.get("step") == "decision"]

@@ -21,8 +21,12 @@ from icpa_local.remote import http_call
 
 BATCH = 100
 KILL_AFTER_ENDED = 30  # executions ended when the SIGKILL comes: the rest are in flight or not started
-PLAN = ["approve-office-visit.json", "deny-lapsed-policy.json", "approve-lab-panel.json",
-        "review-high-amount-surgery.json"]
+PLAN = [
+    "approve-office-visit.json",
+    "deny-lapsed-policy.json",
+    "approve-lab-panel.json",
+    "review-high-amount-surgery.json",
+]
 # Steps a claim's chain holds once per execution: the workflow's deciding steps.
 ONCE = ("intake", "fraud", "adjudication", "router", "review_requested", "decision")
 
@@ -38,8 +42,9 @@ def verify(server: Serve, claim_id: str) -> tuple[int, str]:
     own code path, without 100 interpreter start-ups)."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = icpa_cli.main(["audit", claim_id, "--verify", "--endpoint", server.endpoint,
-                              "--data-dir", str(server.data_dir)])
+        code = icpa_cli.main(
+            ["audit", claim_id, "--verify", "--endpoint", server.endpoint, "--data-dir", str(server.data_dir)]
+        )
     return code, err.getvalue() or out.getvalue()[-300:]
 
 
@@ -95,11 +100,19 @@ def test_sigkill_mid_batch_every_claim_one_outcome_and_verified(servers: Callabl
     good = {"Authorization": f"Bearer {server.token(HUMAN)}"}
     pending = {c.claim_id: c.review_id for c in statuses.values() if c.outcome == "PENDING_REVIEW"}
     for claim_id, review_id in pending.items():
-        status, answer = http_call(f"{server.review_url}/reviews/{review_id}/decision", "POST", headers=good,
-                                   body={"decision": "APPROVE", "rationale": f"Checked {claim_id} after the kill."})
+        status, answer = http_call(
+            f"{server.review_url}/reviews/{review_id}/decision",
+            "POST",
+            headers=good,
+            body={"decision": "APPROVE", "rationale": f"Checked {claim_id} after the kill."},
+        )
         assert status == 200, answer
-    eventually(lambda: all(outcome_of(cloud, c) not in (None, "IN_PROGRESS", "PENDING_REVIEW") for c in claim_ids),
-               240, "every claim's outcome", interval=0.5)
+    eventually(
+        lambda: all(outcome_of(cloud, c) not in (None, "IN_PROGRESS", "PENDING_REVIEW") for c in claim_ids),
+        240,
+        "every claim's outcome",
+        interval=0.5,
+    )
     decided_seconds = time.monotonic() - restart_began
 
     # Exactly one outcome per claim, and each deciding step of its chain once

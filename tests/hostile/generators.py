@@ -19,8 +19,9 @@ def hostile_policies(template: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for k in range(1, CORPUS_POLICIES + 1):
         members = [f"MBR7{n:05d}" for n in range((k - 1) * POLICY_SIZE + 1, k * POLICY_SIZE + 1)]
-        out.append({**template, "policy_id": f"POL-HOSTILE{k:02d}", "subscriber_id": f"SUB7{k:05d}",
-                    "members": members})
+        out.append(
+            {**template, "policy_id": f"POL-HOSTILE{k:02d}", "subscriber_id": f"SUB7{k:05d}", "members": members}
+        )
     policy_id, subscriber_id, members = GENERATED_POLICY
     out.append({**template, "policy_id": policy_id, "subscriber_id": subscriber_id, "members": members})
     return out
@@ -29,19 +30,34 @@ def hostile_policies(template: dict[str, Any]) -> list[dict[str, Any]]:
 def base_claim(claim_id: str, member_id: str) -> dict[str, Any]:
     """A good claim of the generated entries' policy (an office visit), before a generator breaks it."""
     return {
-        "schema_version": "1.0", "claim_id": claim_id, "claim_type": "professional",
-        "member_id": member_id, "subscriber_id": GENERATED_POLICY[1], "policy_id": GENERATED_POLICY[0],
-        "provider_npi": "1234567893", "service_date_from": "2026-05-06", "service_date_to": "2026-05-06",
-        "received_date": "2026-05-08", "diagnosis_codes": ["J06.9"],
-        "lines": [_line(1)], "total_charge": {"amount": "150.00", "currency": "USD"}, "attachments": [],
+        "schema_version": "1.0",
+        "claim_id": claim_id,
+        "claim_type": "professional",
+        "member_id": member_id,
+        "subscriber_id": GENERATED_POLICY[1],
+        "policy_id": GENERATED_POLICY[0],
+        "provider_npi": "1234567893",
+        "service_date_from": "2026-05-06",
+        "service_date_to": "2026-05-06",
+        "received_date": "2026-05-08",
+        "diagnosis_codes": ["J06.9"],
+        "lines": [_line(1)],
+        "total_charge": {"amount": "150.00", "currency": "USD"},
+        "attachments": [],
         "patient": {"name": "Robin Hostile", "birth_date": "1980-02-02", "gender": "female"},
     }
 
 
 def _line(number: int) -> dict[str, Any]:
-    return {"line_number": number, "procedure_code": "99213", "modifiers": [], "units": 1,
-            "charge": {"amount": "150.00", "currency": "USD"}, "service_date": "2026-05-06",
-            "diagnosis_pointers": [1]}
+    return {
+        "line_number": number,
+        "procedure_code": "99213",
+        "modifiers": [],
+        "units": 1,
+        "charge": {"amount": "150.00", "currency": "USD"},
+        "service_date": "2026-05-06",
+        "diagnosis_pointers": [1],
+    }
 
 
 def claim_lines(*, lines: int) -> bytes:

@@ -154,8 +154,9 @@ def test_hostile_corpus_mixed_with_good_claims_ends_with_the_expected_outcomes()
         arns = _executions_by_key(cloud, set(bodies), timeout=60)
         unsettled = set(cloud.wait_settled(list(arns.values()), timeout=180))
         results = {key: cloud.result(arn, key) for key, arn in arns.items()}
-        originals = {key: _quarantined_original(cloud, r.claim_id) for key, r in results.items()
-                     if r.outcome == "REJECTED"}
+        originals = {
+            key: _quarantined_original(cloud, r.claim_id) for key, r in results.items() if r.outcome == "REJECTED"
+        }
 
     problems: list[str] = []
     for entry in hostile:
@@ -172,14 +173,18 @@ def test_hostile_corpus_mixed_with_good_claims_ends_with_the_expected_outcomes()
             problems.append(f"{entry.label}: expected reasons {list(entry.reasons) or 'any'}, got {got}")
         elif entry.outcome == "REJECTED" and originals.get(entry.key) != entry.body:
             kept = originals.get(entry.key)
-            problems.append(f"{entry.label}: original not kept in quarantine under {result.claim_id} "
-                            f"({'missing' if kept is None else hashlib.sha256(kept).hexdigest()[:12]})")
+            problems.append(
+                f"{entry.label}: original not kept in quarantine under {result.claim_id} "
+                f"({'missing' if kept is None else hashlib.sha256(kept).hexdigest()[:12]})"
+            )
     for key, name in good.items():
         outcome, reason = GOOD[name]
         result = results.get(key)
         if result is None or result.outcome != outcome or reason not in result.reasons:
-            problems.append(f"good {name}: expected {outcome} {reason}, got "
-                            f"{'nothing' if result is None else f'{result.outcome} {result.reasons}'}")
+            problems.append(
+                f"good {name}: expected {outcome} {reason}, got "
+                f"{'nothing' if result is None else f'{result.outcome} {result.reasons}'}"
+            )
     errors = [key for key, r in results.items() if r.outcome == "ERROR"]
     summary = f"{len(problems)} of {len(hostile) + len(good)} claims off; ERROR: {len(errors)}"
     assert not problems, summary + "\n" + "\n".join(problems)

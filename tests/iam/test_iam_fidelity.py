@@ -62,8 +62,14 @@ def _run_every_path() -> tuple[list[Call], set[str]]:
     outcomes: set[str] = set()
     with CallRecorder() as recorder:
         with LocalCloud(time_scale=0.001) as cloud:
-            for name in ("approve-office-visit.json", "deny-lapsed-policy.json", "duplicate-original.json",
-                         "duplicate-resubmitted.json", "rejected-invalid-codes.json", "rejected-malformed.json"):
+            for name in (
+                "approve-office-visit.json",
+                "deny-lapsed-policy.json",
+                "duplicate-original.json",
+                "duplicate-resubmitted.json",
+                "rejected-invalid-codes.json",
+                "rejected-malformed.json",
+            ):
                 outcomes.add(str(cloud.process(sample(name), name).outcome))
             outcomes.add(_review(cloud, "review-high-amount-surgery.json", "APPROVE"))
             outcomes.add(_review(cloud, "review-partial-prior-auth.json", "DENY"))
@@ -182,8 +188,11 @@ def test_an_unused_grant_without_its_allowlist_entry_fails(calls: list[Call], al
     assert allowlist, "the allow-list is empty: this test needs an entry to drop"
     for dropped in allowlist:
         report = run_check(calls, [e for e in allowlist if e != dropped])
-        dropped_lines = [u for u in report.unused if u.startswith(f"{dropped.role}: ")
-                         and action_matches(dropped.action, u.split(" ", 2)[1])]
+        dropped_lines = [
+            u
+            for u in report.unused
+            if u.startswith(f"{dropped.role}: ") and action_matches(dropped.action, u.split(" ", 2)[1])
+        ]
         assert dropped_lines, dropped
         assert not report.stale_allowlist
 

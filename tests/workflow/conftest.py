@@ -31,8 +31,12 @@ class Topics:
         for topic in (cloud.names.reviewers_topic, cloud.names.supervisors_topic):
             url = sqs.create_queue(QueueName=f"watch-{topic}")["QueueUrl"]
             arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            sns.subscribe(TopicArn=cloud.names.topic_arn(topic), Protocol="sqs", Endpoint=arn,
-                          Attributes={"RawMessageDelivery": "true"})
+            sns.subscribe(
+                TopicArn=cloud.names.topic_arn(topic),
+                Protocol="sqs",
+                Endpoint=arn,
+                Attributes={"RawMessageDelivery": "true"},
+            )
             self.queues[topic] = url
 
     def messages(self, topic: str) -> list[str]:

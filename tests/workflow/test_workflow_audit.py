@@ -37,8 +37,13 @@ def decided() -> Iterator[tuple[LocalCloud, dict[str, ClaimResult]]]:
     with LocalCloud(time_scale=0.001) as cloud:
         results = {
             "auto": cloud.process(sample("approve-office-visit.json"), "approve-office-visit.json"),
-            "human": cloud.process(sample("review-high-amount-surgery.json"), "review-high-amount-surgery.json",
-                                   review="approve", reviewer="alice", rationale="Operative report supports it."),
+            "human": cloud.process(
+                sample("review-high-amount-surgery.json"),
+                "review-high-amount-surgery.json",
+                review="approve",
+                reviewer="alice",
+                rationale="Operative report supports it.",
+            ),
             "rejected": cloud.process(sample("rejected-invalid-codes.json"), "rejected-invalid-codes.json"),
         }
         moto_patches.wait_for_async_invocations()
@@ -97,8 +102,9 @@ def test_error_path_chain() -> None:
 def _tamper(cloud: LocalCloud, claim_id: str, how: str) -> None:
     ddb = cloud.client("dynamodb")
     table = cloud.names.audit_table
-    items = ddb.query(TableName=table, KeyConditionExpression="claim_id = :c",
-                      ExpressionAttributeValues={":c": {"S": claim_id}})["Items"]
+    items = ddb.query(
+        TableName=table, KeyConditionExpression="claim_id = :c", ExpressionAttributeValues={":c": {"S": claim_id}}
+    )["Items"]
     by_seq = {int(i["sequence"]["N"]): i for i in items}
     if how == "alter":
         event = json.loads(by_seq[3]["event"]["S"])

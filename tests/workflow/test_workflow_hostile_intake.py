@@ -22,9 +22,11 @@ def office_visit_text() -> str:
 
 
 def with_total(literal: str) -> bytes:
-    return office_visit_text().replace(
-        '"total_charge": {"amount": "150.00"', f'"total_charge": {{"amount": {literal}', 1
-    ).encode()
+    return (
+        office_visit_text()
+        .replace('"total_charge": {"amount": "150.00"', f'"total_charge": {{"amount": {literal}', 1)
+        .encode()
+    )
 
 
 def huge_claim_id() -> bytes:

@@ -20,7 +20,8 @@ HUMAN_PREFIX = [*DECIDING_PREFIX, "AwaitHumanReview"]
 
 def audit_steps(cloud: LocalCloud, claim_id: str) -> list[str]:
     items = cloud.client("dynamodb").query(
-        TableName=cloud.names.audit_table, KeyConditionExpression="claim_id = :c",
+        TableName=cloud.names.audit_table,
+        KeyConditionExpression="claim_id = :c",
         ExpressionAttributeValues={":c": {"S": claim_id}},
     )["Items"]
     return [json.loads(i["event"]["S"])["step"] for i in items]

@@ -18,8 +18,15 @@ PATIENT = {
     "gender": "female",
     "address": {"line": ["4417 Juniper Hollow Road"], "city": "Wexcombe", "state": "VT", "postal_code": "05091"},
 }
-PHI_VALUES = ["Marisol", "Quintanilla-Oyelaran", "1979-02-28", "4417 Juniper Hollow", "Wexcombe", "MBR000001",
-              "SUB000001"]
+PHI_VALUES = [
+    "Marisol",
+    "Quintanilla-Oyelaran",
+    "1979-02-28",
+    "4417 Juniper Hollow",
+    "Wexcombe",
+    "MBR000001",
+    "SUB000001",
+]
 
 
 def with_patient(name: str, claim_id: str) -> bytes:
@@ -34,8 +41,13 @@ def test_no_phi_in_logs_metrics_traces_notices_audit_or_state(cloud: LocalCloud,
     logs = logrouting.router()  # pytest swaps sys.stdout between phases: route it again
     results = [
         cloud.process(with_patient("approve-office-visit.json", "PHI-AUTO-1"), "phi-auto.json"),
-        cloud.process(with_patient("review-partial-prior-auth.json", "PHI-HUMAN-1"), "phi-human.json",
-                      review="approve", reviewer="alice", rationale="Reviewed the operative note."),
+        cloud.process(
+            with_patient("review-partial-prior-auth.json", "PHI-HUMAN-1"),
+            "phi-human.json",
+            review="approve",
+            reviewer="alice",
+            rationale="Reviewed the operative note.",
+        ),
         cloud.process(with_patient("deny-cosmetic-excluded.json", "PHI-DENY-1"), "phi-deny.json"),
     ]
     bad = sample_json("rejected-total-mismatch.json")

@@ -22,9 +22,15 @@ DELIVERIES = 3
 DECIDING_STEPS = ["intake", "fraud", "adjudication", "router", "decision"]
 # Auto-decided and rejected samples (no reviewer needed); the original before its resubmission.
 BATCH = [
-    "approve-office-visit.json", "approve-lab-panel.json", "duplicate-original.json",
-    "duplicate-resubmitted.json", "deny-lapsed-policy.json", "fhir-approve-office-visit.json",
-    "rejected-malformed.json", "rejected-invalid-codes.json", "rejected-unknown-member.json",
+    "approve-office-visit.json",
+    "approve-lab-panel.json",
+    "duplicate-original.json",
+    "duplicate-resubmitted.json",
+    "deny-lapsed-policy.json",
+    "fhir-approve-office-visit.json",
+    "rejected-malformed.json",
+    "rejected-invalid-codes.json",
+    "rejected-unknown-member.json",
     "fhir-rejected-invalid-resource.json",
 ]
 
@@ -70,8 +76,10 @@ def deliveries(cloud: LocalCloud) -> Any:
 
 def audit_steps(cloud: LocalCloud, claim_id: str) -> list[str]:
     items = cloud.client("dynamodb").query(
-        TableName=cloud.names.audit_table, KeyConditionExpression="claim_id = :c",
-        ExpressionAttributeValues={":c": {"S": claim_id}}, ConsistentRead=True,
+        TableName=cloud.names.audit_table,
+        KeyConditionExpression="claim_id = :c",
+        ExpressionAttributeValues={":c": {"S": claim_id}},
+        ConsistentRead=True,
     )["Items"]
     events = sorted((json.loads(i["event"]["S"]) for i in items), key=lambda e: e["sequence"])
     return [e["step"] for e in events]
@@ -87,7 +95,12 @@ def output_of(cloud: LocalCloud, arn: str) -> dict[str, Any]:
 
 
 def deliver_three_times(
-    cloud: LocalCloud, deliveries: Deliveries, body: bytes, key: str, *, at_once: bool,
+    cloud: LocalCloud,
+    deliveries: Deliveries,
+    body: bytes,
+    key: str,
+    *,
+    at_once: bool,
 ) -> list[str]:
     first = cloud.upload(body, key)
     event = deliveries.event_of(first)
@@ -109,11 +122,14 @@ def deliver_three_times(
 
 @pytest.mark.parametrize("at_once", [False, True], ids=["in-sequence", "at-once"])
 def test_one_object_delivered_three_times_is_decided_once(
-    cloud: LocalCloud, deliveries: Deliveries, at_once: bool,
+    cloud: LocalCloud,
+    deliveries: Deliveries,
+    at_once: bool,
 ) -> None:
     # Given one claim upload whose S3 event is delivered three times
-    arns = deliver_three_times(cloud, deliveries, sample("approve-office-visit.json"), "claims/once.json",
-                               at_once=at_once)
+    arns = deliver_three_times(
+        cloud, deliveries, sample("approve-office-visit.json"), "claims/once.json", at_once=at_once
+    )
 
     # Then every execution ends with the same decision
     results = [cloud.result(arn, "once.json") for arn in arns]
@@ -137,10 +153,12 @@ def test_one_object_delivered_three_times_is_decided_once(
 
 
 def test_a_rejected_object_delivered_three_times_is_quarantined_once(
-    cloud: LocalCloud, deliveries: Deliveries,
+    cloud: LocalCloud,
+    deliveries: Deliveries,
 ) -> None:
-    arns = deliver_three_times(cloud, deliveries, sample("rejected-invalid-codes.json"), "claims/bad.json",
-                               at_once=False)
+    arns = deliver_three_times(
+        cloud, deliveries, sample("rejected-invalid-codes.json"), "claims/bad.json", at_once=False
+    )
 
     results = [cloud.result(arn, "bad.json") for arn in arns]
     assert {(r.outcome, r.claim_id) for r in results} == {("REJECTED", results[0].claim_id)}
@@ -151,7 +169,8 @@ def test_a_rejected_object_delivered_three_times_is_quarantined_once(
 
 
 def test_every_event_of_a_batch_delivered_three_times_gives_one_claim_one_decision_one_chain(
-    cloud: LocalCloud, deliveries: Deliveries,
+    cloud: LocalCloud,
+    deliveries: Deliveries,
 ) -> None:
     # Given a batch of uploads, each of whose events EventBridge delivers three times
     outcomes: dict[str, set[str]] = {}

@@ -42,8 +42,11 @@ EXPECTED = {
 
 
 def test_every_sample_is_documented_and_expected() -> None:
-    bundled = {p.name for p in resources.files("icpa_local").joinpath("samples").iterdir()
-               if p.name.endswith(".json") and p.name != "demo.json"}
+    bundled = {
+        p.name
+        for p in resources.files("icpa_local").joinpath("samples").iterdir()
+        if p.name.endswith(".json") and p.name != "demo.json"
+    }
     assert bundled == set(EXPECTED)
     assert len(bundled) >= 20
     assert any(name.startswith("fhir-") for name in bundled)
@@ -54,8 +57,9 @@ def test_samples_reach_their_documented_outcomes() -> None:
     with LocalCloud(time_scale=0.001) as cloud:
         for name, (outcome, route, reason) in EXPECTED.items():  # duplicate-original runs before its resubmission
             review = "approve" if route == "HUMAN" else None
-            result = cloud.process(sample(name), name, review=review, reviewer="alice",
-                                   rationale="Documentation reviewed.")
+            result = cloud.process(
+                sample(name), name, review=review, reviewer="alice", rationale="Documentation reviewed."
+            )
             if (result.outcome, result.route) != (outcome, route) or reason not in result.reasons:
                 mismatches.append(f"{name}: {result.outcome}/{result.route} {result.reasons}")
             if route == "AUTO":

@@ -38,30 +38,47 @@ __all__ = ["EXIT_CLAIM_ERROR", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_pa
 def _common() -> argparse.ArgumentParser:
     """Options every command takes (before or after the command's name)."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
-                        help="where the local cloud keeps its state (default: $ICPA_DATA_DIR, "
-                             "$XDG_DATA_HOME/icpa or ~/.local/share/icpa)")
-    common.add_argument("--endpoint", default=argparse.SUPPRESS,
-                        help="a running icpa serve's endpoint URL (default: the data dir's server, "
-                             "else http://127.0.0.1:4566 if it answers, else an embedded local cloud)")
-    common.add_argument("--token", default=argparse.SUPPRESS,
-                        help="review API bearer token (default: $ICPA_REVIEW_TOKEN, else the cli "
-                             "reviewer's from reviewers.json)")
+    common.add_argument(
+        "--data-dir",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="where the local cloud keeps its state (default: $ICPA_DATA_DIR, "
+        "$XDG_DATA_HOME/icpa or ~/.local/share/icpa)",
+    )
+    common.add_argument(
+        "--endpoint",
+        default=argparse.SUPPRESS,
+        help="a running icpa serve's endpoint URL (default: the data dir's server, "
+        "else http://127.0.0.1:4566 if it answers, else an embedded local cloud)",
+    )
+    common.add_argument(
+        "--token",
+        default=argparse.SUPPRESS,
+        help="review API bearer token (default: $ICPA_REVIEW_TOKEN, else the cli " "reviewer's from reviewers.json)",
+    )
     common.add_argument("--handlers", default=argparse.SUPPRESS, help=argparse.SUPPRESS)  # tests: module:fn
     return common
 
 
 COMMON_DEFAULTS: dict[str, Callable[[], Any]] = {
-    "data_dir": default_data_dir, "endpoint": lambda: None, "token": lambda: None, "handlers": lambda: None,
+    "data_dir": default_data_dir,
+    "endpoint": lambda: None,
+    "token": lambda: None,
+    "handlers": lambda: None,
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = _common()
-    parser = argparse.ArgumentParser(prog="icpa", description="ICPA's local cloud: the claims workflow on one laptop.",
-                                     parents=[common])
-    parser.add_argument("--time-scale", type=float, default=DEFAULT_TIME_SCALE,
-                        help="factor applied to retry intervals, waits and timeouts (default %(default)s)")
+    parser = argparse.ArgumentParser(
+        prog="icpa", description="ICPA's local cloud: the claims workflow on one laptop.", parents=[common]
+    )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=DEFAULT_TIME_SCALE,
+        help="factor applied to retry intervals, waits and timeouts (default %(default)s)",
+    )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for each claim")
     sub = parser.add_subparsers(dest="command", required=True)
     for command in (demo, process, serve, status, reviews, audit):
@@ -70,8 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     from icpa_local import load as load_cmd  # their own modules (load.py, redrive.py)
     from icpa_local import redrive as redrive_cmd
 
-    load = sub.add_parser("load", parents=[common], help="drive the local cloud at a steady rate; print throughput, "
-                          "latency percentiles, outcomes and errors (embedded and throwaway unless --endpoint)")
+    load = sub.add_parser(
+        "load",
+        parents=[common],
+        help="drive the local cloud at a steady rate; print throughput, "
+        "latency percentiles, outcomes and errors (embedded and throwaway unless --endpoint)",
+    )
     load.add_argument("--claims", type=int, default=200, help="how many claims (default %(default)s)")
     load.add_argument("--rate", type=float, default=10.0, help="uploads a second (default %(default)s)")
     load.add_argument("--run", type=int, default=1, help="1..999: runs with different numbers share no claim ids")

@@ -219,7 +219,8 @@ class LocalCloud(CloudSession):
         moto_patches.STATE.on_execution_ended.append(persistence.on_execution_ended)
         self.resumed = recovery.resume(self.client, self.names, self.restored, journal, self)
         self.archived_at_restore = recovery.archive_unarchived(
-            self.client, self.names, journal, settle_timeout=self.settle_timeout)
+            self.client, self.names, journal, settle_timeout=self.settle_timeout
+        )
         if self.resumed:
             self.wait_settled(self.resumed, timeout=self.settle_timeout)
 
@@ -302,7 +303,12 @@ class LocalCloud(CloudSession):
         return response
 
     def review_api(
-        self, method: str, path: str, *, reviewer: str | None, body: Any = None,
+        self,
+        method: str,
+        path: str,
+        *,
+        reviewer: str | None,
+        body: Any = None,
         groups: str = LOCAL_REVIEWER_GROUP,
     ) -> tuple[int, Any]:
         """Call the real review API handler with an API Gateway REST proxy event whose

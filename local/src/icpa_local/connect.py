@@ -81,9 +81,14 @@ def remote_session(server: ServerAddress, data_dir: DataDir, token: str | None =
 
 
 def open_session(
-    data_dir: DataDir, *, endpoint: str | None = None, token: str | None = None, time_scale: float,
+    data_dir: DataDir,
+    *,
+    endpoint: str | None = None,
+    token: str | None = None,
+    time_scale: float,
     handler_overrides: Mapping[str, Callable[[dict[str, Any], Any], Any]] | None = None,
-    wait_for_owner: float = STARTING_GRACE_SECONDS, read_only: bool = False,
+    wait_for_owner: float = STARTING_GRACE_SECONDS,
+    read_only: bool = False,
 ) -> CloudSession:
     """A started session; close it when done (`with open_session(...) as cloud:`).
     `read_only`: an embedded cloud only restores the state to read it (LocalCloud read_only)."""
@@ -95,8 +100,11 @@ def open_session(
     deadline = time.monotonic() + wait_for_owner
     while True:
         cloud = LocalCloud(
-            time_scale=time_scale, data_dir=data_dir.root, log_path=data_dir.logs / "handlers.jsonl",
-            handler_overrides=handler_overrides, read_only=read_only,
+            time_scale=time_scale,
+            data_dir=data_dir.root,
+            log_path=data_dir.logs / "handlers.jsonl",
+            handler_overrides=handler_overrides,
+            read_only=read_only,
         )
         try:
             cloud.start()

@@ -49,8 +49,14 @@ class InboxEvent:
 
 class InboxWatcher:
     def __init__(
-        self, inbox: Path, upload: Upload, *, stored_etag: StoredEtag | None = None, poll_interval: float = 0.25,
-        on_event: Callable[[InboxEvent], None] | None = None, max_file_bytes: int = MAX_FILE_BYTES,
+        self,
+        inbox: Path,
+        upload: Upload,
+        *,
+        stored_etag: StoredEtag | None = None,
+        poll_interval: float = 0.25,
+        on_event: Callable[[InboxEvent], None] | None = None,
+        max_file_bytes: int = MAX_FILE_BYTES,
     ) -> None:
         self.inbox = inbox
         self.processing = inbox / PROCESSING

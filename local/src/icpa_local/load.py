@@ -64,11 +64,13 @@ def load_batch(count: int, *, run: int = 1) -> LoadBatch:
         policy_id = f"POL-L{run:03d}{group:05d}"
         member_id = f"MBR{run:03d}{n:07d}"
         if n % POLICY_SIZE == 0:
-            policies.append({**template, "policy_id": policy_id, "subscriber_id": f"SUB{run:03d}{group:07d}",
-                             "members": []})
+            policies.append(
+                {**template, "policy_id": policy_id, "subscriber_id": f"SUB{run:03d}{group:07d}", "members": []}
+            )
         policies[-1]["members"].append(member_id)
-        claim, expected = _claim(n, run=run, policy_id=policy_id, member_id=member_id,
-                                 subscriber_id=policies[-1]["subscriber_id"])
+        claim, expected = _claim(
+            n, run=run, policy_id=policy_id, member_id=member_id, subscriber_id=policies[-1]["subscriber_id"]
+        )
         claims.append(LoadClaim(f"claims/load/{claim['claim_id']}.json", json.dumps(claim).encode(), expected))
     return LoadBatch(policies=policies, claims=claims)
 
@@ -84,15 +86,30 @@ def _claim(n: int, *, run: int, policy_id: str, member_id: str, subscriber_id: s
     elif kind == 19:
         total, expected = "151.00", "REJECTED"  # TOTAL_MISMATCH
     claim = {
-        "schema_version": "1.0", "claim_id": f"LOAD-{run:03d}-{n:07d}", "claim_type": "professional",
-        "member_id": member_id, "subscriber_id": subscriber_id, "policy_id": policy_id,
-        "provider_npi": PROVIDERS[n % len(PROVIDERS)], "service_date_from": served.isoformat(),
-        "service_date_to": served.isoformat(), "received_date": (served + timedelta(days=2)).isoformat(),
+        "schema_version": "1.0",
+        "claim_id": f"LOAD-{run:03d}-{n:07d}",
+        "claim_type": "professional",
+        "member_id": member_id,
+        "subscriber_id": subscriber_id,
+        "policy_id": policy_id,
+        "provider_npi": PROVIDERS[n % len(PROVIDERS)],
+        "service_date_from": served.isoformat(),
+        "service_date_to": served.isoformat(),
+        "received_date": (served + timedelta(days=2)).isoformat(),
         "diagnosis_codes": ["J06.9"],
-        "lines": [{"line_number": 1, "procedure_code": procedure, "modifiers": [], "units": 1,
-                   "charge": {"amount": amount, "currency": "USD"}, "service_date": served.isoformat(),
-                   "diagnosis_pointers": [1]}],
-        "total_charge": {"amount": total, "currency": "USD"}, "attachments": [],
+        "lines": [
+            {
+                "line_number": 1,
+                "procedure_code": procedure,
+                "modifiers": [],
+                "units": 1,
+                "charge": {"amount": amount, "currency": "USD"},
+                "service_date": served.isoformat(),
+                "diagnosis_pointers": [1],
+            }
+        ],
+        "total_charge": {"amount": total, "currency": "USD"},
+        "attachments": [],
         "patient": {"name": f"Load Patient {n}", "birth_date": "1980-01-01", "gender": "unknown"},
     }
     return claim, expected
@@ -102,16 +119,24 @@ def seed(session: CloudSession, policies: list[dict[str, Any]]) -> None:
     """Put the batch's policies in the policies table (embedded or over the endpoint alike)."""
     ddb = session.client("dynamodb")
     for policy in policies:
-        ddb.put_item(TableName=session.names.policies_table,
-                     Item={"policy_id": {"S": policy["policy_id"]}, "policy": {"S": json.dumps(policy)}})
+        ddb.put_item(
+            TableName=session.names.policies_table,
+            Item={"policy_id": {"S": policy["policy_id"]}, "policy": {"S": json.dumps(policy)}},
+        )
 
 
 class TokenBucket:
     """`rate` tokens a second, at most `burst` saved up: `take()` blocks until one is there.
     Kept as the time the next token is due (no float token count to creep below 1)."""
 
-    def __init__(self, rate: float, burst: int = 1, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: int = 1,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate, self.burst = rate, max(1, burst)
@@ -158,17 +183,26 @@ class LoadReport:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "submitted": self.submitted, "finished": self.finished, "elapsed_s": round(self.elapsed_s, 3),
+            "submitted": self.submitted,
+            "finished": self.finished,
+            "elapsed_s": round(self.elapsed_s, 3),
             "claims_per_second": round(self.claims_per_second, 2),
             "latency_ms": {f"p{p}": self.percentile(p) for p in (50, 95, 99)},
-            "outcomes": dict(sorted(self.outcomes.items())), "errors": self.errors, "lost": self.lost,
+            "outcomes": dict(sorted(self.outcomes.items())),
+            "errors": self.errors,
+            "lost": self.lost,
             "unexpected": self.unexpected,
         }
 
 
 def run_load(
-    session: CloudSession, claims: list[LoadClaim], *, rate: float, timeout: float = 120.0,
-    on_progress: Callable[[int, int], None] | None = None, poll_interval: float = 0.25,
+    session: CloudSession,
+    claims: list[LoadClaim],
+    *,
+    rate: float,
+    timeout: float = 120.0,
+    on_progress: Callable[[int, int], None] | None = None,
+    poll_interval: float = 0.25,
 ) -> LoadReport:
     """Upload `claims` at `rate` a second while a watcher follows their executions; returns
     once every claim has an outcome or `timeout` seconds after the last upload.
@@ -259,18 +293,22 @@ def render(report: LoadReport, console: Any, *, rate: float) -> None:
     def ms(value: float | None) -> str:
         return "-" if value is None else f"{value:.0f} ms"
 
-    console.print(f"{report.finished} of {report.submitted} claims in {report.elapsed_s:.1f} s: "
-                  f"[bold]{report.claims_per_second:.1f} claims/s[/] (asked for {rate:g}/s)")
-    console.print(f"latency p50 {ms(report.percentile(50))}, p95 {ms(report.percentile(95))}, "
-                  f"p99 {ms(report.percentile(99))}")
+    console.print(
+        f"{report.finished} of {report.submitted} claims in {report.elapsed_s:.1f} s: "
+        f"[bold]{report.claims_per_second:.1f} claims/s[/] (asked for {rate:g}/s)"
+    )
+    console.print(
+        f"latency p50 {ms(report.percentile(50))}, p95 {ms(report.percentile(95))}, " f"p99 {ms(report.percentile(99))}"
+    )
     table = Table(title="Outcomes", title_justify="left")
     table.add_column("outcome")
     table.add_column("claims", justify="right")
     for outcome, count in sorted(report.outcomes.items()):
         table.add_row(outcome, str(count))
     console.print(table)
-    console.print(f"errors: {len(report.errors)}, lost: {len(report.lost)}, "
-                  f"unexpected outcomes: {len(report.unexpected)}")
+    console.print(
+        f"errors: {len(report.errors)}, lost: {len(report.lost)}, " f"unexpected outcomes: {len(report.unexpected)}"
+    )
     for line in (report.errors + [f"lost: {k}" for k in report.lost] + report.unexpected)[:20]:
         console.print(f"  [red]{line}[/]")
 
@@ -303,8 +341,14 @@ def _load(args: Any, session: CloudSession, console: Any) -> int:
 
     batch = load_batch(args.claims, run=args.run)
     seed(session, batch.policies)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=False) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
         sent = bar.add_task("uploaded", total=len(batch.claims))
         done = bar.add_task("decided ", total=len(batch.claims))
 

@@ -54,8 +54,12 @@ def provision(client: Callable[[str], Any], names: Names) -> None:
     for logical_id in FUNCTIONS:
         if logical_id not in existing_functions:
             lam.create_function(
-                FunctionName=logical_id, Runtime="python3.11", Role=role_arn,
-                Handler="lambda_function.handler", Code={"ZipFile": code}, Timeout=60,
+                FunctionName=logical_id,
+                Runtime="python3.11",
+                Role=role_arn,
+                Handler="lambda_function.handler",
+                Code={"ZipFile": code},
+                Timeout=60,
             )
 
     sfn = client("stepfunctions")
@@ -66,7 +70,9 @@ def provision(client: Callable[[str], Any], names: Names) -> None:
         sfn.update_state_machine(stateMachineArn=machines[n.state_machine], definition=asl)
     else:
         sfn.create_state_machine(
-            name=n.state_machine, definition=asl, type="STANDARD",
+            name=n.state_machine,
+            definition=asl,
+            type="STANDARD",
             roleArn=f"arn:aws:iam::{ACCOUNT}:role/icpa-local-states",
         )
 
@@ -75,19 +81,19 @@ def provision(client: Callable[[str], Any], names: Names) -> None:
     events.put_rule(Name=n.inbox_rule, EventPattern=json.dumps(rule["EventPattern"]), State="ENABLED")
     events.put_targets(
         Rule=n.inbox_rule,
-        Targets=[{
-            "Id": "claims-workflow",
-            "Arn": n.state_machine_arn(),
-            "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/icpa-local-events",
-            "InputTransformer": rule["InputTransformer"],
-        }],
+        Targets=[
+            {
+                "Id": "claims-workflow",
+                "Arn": n.state_machine_arn(),
+                "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/icpa-local-events",
+                "InputTransformer": rule["InputTransformer"],
+            }
+        ],
     )
     # The audit archiver gets every finished execution, as on AWS (the same rule file).
     archive = archive_rule({"StateMachineArn": n.state_machine_arn()})
     events.put_rule(Name=n.archive_rule, EventPattern=json.dumps(archive["EventPattern"]), State="ENABLED")
-    events.put_targets(
-        Rule=n.archive_rule, Targets=[{"Id": "archiver", "Arn": n.function_arn("ArchiverFunction")}]
-    )
+    events.put_targets(Rule=n.archive_rule, Targets=[{"Id": "archiver", "Arn": n.function_arn("ArchiverFunction")}])
 
 
 def seed_policies(client: Callable[[str], Any], names: Names, policies: list[dict[str, Any]] | None = None) -> int:

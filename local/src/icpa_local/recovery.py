@@ -26,7 +26,11 @@ class StartRegistry(Protocol):
 
 
 def archive_unarchived(
-    client: Callable[[str], Any], names: Names, journal: persistence.Journal, *, settle_timeout: float,
+    client: Callable[[str], Any],
+    names: Names,
+    journal: persistence.Journal,
+    *,
+    settle_timeout: float,
 ) -> list[str]:
     """Executions that ended but whose archiving died with the previous process (the
     archiver runs asynchronously after the end): their status change goes on the bus again,
@@ -34,24 +38,35 @@ def archive_unarchived(
     s3 = client("s3")
     archived: set[str] = set()
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=names.archive_bucket):
-        archived.update(obj["Key"].rsplit("/", 1)[-1].removesuffix(ARCHIVE_SUFFIX)
-                        for obj in page.get("Contents", []))
+        archived.update(obj["Key"].rsplit("/", 1)[-1].removesuffix(ARCHIVE_SUFFIX) for obj in page.get("Contents", []))
     machine = names.state_machine_arn()
-    owed = [row for row in journal.executions()
-            if row.finished and row.state_machine_arn == machine and row.name not in archived]
+    owed = [
+        row
+        for row in journal.executions()
+        if row.finished and row.state_machine_arn == machine and row.name not in archived
+    ]
     events = client("events")
     for row in owed:
-        events.put_events(Entries=[{
-            "Source": "aws.states", "DetailType": "Step Functions Execution Status Change",
-            "Resources": [row.arn], "Detail": json.dumps(persistence.status_change_detail(row)),
-        }])
+        events.put_events(
+            Entries=[
+                {
+                    "Source": "aws.states",
+                    "DetailType": "Step Functions Execution Status Change",
+                    "Resources": [row.arn],
+                    "Detail": json.dumps(persistence.status_change_detail(row)),
+                }
+            ]
+        )
     if owed:
         moto_patches.wait_for_async_invocations(settle_timeout)
     return [row.arn for row in owed]
 
 
 def resume(
-    client: Callable[[str], Any], names: Names, report: persistence.RestoreReport, journal: persistence.Journal,
+    client: Callable[[str], Any],
+    names: Names,
+    report: persistence.RestoreReport,
+    journal: persistence.Journal,
     starts: StartRegistry,
 ) -> list[str]:
     """Claims that had no outcome continue from where they were. A RUNNING execution
@@ -62,15 +77,18 @@ def resume(
     sfn = client("stepfunctions")
     arns: list[str] = []
     decided = decisions_recorded_by(
-        {row.arn for row in report.running}, claims_table=names.claims_table,
-        audit_table=names.audit_table, dynamodb=client("dynamodb"),
+        {row.arn for row in report.running},
+        claims_table=names.claims_table,
+        audit_table=names.audit_table,
+        dynamodb=client("dynamodb"),
     )
     for row in report.running:
         if row.arn in decided:
             # Its last task had recorded the claim's decision: nothing of it is left to run,
             # and running it again would record the decision twice.
             ended = persistence.ended_after_the_fact(
-                row, output=json.dumps({"record": decided[row.arn]}), stop_date=datetime.now(UTC))
+                row, output=json.dumps({"record": decided[row.arn]}), stop_date=datetime.now(UTC)
+            )
             journal.execution_ended(ended)
             persistence.add_restored(ended, ACCOUNT, REGION)
             report.finished_executions += 1
@@ -101,8 +119,10 @@ def expire_interrupted_invocations(client: Callable[[str], Any], names: Names) -
     ddb = client("dynamodb")
     removed = 0
     kwargs: dict[str, Any] = {
-        "TableName": names.idempotency_table, "FilterExpression": "#s = :p",
-        "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": {":p": {"S": "INPROGRESS"}},
+        "TableName": names.idempotency_table,
+        "FilterExpression": "#s = :p",
+        "ExpressionAttributeNames": {"#s": "status"},
+        "ExpressionAttributeValues": {":p": {"S": "INPROGRESS"}},
     }
     while True:
         page = ddb.scan(**kwargs)

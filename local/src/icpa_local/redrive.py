@@ -73,10 +73,20 @@ def run_redrive_command(args: Any, session: CloudSession, console: Any) -> int:
             return 1
     result = done.result
     if getattr(args, "json", False):
-        console.print_json(json.dumps({"claim_id": done.claim_id, "key": done.key,
-                                       "previous_execution": done.previous_execution, **result.as_json()}))
+        console.print_json(
+            json.dumps(
+                {
+                    "claim_id": done.claim_id,
+                    "key": done.key,
+                    "previous_execution": done.previous_execution,
+                    **result.as_json(),
+                }
+            )
+        )
     else:
-        console.print(f"{done.claim_id}: redriven from s3://{session.names.inbox_bucket}/{done.key} -> "
-                      f"[bold]{result.outcome}[/] ({', '.join(result.reasons) or '-'}), "
-                      f"execution {result.execution_arn}")
+        console.print(
+            f"{done.claim_id}: redriven from s3://{session.names.inbox_bucket}/{done.key} -> "
+            f"[bold]{result.outcome}[/] ({', '.join(result.reasons) or '-'}), "
+            f"execution {result.execution_arn}"
+        )
     return 0 if result.outcome != REDRIVABLE else 1

@@ -43,8 +43,15 @@ def review_url_for(endpoint_url: str) -> str:
 
 class RemoteCloud(CloudSession):
     def __init__(
-        self, endpoint_url: str, review_url: str, *, tokens: ReviewerTokens | None = None, token: str | None = None,
-        names: Names | None = None, default_reviewer: str = CLI_REVIEWER, http_timeout: float = 30.0,
+        self,
+        endpoint_url: str,
+        review_url: str,
+        *,
+        tokens: ReviewerTokens | None = None,
+        token: str | None = None,
+        names: Names | None = None,
+        default_reviewer: str = CLI_REVIEWER,
+        http_timeout: float = 30.0,
     ) -> None:
         self.names = names or Names()
         self.endpoint_url = endpoint_url.rstrip("/")
@@ -61,10 +68,17 @@ class RemoteCloud(CloudSession):
             from botocore.config import Config
 
             self._clients[service] = boto3.client(  # type: ignore[call-overload]
-                service, endpoint_url=self.endpoint_url, region_name=REGION,
-                aws_access_key_id="testing", aws_secret_access_key="testing",  # noqa: S106 - moto's fake keys
-                config=Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=60,
-                              max_pool_connections=32),
+                service,
+                endpoint_url=self.endpoint_url,
+                region_name=REGION,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",  # noqa: S106 - moto's fake keys
+                config=Config(
+                    retries={"max_attempts": 3, "mode": "standard"},
+                    connect_timeout=5,
+                    read_timeout=60,
+                    max_pool_connections=32,
+                ),
             )
         return self._clients[service]
 
@@ -79,8 +93,9 @@ class RemoteCloud(CloudSession):
         put = self.client("s3").put_object(Bucket=self.names.inbox_bucket, Key=key, Body=body)
         return self.find_execution(key, str(put["ETag"]).strip('"'), put.get("VersionId"))
 
-    def find_execution(self, key: str, etag: str, version_id: str | None = None,
-                       timeout: float = UPLOAD_MATCH_TIMEOUT) -> str:
+    def find_execution(
+        self, key: str, etag: str, version_id: str | None = None, timeout: float = UPLOAD_MATCH_TIMEOUT
+    ) -> str:
         prefix = execution_name_prefix(key)
         ruled_out: set[str] = set()
         deadline = time.monotonic() + timeout
@@ -108,7 +123,13 @@ class RemoteCloud(CloudSession):
         return (reviewer and self._tokens.token_for(reviewer)) or self._tokens.token_for(self.default_reviewer)
 
     def review_api(
-        self, method: str, path: str, *, reviewer: str | None, body: Any = None, groups: str = "claims-reviewers",
+        self,
+        method: str,
+        path: str,
+        *,
+        reviewer: str | None,
+        body: Any = None,
+        groups: str = "claims-reviewers",
     ) -> tuple[int, Any]:
         """Over HTTP: the identity is the bearer token's (the reviewer's, else the default
         reviewer's); `groups` is the server's business, not the caller's."""
@@ -127,7 +148,12 @@ class RemoteCloud(CloudSession):
 
 
 def http_call(
-    url: str, method: str, *, body: Any = None, headers: dict[str, str] | None = None, timeout: float = 30.0,
+    url: str,
+    method: str,
+    *,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30.0,
 ) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method.upper(), headers=dict(headers or {}))  # noqa: S310

@@ -101,7 +101,11 @@ def read_execution(arn: str, description: dict[str, Any], events: list[dict[str,
 
 
 def claim_result(
-    execution: ExecutionView, *, file: str, review_id: str | None = None, stored_record: dict[str, Any] | None = None,
+    execution: ExecutionView,
+    *,
+    file: str,
+    review_id: str | None = None,
+    stored_record: dict[str, Any] | None = None,
 ) -> ClaimResult:
     """`review_id`: the PENDING review a RUNNING execution waits on; `stored_record`: the claim's
     row in the claims table, which has the last word when the state document has no outcome
@@ -130,9 +134,16 @@ def claim_result(
         reasons = [str(execution.description.get("error") or execution.status)]
         payable = None
     return ClaimResult(
-        file=file, claim_id=execution.claim_id, execution_arn=execution.arn, status=execution.status,
-        outcome=outcome, route=route, reasons=reasons, payable_amount=payable,
-        transitions=len(execution.states), duration_ms=execution.duration_ms, review_id=pending,
+        file=file,
+        claim_id=execution.claim_id,
+        execution_arn=execution.arn,
+        status=execution.status,
+        outcome=outcome,
+        route=route,
+        reasons=reasons,
+        payable_amount=payable,
+        transitions=len(execution.states),
+        duration_ms=execution.duration_ms,
+        review_id=pending,
         states=execution.states,
     )
-

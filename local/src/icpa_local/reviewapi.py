@@ -44,8 +44,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], invoke: Invoke, reviewer_for: Callable[[str | None], str | None],
-                 health: Callable[[], dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        invoke: Invoke,
+        reviewer_for: Callable[[str | None], str | None],
+        health: Callable[[], dict[str, Any]],
+    ) -> None:
         super().__init__(address, _Handler)
         self.invoke = invoke
         self.reviewer_for = reviewer_for
@@ -94,8 +99,7 @@ class _Handler(BaseHTTPRequestHandler):
         not its HTML page."""
         short = self.responses.get(code, ("Error", ""))[0]
         self.close_connection = True
-        self._send(code, {"Content-Type": "application/json"},
-                   json.dumps({"message": message or short}).encode())
+        self._send(code, {"Content-Type": "application/json"}, json.dumps({"message": message or short}).encode())
 
     def _target(self) -> str:
         """The request target as the client sent it (self.path has a leading `//` folded)."""
@@ -128,8 +132,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(400, {"message": "the body is not UTF-8"})
             return
         event = authorized_event(
-            self.command, target, authorization=self.headers.get("Authorization"),
-            reviewer_for=self.server.reviewer_for, raw_body=text,
+            self.command,
+            target,
+            authorization=self.headers.get("Authorization"),
+            reviewer_for=self.server.reviewer_for,
+            raw_body=text,
             headers={k: v for k, v in self.headers.items()},
         )
         if event is None:
@@ -177,11 +184,18 @@ class _Handler(BaseHTTPRequestHandler):
 class ReviewApiServer:
     """`start()` binds 127.0.0.1:<port> (0 picks a free one) and serves on a thread."""
 
-    def __init__(self, invoke: Invoke, reviewer_for: Callable[[str | None], str | None], *,
-                 host: str = "127.0.0.1", port: int = 0,
-                 health: Callable[[], dict[str, Any]] | None = None) -> None:
-        self._server = _Server((host, port), invoke, reviewer_for,
-                               health or (lambda: {"service": "icpa-review-api", "status": "ok"}))
+    def __init__(
+        self,
+        invoke: Invoke,
+        reviewer_for: Callable[[str | None], str | None],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        health: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        self._server = _Server(
+            (host, port), invoke, reviewer_for, health or (lambda: {"service": "icpa-review-api", "status": "ok"})
+        )
         self._thread: threading.Thread | None = None
 
     @property

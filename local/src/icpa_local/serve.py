@@ -71,7 +71,13 @@ def load_overrides(spec: str | None) -> Mapping[str, Callable[[dict[str, Any], A
 
 class Server:
     def __init__(
-        self, data_dir: DataDir, *, port: int, review_port: int, inbox: Path, time_scale: float,
+        self,
+        data_dir: DataDir,
+        *,
+        port: int,
+        review_port: int,
+        inbox: Path,
+        time_scale: float,
         handler_overrides: Mapping[str, Callable[[dict[str, Any], Any], Any]] | None = None,
         out: TextIO | None = None,
     ) -> None:
@@ -82,8 +88,11 @@ class Server:
         self.out = out or sys.stdout
         self.tokens = ReviewerTokens.load_or_create(data_dir.reviewers)
         self.cloud = LocalCloud(
-            time_scale=time_scale, data_dir=data_dir.root, server_port=port,
-            log_path=data_dir.logs / "handlers.jsonl", handler_overrides=handler_overrides,
+            time_scale=time_scale,
+            data_dir=data_dir.root,
+            server_port=port,
+            log_path=data_dir.logs / "handlers.jsonl",
+            handler_overrides=handler_overrides,
         )
         self.api: ReviewApiServer | None = None
         self.watcher: InboxWatcher | None = None
@@ -102,24 +111,33 @@ class Server:
     def server_info(self) -> dict[str, Any]:
         n = self.cloud.names
         return {
-            "service": "icpa-serve", "endpoint": self.endpoint_url,
-            "review_api": f"http://127.0.0.1:{self.review_port}", "data_dir": str(self.data_dir.root),
-            "inbox": str(self.inbox), "pid": os.getpid(),
+            "service": "icpa-serve",
+            "endpoint": self.endpoint_url,
+            "review_api": f"http://127.0.0.1:{self.review_port}",
+            "data_dir": str(self.data_dir.root),
+            "inbox": str(self.inbox),
+            "pid": os.getpid(),
             "started_at": None if self.started_at is None else self.started_at.isoformat(),
-            "buckets": {"inbox": n.inbox_bucket, "documents": n.documents_bucket,
-                        "quarantine": n.quarantine_bucket, "archive": n.archive_bucket},
+            "buckets": {
+                "inbox": n.inbox_bucket,
+                "documents": n.documents_bucket,
+                "quarantine": n.quarantine_bucket,
+                "archive": n.archive_bucket,
+            },
         }
 
     def start(self) -> float:
         """Returns the seconds it took (restore and resume included)."""
         began = time.monotonic()
         # Bind the review API first: a busy port fails here, before anything else starts.
-        self.api = ReviewApiServer(self.cloud.invoke_review_api, self.tokens.reviewer_for,
-                                   port=self.review_port, health=self.health)
+        self.api = ReviewApiServer(
+            self.cloud.invoke_review_api, self.tokens.reviewer_for, port=self.review_port, health=self.health
+        )
         self.cloud.start()
         self.api.start()
-        self.watcher = InboxWatcher(self.inbox, self._upload, stored_etag=self._stored_etag,
-                                    on_event=self._report_inbox).start()
+        self.watcher = InboxWatcher(
+            self.inbox, self._upload, stored_etag=self._stored_etag, on_event=self._report_inbox
+        ).start()
         self.started_at = datetime.now(UTC)
         self.data_dir.write_server_info(self.server_info())
         return time.monotonic() - began
@@ -178,8 +196,9 @@ class Server:
             "  reviewer tokens (also in reviewers.json):",
         ]
         lines += [f"    {reviewer:<12} {token}" for reviewer, token in self.tokens.items()]
-        if restored is not None and (restored.objects or restored.items or restored.finished_executions
-                                     or restored.running):
+        if restored is not None and (
+            restored.objects or restored.items or restored.finished_executions or restored.running
+        ):
             lines.append(
                 f"  restored     {restored.objects} objects, {restored.items} items, "
                 f"{restored.finished_executions} finished executions; resumed {len(self.cloud.resumed)} "
@@ -190,8 +209,14 @@ class Server:
 
 
 def run_serve(
-    data_dir: DataDir, *, port: int, inbox: Path | None, time_scale: float, handlers: str | None = None,
-    out: TextIO | None = None, err: TextIO | None = None,
+    data_dir: DataDir,
+    *,
+    port: int,
+    inbox: Path | None,
+    time_scale: float,
+    handlers: str | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     if port == 0:
@@ -203,8 +228,15 @@ def run_serve(
             return EXIT_USAGE
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    server = Server(data_dir, port=port, review_port=review_port, inbox=inbox or data_dir.inbox,
-                    time_scale=time_scale, handler_overrides=load_overrides(handlers), out=out)
+    server = Server(
+        data_dir,
+        port=port,
+        review_port=review_port,
+        inbox=inbox or data_dir.inbox,
+        time_scale=time_scale,
+        handler_overrides=load_overrides(handlers),
+        out=out,
+    )
     try:
         try:
             seconds = server.start()

@@ -23,8 +23,15 @@ from icpa_local.resources import Names
 from icpa_local.results import ClaimResult, claim_result, read_execution
 
 __all__ = [
-    "CLI_REVIEWER", "DECIDED_BY_ROUTE", "DEFAULT_RATIONALE", "TERMINAL", "ClaimResult", "ClaimStatus", "CloudSession",
-    "Step", "parse_time",
+    "CLI_REVIEWER",
+    "DECIDED_BY_ROUTE",
+    "DEFAULT_RATIONALE",
+    "TERMINAL",
+    "ClaimResult",
+    "ClaimStatus",
+    "CloudSession",
+    "Step",
+    "parse_time",
 ]
 
 TERMINAL: Final = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
@@ -52,9 +59,15 @@ class ClaimStatus:
 
     def as_json(self, now: datetime) -> dict[str, Any]:
         return {
-            "claim_id": self.claim_id, "outcome": self.outcome, "route": self.route, "reasons": self.reasons,
-            "payable": self.payable, "execution_arn": self.execution_arn, "review_id": self.review_id,
-            "received_at": _iso(self.received_at), "updated_at": _iso(self.updated_at),
+            "claim_id": self.claim_id,
+            "outcome": self.outcome,
+            "route": self.route,
+            "reasons": self.reasons,
+            "payable": self.payable,
+            "execution_arn": self.execution_arn,
+            "review_id": self.review_id,
+            "received_at": _iso(self.received_at),
+            "updated_at": _iso(self.updated_at),
             "age_seconds": self.age_seconds(now),
         }
 
@@ -102,7 +115,13 @@ class CloudSession(ABC):
 
     @abstractmethod
     def review_api(
-        self, method: str, path: str, *, reviewer: str | None, body: Any = None, groups: str = "claims-reviewers",
+        self,
+        method: str,
+        path: str,
+        *,
+        reviewer: str | None,
+        body: Any = None,
+        groups: str = "claims-reviewers",
     ) -> tuple[int, Any]:
         """Call the reviewers' API as `reviewer`; returns (HTTP status, decoded JSON body)."""
 
@@ -153,8 +172,10 @@ class CloudSession(ABC):
         """execution arn -> review id, for every PENDING review."""
         ddb = self.client("dynamodb")
         kwargs: dict[str, Any] = {
-            "TableName": self.names.reviews_table, "IndexName": "status-index",
-            "KeyConditionExpression": "#s = :p", "ExpressionAttributeNames": {"#s": "status"},
+            "TableName": self.names.reviews_table,
+            "IndexName": "status-index",
+            "KeyConditionExpression": "#s = :p",
+            "ExpressionAttributeNames": {"#s": "status"},
             "ExpressionAttributeValues": {":p": {"S": "PENDING"}},
         }
         out: dict[str, str] = {}
@@ -216,7 +237,9 @@ class CloudSession(ABC):
 
     def answer_review(self, review_id: str, decision: str, *, reviewer: str, rationale: str) -> tuple[int, Any]:
         return self.review_api(
-            "POST", f"/reviews/{review_id}/decision", reviewer=reviewer,
+            "POST",
+            f"/reviews/{review_id}/decision",
+            reviewer=reviewer,
             body={"decision": decision.upper(), "rationale": rationale},
         )
 
@@ -237,9 +260,11 @@ class CloudSession(ABC):
     # -- results ---------------------------------------------------------------------------
 
     def claim_record(self, claim_id: str) -> dict[str, Any] | None:
-        item = self.client("dynamodb").get_item(
-            TableName=self.names.claims_table, Key={"claim_id": {"S": claim_id}}, ConsistentRead=True
-        ).get("Item")
+        item = (
+            self.client("dynamodb")
+            .get_item(TableName=self.names.claims_table, Key={"claim_id": {"S": claim_id}}, ConsistentRead=True)
+            .get("Item")
+        )
         if not item or "record" not in item:
             return None
         record: dict[str, Any] = json.loads(item["record"]["S"])
@@ -255,18 +280,35 @@ class CloudSession(ABC):
         return claim_result(execution, file=file, review_id=review_id, stored_record=stored)
 
     def process(
-        self, body: bytes, key: str, *, review: str | None = None, reviewer: str = CLI_REVIEWER,
-        rationale: str = DEFAULT_RATIONALE, timeout: float = 60.0,
+        self,
+        body: bytes,
+        key: str,
+        *,
+        review: str | None = None,
+        reviewer: str = CLI_REVIEWER,
+        rationale: str = DEFAULT_RATIONALE,
+        timeout: float = 60.0,
     ) -> ClaimResult:
         """Upload one file and follow it to its outcome, answering a review when asked to."""
         arn = self.upload(body, key)
         return self.follow(
-            arn, key.rsplit("/", 1)[-1], review=review, reviewer=reviewer, rationale=rationale, timeout=timeout,
+            arn,
+            key.rsplit("/", 1)[-1],
+            review=review,
+            reviewer=reviewer,
+            rationale=rationale,
+            timeout=timeout,
         )
 
     def follow(
-        self, arn: str, file: str = "", *, review: str | None = None, reviewer: str = CLI_REVIEWER,
-        rationale: str = DEFAULT_RATIONALE, timeout: float = 60.0,
+        self,
+        arn: str,
+        file: str = "",
+        *,
+        review: str | None = None,
+        reviewer: str = CLI_REVIEWER,
+        rationale: str = DEFAULT_RATIONALE,
+        timeout: float = 60.0,
     ) -> ClaimResult:
         """Follow an uploaded file's execution to its outcome, answering a review when asked to."""
         status = self.wait(arn, timeout=timeout)
@@ -311,18 +353,25 @@ class CloudSession(ABC):
         if review_id is not None and outcome in ("IN_PROGRESS", "PENDING_REVIEW"):
             outcome, route = "PENDING_REVIEW", "HUMAN"
         return ClaimStatus(
-            claim_id=str(record["claim_id"]), outcome=outcome, route=route,
+            claim_id=str(record["claim_id"]),
+            outcome=outcome,
+            route=route,
             reasons=[str(r) for r in record.get("reason_codes", [])],
             payable=(record.get("payable") or {}).get("amount"),
             received_at=self._received_at(str(record["claim_id"])),
-            updated_at=parse_time(record.get("updated_at")), execution_arn=execution, review_id=review_id,
+            updated_at=parse_time(record.get("updated_at")),
+            execution_arn=execution,
+            review_id=review_id,
         )
 
     def _received_at(self, claim_id: str) -> datetime | None:
         """When the claim's audit chain began (intake), if it has one."""
         page = self.client("dynamodb").query(
-            TableName=self.names.audit_table, KeyConditionExpression="claim_id = :c",
-            ExpressionAttributeValues={":c": {"S": claim_id}}, Limit=1, ConsistentRead=True,
+            TableName=self.names.audit_table,
+            KeyConditionExpression="claim_id = :c",
+            ExpressionAttributeValues={":c": {"S": claim_id}},
+            Limit=1,
+            ConsistentRead=True,
         )
         items = page.get("Items", [])
         if not items or "event" not in items[0]:

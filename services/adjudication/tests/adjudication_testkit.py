@@ -111,6 +111,4 @@ def adjudicated(claim: Claim, policy: Policy, schedule: FeeSchedule | None = Non
     """adjudicate() at a fixed time with the readable test fee schedule."""
     from icpa_adjudication.domain.adjudicate import adjudicate
 
-    return adjudicate(
-        claim, policy, schedule or a_fee_schedule(), adjudicated_at=FIXED_NOW, service_version="1.1.0"
-    )
+    return adjudicate(claim, policy, schedule or a_fee_schedule(), adjudicated_at=FIXED_NOW, service_version="1.1.0")

@@ -103,8 +103,10 @@ def an_adjudication(*lines: LineAdjudication, claim_id: str = CLAIM_ID) -> Adjud
     lines = lines or (paid(),)
     covered = sum(1 for line in lines if line.covered)
     outcome = (
-        AdjudicationOutcome.APPROVED if covered == len(lines)
-        else AdjudicationOutcome.DENIED if covered == 0
+        AdjudicationOutcome.APPROVED
+        if covered == len(lines)
+        else AdjudicationOutcome.DENIED
+        if covered == 0
         else AdjudicationOutcome.PARTIAL
     )
     currency = lines[0].submitted.currency

@@ -55,8 +55,7 @@ def step_handler(
             except ValidationError as exc:
                 log.error("step.contract_violation", errors=exc.error_count())
                 raise ContractViolationError(
-                    f"{service} received state that violates the contract: "
-                    f"{exc.error_count()} error(s)"
+                    f"{service} received state that violates the contract: " f"{exc.error_count()} error(s)"
                 ) from exc
             bind_invocation(context, claim_id=claim_id_of(step))
             try:
@@ -74,9 +73,7 @@ def step_handler(
     return wrap
 
 
-def _call(
-    fn: Callable[[StepInput, Any], BaseModel], step: StepInput, context: Any, service: str
-) -> BaseModel:
+def _call(fn: Callable[[StepInput, Any], BaseModel], step: StepInput, context: Any, service: str) -> BaseModel:
     if not tracing_enabled():
         return fn(step, context)
     from icpa_shared.observability.tracing import get_tracer

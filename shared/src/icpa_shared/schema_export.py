@@ -1,7 +1,7 @@
 """Export the JSON Schema of every contract into shared/schemas/.
 
-    ./pants run shared/src/icpa_shared/schema_export.py            # regenerate
-    ./pants run shared/src/icpa_shared/schema_export.py -- --check # exit 1 when stale
+./pants run shared/src/icpa_shared/schema_export.py            # regenerate
+./pants run shared/src/icpa_shared/schema_export.py -- --check # exit 1 when stale
 """
 
 from __future__ import annotations

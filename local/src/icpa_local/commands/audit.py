@@ -13,8 +13,11 @@ from icpa_local.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, session
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     audit = sub.add_parser("audit", parents=[common], help="a claim's decision trail, verified")
     audit.add_argument("claim_id", metavar="CLAIM_ID")
-    audit.add_argument("--verify", action="store_true",
-                       help="check the hash chain and the archived histories; exit 1 naming a broken link")
+    audit.add_argument(
+        "--verify",
+        action="store_true",
+        help="check the hash chain and the archived histories; exit 1 naming a broken link",
+    )
     audit.add_argument("--json", action="store_true")
     audit.set_defaults(func=run_audit)
 

@@ -19,6 +19,10 @@ def session(args: argparse.Namespace, *, read_only: bool = False) -> CloudSessio
     from icpa_local.serve import load_overrides
 
     return open_session(
-        DataDir(args.data_dir), endpoint=args.endpoint, token=args.token, time_scale=args.time_scale,
-        handler_overrides=load_overrides(args.handlers), read_only=read_only,
+        DataDir(args.data_dir),
+        endpoint=args.endpoint,
+        token=args.token,
+        time_scale=args.time_scale,
+        handler_overrides=load_overrides(args.handlers),
+        read_only=read_only,
     )

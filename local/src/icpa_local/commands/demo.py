@@ -20,14 +20,13 @@ from icpa_local.session import CloudSession
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    sub.add_parser("demo", parents=[common],
-                   help="run the whole story with bundled sample claims").set_defaults(func=run_demo)
+    sub.add_parser("demo", parents=[common], help="run the whole story with bundled sample claims").set_defaults(
+        func=run_demo
+    )
 
 
 def _demo_manifest() -> list[dict[str, Any]]:
-    manifest: list[dict[str, Any]] = json.loads(
-        resources.files("icpa_local").joinpath("samples/demo.json").read_text()
-    )
+    manifest: list[dict[str, Any]] = json.loads(resources.files("icpa_local").joinpath("samples/demo.json").read_text())
     return manifest
 
 
@@ -39,13 +38,17 @@ def run_demo(args: argparse.Namespace) -> int:
     console = make_console()
     manifest = _demo_manifest()
     workdir = Path(tempfile.mkdtemp(prefix="icpa-demo-"))
-    console.print("[bold]ICPA local demo[/]: the real ASL on moto's Step Functions interpreter, the real "
-                  "handlers in-process, uploads starting executions through the EventBridge rule.")
+    console.print(
+        "[bold]ICPA local demo[/]: the real ASL on moto's Step Functions interpreter, the real "
+        "handlers in-process, uploads starting executions through the EventBridge rule."
+    )
     console.print(f"handler logs: {workdir / 'handlers.jsonl'}\n")
     started = time.perf_counter()
     with _demo_session(args, workdir) as cloud:
-        console.print(f"local cloud up in {time.perf_counter() - started:.1f} s: buckets, tables, topics, "
-                      f"{len(manifest)} sample claims to upload\n")
+        console.print(
+            f"local cloud up in {time.perf_counter() - started:.1f} s: buckets, tables, topics, "
+            f"{len(manifest)} sample claims to upload\n"
+        )
         runs: list[dict[str, Any]] = []
         for entry in manifest:
             arn = cloud.upload(_sample_bytes(entry["file"]), f"claims/{entry['file']}")
@@ -67,8 +70,10 @@ def run_demo(args: argparse.Namespace) -> int:
     mismatched = [(r, m) for r, m in zip(results, manifest, strict=True) if r.outcome != m["expect"]]
     for result, entry in mismatched:
         console.print(f"[red]{entry['file']}: expected {entry['expect']}, got {result.outcome}[/]")
-    console.print(f"\n{len(results)} claims in {time.perf_counter() - started:.1f} s "
-                  f"(time scale {args.time_scale}: retries and waits run {1 / args.time_scale:.0f}x faster)")
+    console.print(
+        f"\n{len(results)} claims in {time.perf_counter() - started:.1f} s "
+        f"(time scale {args.time_scale}: retries and waits run {1 / args.time_scale:.0f}x faster)"
+    )
     return EXIT_FAILED if mismatched else EXIT_OK
 
 
@@ -85,11 +90,15 @@ def _advance(console: Any, cloud: CloudSession, run: dict[str, Any]) -> None:
     if review_id and not run["answered"] and run.get("review"):
         verdict = run["review"].upper()
         code, _ = cloud.answer_review(
-            review_id, verdict, reviewer="demo-reviewer",
+            review_id,
+            verdict,
+            reviewer="demo-reviewer",
             rationale=run.get("rationale", "Reviewed the documentation for the demo."),
         )
-        console.print(f"  [cyan]{run['file']}[/]: reviewer demo-reviewer answered {verdict} "
-                      f"on {review_id} through the review API ({code})")
+        console.print(
+            f"  [cyan]{run['file']}[/]: reviewer demo-reviewer answered {verdict} "
+            f"on {review_id} through the review API ({code})"
+        )
         run["answered"] = True
 
 
@@ -108,6 +117,6 @@ def _demo_session(args: argparse.Namespace, workdir: Path) -> CloudSession:
 def _print_progress(console: Any, cloud: CloudSession, run: dict[str, Any]) -> None:
     events = cloud.history(run["arn"])
     entered = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")]
-    for name in entered[run["seen"]:]:
+    for name in entered[run["seen"] :]:
         console.print(f"  [bold]{run['file']}[/] -> {name}")
     run["seen"] = len(entered)

@@ -20,11 +20,16 @@ PROCESS_EXIT_CODES = (
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    process = sub.add_parser("process", parents=[common], help="process claim files and print their outcomes",
-                             epilog=PROCESS_EXIT_CODES)
+    process = sub.add_parser(
+        "process", parents=[common], help="process claim files and print their outcomes", epilog=PROCESS_EXIT_CODES
+    )
     process.add_argument("files", nargs="+", metavar="FILE")
-    process.add_argument("--review", choices=("approve", "deny", "none"), default="none",
-                         help="answer human reviews with this decision as reviewer 'cli' (default: leave pending)")
+    process.add_argument(
+        "--review",
+        choices=("approve", "deny", "none"),
+        default="none",
+        help="answer human reviews with this decision as reviewer 'cli' (default: leave pending)",
+    )
     process.add_argument("--rationale", default=DEFAULT_RATIONALE)
     process.add_argument("--json", action="store_true", help="one JSON object per file per line")
     process.set_defaults(func=run_process)

@@ -9,8 +9,15 @@ from typing import Any
 
 from icpa_local.session import ClaimResult, parse_time
 
-OUTCOME_COLORS = {"APPROVED": "green", "DENIED": "red", "REJECTED": "yellow", "PENDED": "magenta",
-                  "PENDING_REVIEW": "cyan", "ERROR": "bold red", "IN_PROGRESS": "blue"}
+OUTCOME_COLORS = {
+    "APPROVED": "green",
+    "DENIED": "red",
+    "REJECTED": "yellow",
+    "PENDED": "magenta",
+    "PENDING_REVIEW": "cyan",
+    "ERROR": "bold red",
+    "IN_PROGRESS": "blue",
+}
 
 
 def console() -> Any:
@@ -25,7 +32,10 @@ def colored(outcome: str) -> str:
 
 
 def table(
-    title: str, columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[str]], *,
+    title: str,
+    columns: Sequence[tuple[str, str]],
+    rows: Iterable[Sequence[str]],
+    *,
     wrap: Collection[str] | None = None,
 ) -> Any:
     """A rich table: `columns` are (name, justify); `wrap` names the columns that may wrap (the
@@ -41,10 +51,29 @@ def table(
 
 
 def results_table(results: Sequence[ClaimResult], title: str) -> Any:
-    columns = [("file", "left"), ("claim", "left"), ("outcome", "left"), ("route", "left"), ("reasons", "left"),
-               ("payable", "right"), ("transitions", "right"), ("time", "right")]
-    rows = ([r.file, r.claim_id or "-", colored(r.outcome), r.route, ", ".join(r.reasons) or "-",
-             r.payable_amount or "-", str(r.transitions), f"{r.duration_ms} ms"] for r in results)
+    columns = [
+        ("file", "left"),
+        ("claim", "left"),
+        ("outcome", "left"),
+        ("route", "left"),
+        ("reasons", "left"),
+        ("payable", "right"),
+        ("transitions", "right"),
+        ("time", "right"),
+    ]
+    rows = (
+        [
+            r.file,
+            r.claim_id or "-",
+            colored(r.outcome),
+            r.route,
+            ", ".join(r.reasons) or "-",
+            r.payable_amount or "-",
+            str(r.transitions),
+            f"{r.duration_ms} ms",
+        ]
+        for r in results
+    )
     return table(title, columns, rows)
 
 

@@ -39,20 +39,32 @@ def run_reviews(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(reviews) + "\n")
         return EXIT_OK
     now = datetime.now(UTC)
-    columns = [("review", "left"), ("claim", "left"), ("waiting", "right"), ("due in", "right"),
-               ("reasons", "left"), ("fraud", "right"), ("payable", "right")]
+    columns = [
+        ("review", "left"),
+        ("claim", "left"),
+        ("waiting", "right"),
+        ("due in", "right"),
+        ("reasons", "left"),
+        ("fraud", "right"),
+        ("payable", "right"),
+    ]
     rows = []
     for r in reviews:
         due = parse_time(r.get("due_by"))
-        rows.append([
-            r.get("review_id", "-"), r.get("claim_id", "-"), age(since(r.get("created_at"), now)),
-            age(None if due is None else max(0.0, (due - now).total_seconds())),
-            ", ".join(r.get("reasons", [])) or "-", str(r.get("fraud_score", "-")),
-            str((r.get("payable") or {}).get("amount", "-")),
-        ])
+        rows.append(
+            [
+                r.get("review_id", "-"),
+                r.get("claim_id", "-"),
+                age(since(r.get("created_at"), now)),
+                age(None if due is None else max(0.0, (due - now).total_seconds())),
+                ", ".join(r.get("reasons", [])) or "-",
+                str(r.get("fraud_score", "-")),
+                str((r.get("payable") or {}).get("amount", "-")),
+            ]
+        )
     console().print(table(f"Pending reviews ({len(reviews)})", columns, rows, wrap={"reasons"}))
     if reviews:
-        console().print("decide one: icpa review <review> approve|deny --rationale \"...\"")
+        console().print('decide one: icpa review <review> approve|deny --rationale "..."')
     return EXIT_OK
 
 

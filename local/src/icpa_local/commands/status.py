@@ -29,10 +29,27 @@ def run_status(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps([s.as_json(now) for s in statuses]) + "\n")
         return EXIT_OK
-    columns = [("claim", "left"), ("outcome", "left"), ("route", "left"), ("reasons", "left"),
-               ("payable", "right"), ("age", "right"), ("updated", "right")]
-    rows = ([s.claim_id, colored(s.outcome), s.route, ", ".join(s.reasons) or "-", s.payable or "-",
-             age(s.age_seconds(now)), age(since(s.updated_at, now))] for s in statuses)
+    columns = [
+        ("claim", "left"),
+        ("outcome", "left"),
+        ("route", "left"),
+        ("reasons", "left"),
+        ("payable", "right"),
+        ("age", "right"),
+        ("updated", "right"),
+    ]
+    rows = (
+        [
+            s.claim_id,
+            colored(s.outcome),
+            s.route,
+            ", ".join(s.reasons) or "-",
+            s.payable or "-",
+            age(s.age_seconds(now)),
+            age(since(s.updated_at, now)),
+        ]
+        for s in statuses
+    )
     console().print(table(f"Claims ({len(statuses)})", columns, rows, wrap={"reasons"}))
     return EXIT_OK
 
@@ -51,16 +68,25 @@ def _claim_detail(cloud: CloudSession, claim_id: str, now: datetime, *, as_json:
         except Exception as exc:  # the claim row stands without its execution
             execution = {"status": f"unavailable ({type(exc).__name__})"}
     if as_json:
-        sys.stdout.write(json.dumps({
-            "claim": status.as_json(now),
-            "execution": {"arn": status.execution_arn, "status": execution.get("status")},
-            "steps": [{"state": st.state, "entered_at": st.entered_at, "exited_at": st.exited_at} for st in steps],
-        }) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "claim": status.as_json(now),
+                    "execution": {"arn": status.execution_arn, "status": execution.get("status")},
+                    "steps": [
+                        {"state": st.state, "entered_at": st.entered_at, "exited_at": st.exited_at} for st in steps
+                    ],
+                }
+            )
+            + "\n"
+        )
         return EXIT_OK
     out = console()
-    out.print(f"[bold]{status.claim_id}[/]: {colored(status.outcome)}, route {status.route}, "
-              f"reasons {', '.join(status.reasons) or '-'}, payable {status.payable or '-'}, "
-              f"age {age(status.age_seconds(now))}")
+    out.print(
+        f"[bold]{status.claim_id}[/]: {colored(status.outcome)}, route {status.route}, "
+        f"reasons {', '.join(status.reasons) or '-'}, payable {status.payable or '-'}, "
+        f"age {age(status.age_seconds(now))}"
+    )
     if status.review_id:
         out.print(f"waiting for a reviewer: {status.review_id} (icpa review {status.review_id} approve|deny)")
     out.print(f"execution {status.execution_arn or '-'}: {execution.get('status', '-')}")

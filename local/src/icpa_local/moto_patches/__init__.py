@@ -61,10 +61,29 @@ from icpa_local.moto_patches.state import (
 from icpa_local.moto_patches.timescale import ScaledEvent
 
 __all__ = [
-    "ASYNC_ATTEMPTS", "ASYNC_RETRY_SECONDS", "MOTO_VERSION", "REGISTRY", "STATE", "Handler", "LambdaContext", "Patch",
-    "PatchRegistry", "PatchState", "ScaledEvent", "_async_invocations", "aws_shaped", "execution_name_for",
-    "execution_name_prefix", "in_handler", "install", "moto_module", "running_handler", "scaled", "set_time_scale",
-    "status_change_event", "wait_for_async_invocations",
+    "ASYNC_ATTEMPTS",
+    "ASYNC_RETRY_SECONDS",
+    "MOTO_VERSION",
+    "REGISTRY",
+    "STATE",
+    "Handler",
+    "LambdaContext",
+    "Patch",
+    "PatchRegistry",
+    "PatchState",
+    "ScaledEvent",
+    "_async_invocations",
+    "aws_shaped",
+    "execution_name_for",
+    "execution_name_prefix",
+    "in_handler",
+    "install",
+    "moto_module",
+    "running_handler",
+    "scaled",
+    "set_time_scale",
+    "status_change_event",
+    "wait_for_async_invocations",
 ]
 
 GROUP = "moto_patches"

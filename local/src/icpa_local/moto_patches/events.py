@@ -202,12 +202,16 @@ def _after_termination(execution: Any) -> None:
         try:
             import boto3
 
-            boto3.client("events", region_name=execution.region_name).put_events(Entries=[{
-                "Source": "aws.states",
-                "DetailType": "Step Functions Execution Status Change",
-                "Resources": [execution.exec_arn],
-                "Detail": json.dumps(status_change_event(execution), default=str),
-            }])
+            boto3.client("events", region_name=execution.region_name).put_events(
+                Entries=[
+                    {
+                        "Source": "aws.states",
+                        "DetailType": "Step Functions Execution Status Change",
+                        "Resources": [execution.exec_arn],
+                        "Detail": json.dumps(status_change_event(execution), default=str),
+                    }
+                ]
+            )
         except Exception:  # noqa: S110 - as on AWS, delivery is best effort and async
             pass
 

@@ -32,8 +32,10 @@ class LambdaContext:
 def _invoke_in_process(self: Any, event: str | None = None) -> tuple[str, bool, str]:
     handler = STATE.handlers.get(self.function_name)
     if handler is None:
-        body = {"errorType": "ResourceNotFoundException",
-                "errorMessage": f"no in-process handler registered for {self.function_name}"}
+        body = {
+            "errorType": "ResourceNotFoundException",
+            "errorMessage": f"no in-process handler registered for {self.function_name}",
+        }
         return json.dumps(body), True, ""
     # moto hands over the already-decoded payload on some paths
     payload = (json.loads(event) if event else {}) if isinstance(event, str | bytes | bytearray) else event or {}

@@ -42,13 +42,19 @@ def _client_factory_patches() -> list[Patch]:
     keeps its own reference): those modules are loaded first, then all are rebound to one cache."""
     boto_client = moto_module("moto.stepfunctions.parser.asl.utils.boto_client")
     task_dir = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
-    for name in ("lambda_eval_utils", "service.state_task_service_aws_sdk", "service.state_task_service_dynamodb",
-                 "service.state_task_service_sns", "service.state_task_service_sqs"):
+    for name in (
+        "lambda_eval_utils",
+        "service.state_task_service_aws_sdk",
+        "service.state_task_service_dynamodb",
+        "service.state_task_service_sns",
+        "service.state_task_service_sqs",
+    ):
         moto_module(f"{task_dir}.{name}")
     original = boto_client.boto_client_for
     cached = _cached_boto_client_for(original)
     users = [
-        module for name, module in list(sys.modules.items())
+        module
+        for name, module in list(sys.modules.items())
         if name.startswith("moto.stepfunctions.parser") and getattr(module, "boto_client_for", None) is original
     ]
     return [Patch(module, "boto_client_for", cached) for module in users]

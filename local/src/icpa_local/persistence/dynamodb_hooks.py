@@ -78,8 +78,9 @@ def _wrap_transact(original: Callable[..., Any]) -> Callable[..., Any]:
                 if op_type == "ConditionCheck":
                     continue
                 from_item = op_type == "Put"
-                hash_value, range_value = _key_of(self, op["TableName"], op["Item"] if from_item else op["Key"],
-                                                  from_item)
+                hash_value, range_value = _key_of(
+                    self, op["TableName"], op["Item"] if from_item else op["Key"], from_item
+                )
                 journal_item(journal, self, op["TableName"], hash_value, range_value)
         return result
 

@@ -93,8 +93,19 @@ class Journal:
                     self._db.execute("DELETE FROM s3_objects WHERE bucket=? AND key=?", (row.bucket, row.key))
                 self._db.execute(
                     "INSERT OR REPLACE INTO s3_objects VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (row.bucket, row.key, row.version_id, self._next_seq(), row.kind, row.body, row.etag,
-                     dumps(row.metadata), row.last_modified, int(row.versioned), int(row.notified)),
+                    (
+                        row.bucket,
+                        row.key,
+                        row.version_id,
+                        self._next_seq(),
+                        row.kind,
+                        row.body,
+                        row.etag,
+                        dumps(row.metadata),
+                        row.last_modified,
+                        int(row.versioned),
+                        int(row.notified),
+                    ),
                 )
                 self._db.execute("COMMIT")
             except BaseException:
@@ -156,16 +167,27 @@ class Journal:
 
     # -- Step Functions ----------------------------------------------------------------------
 
-    def execution_started(self, arn: str, name: str, state_machine_arn: str, execution_input: str,
-                          start_date: Any) -> None:
+    def execution_started(
+        self, arn: str, name: str, state_machine_arn: str, execution_input: str, start_date: Any
+    ) -> None:
         bucket, key, version = source_of(execution_input)
         # Insert only: a short execution may already have ended (and written its final row),
         # and a restarted one keeps its row.
         self._execute(
             "INSERT OR IGNORE INTO executions (arn, name, state_machine_arn, status, input, start_date, "
             "source_bucket, source_key, source_version, updated_seq) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (arn, name, state_machine_arn, "RUNNING", execution_input, iso(start_date or datetime.now(UTC)), bucket,
-             key, version, self._next_seq()),
+            (
+                arn,
+                name,
+                state_machine_arn,
+                "RUNNING",
+                execution_input,
+                iso(start_date or datetime.now(UTC)),
+                bucket,
+                key,
+                version,
+                self._next_seq(),
+            ),
         )
 
     def execution_ended(self, row: ExecutionRow) -> None:
@@ -176,9 +198,23 @@ class Journal:
             try:
                 self._db.execute(
                     "INSERT OR REPLACE INTO executions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (row.arn, row.name, row.state_machine_arn, row.status, row.input, row.output, row.error,
-                     row.cause, row.start_date, row.stop_date, None if row.history is None else dumps(row.history),
-                     row.source_bucket, row.source_key, row.source_version, self._next_seq()),
+                    (
+                        row.arn,
+                        row.name,
+                        row.state_machine_arn,
+                        row.status,
+                        row.input,
+                        row.output,
+                        row.error,
+                        row.cause,
+                        row.start_date,
+                        row.stop_date,
+                        None if row.history is None else dumps(row.history),
+                        row.source_bucket,
+                        row.source_key,
+                        row.source_version,
+                        self._next_seq(),
+                    ),
                 )
                 self._db.execute("DELETE FROM task_results WHERE arn=?", (row.arn,))
                 self._db.execute("COMMIT")

@@ -31,9 +31,16 @@ def restored_execution(row: ExecutionRow, state_machine: Any, account_id: str, r
             return {"events": self.exec_worker.get_event_history()}
 
     execution: Any = RestoredExecution(
-        name=row.name, sm_type=getattr(state_machine, "sm_type", "STANDARD"), role_arn=state_machine.roleArn,
-        exec_arn=row.arn, account_id=account_id, region_name=region_name, state_machine=state_machine,
-        start_date=parse_time(row.start_date), cloud_watch_logging_session=None, activity_store={},
+        name=row.name,
+        sm_type=getattr(state_machine, "sm_type", "STANDARD"),
+        role_arn=state_machine.roleArn,
+        exec_arn=row.arn,
+        account_id=account_id,
+        region_name=region_name,
+        state_machine=state_machine,
+        start_date=parse_time(row.start_date),
+        cloud_watch_logging_session=None,
+        activity_store={},
         input_data=row.input,
     )
     execution.exec_status = ExecutionStatus(row.status)
@@ -47,8 +54,13 @@ def restored_execution(row: ExecutionRow, state_machine: Any, account_id: str, r
 
 def _as_started(row: ExecutionRow) -> ExecutionRow:
     """A RUNNING row as a record: its history is what the journal knows (the start)."""
-    started = {"id": 1, "previousEventId": 0, "timestamp": row.start_date, "type": "ExecutionStarted",
-               "executionStartedEventDetails": {"input": row.input, "inputDetails": {"truncated": False}}}
+    started = {
+        "id": 1,
+        "previousEventId": 0,
+        "timestamp": row.start_date,
+        "type": "ExecutionStarted",
+        "executionStartedEventDetails": {"input": row.input, "inputDetails": {"truncated": False}},
+    }
     return ExecutionRow(**{**row.__dict__, "history": [started]})
 
 
@@ -61,9 +73,16 @@ def status_change_detail(row: ExecutionRow) -> dict[str, Any]:
         return None if when is None else int(when.timestamp() * 1000)
 
     return {
-        "executionArn": row.arn, "stateMachineArn": row.state_machine_arn, "name": row.name, "status": row.status,
-        "startDate": epoch_ms(row.start_date), "stopDate": epoch_ms(row.stop_date), "input": row.input,
-        "output": row.output, "error": row.error, "cause": row.cause,
+        "executionArn": row.arn,
+        "stateMachineArn": row.state_machine_arn,
+        "name": row.name,
+        "status": row.status,
+        "startDate": epoch_ms(row.start_date),
+        "stopDate": epoch_ms(row.stop_date),
+        "input": row.input,
+        "output": row.output,
+        "error": row.error,
+        "cause": row.cause,
     }
 
 
@@ -73,15 +92,36 @@ def ended_after_the_fact(row: ExecutionRow, *, output: str, stop_date: datetime)
     start = row.start_date
     stop = iso(stop_date) or start
     history = [
-        {"id": 1, "previousEventId": 0, "timestamp": start, "type": "ExecutionStarted",
-         "executionStartedEventDetails": {"input": row.input, "inputDetails": {"truncated": False}}},
-        {"id": 2, "previousEventId": 1, "timestamp": stop, "type": "ExecutionSucceeded",
-         "executionSucceededEventDetails": {"output": output, "outputDetails": {"truncated": False}}},
+        {
+            "id": 1,
+            "previousEventId": 0,
+            "timestamp": start,
+            "type": "ExecutionStarted",
+            "executionStartedEventDetails": {"input": row.input, "inputDetails": {"truncated": False}},
+        },
+        {
+            "id": 2,
+            "previousEventId": 1,
+            "timestamp": stop,
+            "type": "ExecutionSucceeded",
+            "executionSucceededEventDetails": {"output": output, "outputDetails": {"truncated": False}},
+        },
     ]
     return ExecutionRow(
-        arn=row.arn, name=row.name, state_machine_arn=row.state_machine_arn, status="SUCCEEDED", input=row.input,
-        output=output, error=None, cause=None, start_date=start, stop_date=stop, history=history,
-        source_bucket=row.source_bucket, source_key=row.source_key, source_version=row.source_version,
+        arn=row.arn,
+        name=row.name,
+        state_machine_arn=row.state_machine_arn,
+        status="SUCCEEDED",
+        input=row.input,
+        output=output,
+        error=None,
+        cause=None,
+        start_date=start,
+        stop_date=stop,
+        history=history,
+        source_bucket=row.source_bucket,
+        source_key=row.source_key,
+        source_version=row.source_version,
     )
 
 

@@ -20,12 +20,29 @@ def object_row(bucket: Any, key: Any, *, notified: bool) -> ObjectRow:
     from moto.s3.models import FakeDeleteMarker
 
     if isinstance(key, FakeDeleteMarker):
-        return ObjectRow(bucket.name, key.name, str(key.version_id), "delete_marker", None, None, {},
-                         iso(key.last_modified) or "", bucket.is_versioned, True)
+        return ObjectRow(
+            bucket.name,
+            key.name,
+            str(key.version_id),
+            "delete_marker",
+            None,
+            None,
+            {},
+            iso(key.last_modified) or "",
+            bucket.is_versioned,
+            True,
+        )
     return ObjectRow(
-        bucket=bucket.name, key=key.name, version_id=str(key.version_id), kind="object", body=key.value,
-        etag=key.etag.strip('"'), metadata={str(k): str(v) for k, v in dict(key.metadata).items()},
-        last_modified=iso(key.last_modified) or "", versioned=bool(bucket.is_versioned), notified=notified,
+        bucket=bucket.name,
+        key=key.name,
+        version_id=str(key.version_id),
+        kind="object",
+        body=key.value,
+        etag=key.etag.strip('"'),
+        metadata={str(k): str(v) for k, v in dict(key.metadata).items()},
+        last_modified=iso(key.last_modified) or "",
+        versioned=bool(bucket.is_versioned),
+        notified=notified,
     )
 
 

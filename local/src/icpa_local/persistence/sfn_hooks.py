@@ -26,7 +26,10 @@ def _wrap_start_execution(original: Callable[..., Any]) -> Callable[..., Any]:
         journal = active_journal()
         if journal is not None:
             journal.execution_started(
-                execution.exec_arn, execution.name, execution.state_machine_arn, execution.execution_input,
+                execution.exec_arn,
+                execution.name,
+                execution.state_machine_arn,
+                execution.execution_input,
                 execution.start_date,
             )
         return execution
@@ -102,40 +105,54 @@ def _event_details() -> Any:
 def _replayed_lambda(task: Any, env: Any, output: Any) -> None:
     """The history events a Lambda task that succeeds adds (its result from the journal)."""
     from moto.stepfunctions.parser.api import HistoryEventType
+
     EventDetails = _event_details()
     from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
     payload = task._eval_parameters(env=env)["Payload"]
     env.event_manager.add_event(
-        context=env.event_history_context, event_type=HistoryEventType.LambdaFunctionScheduled,
-        event_details=EventDetails(lambdaFunctionScheduledEventDetails={
-            "resource": task.resource.resource_arn, "input": to_json_str(payload),
-            "inputDetails": {"truncated": False}}),
+        context=env.event_history_context,
+        event_type=HistoryEventType.LambdaFunctionScheduled,
+        event_details=EventDetails(
+            lambdaFunctionScheduledEventDetails={
+                "resource": task.resource.resource_arn,
+                "input": to_json_str(payload),
+                "inputDetails": {"truncated": False},
+            }
+        ),
     )
     env.event_manager.add_event(context=env.event_history_context, event_type=HistoryEventType.LambdaFunctionStarted)
     env.event_manager.add_event(
-        context=env.event_history_context, event_type=HistoryEventType.LambdaFunctionSucceeded,
-        event_details=EventDetails(lambdaFunctionSucceededEventDetails={
-            "output": to_json_str(output), "outputDetails": {"truncated": False}}),
+        context=env.event_history_context,
+        event_type=HistoryEventType.LambdaFunctionSucceeded,
+        event_details=EventDetails(
+            lambdaFunctionSucceededEventDetails={"output": to_json_str(output), "outputDetails": {"truncated": False}}
+        ),
     )
 
 
 def _replayed_service(task: Any, env: Any, output: Any) -> None:
     """The event a service task (e.g. a waitForTaskToken that had been answered) adds on success."""
     from moto.stepfunctions.parser.api import HistoryEventType
+
     EventDetails = _event_details()
     from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
     env.event_manager.add_event(
-        context=env.event_history_context, event_type=HistoryEventType.TaskSucceeded,
-        event_details=EventDetails(taskSucceededEventDetails={
-            "resource": task._get_sfn_resource(), "resourceType": task._get_sfn_resource_type(),
-            "output": to_json_str(output), "outputDetails": {"truncated": False}}),
+        context=env.event_history_context,
+        event_type=HistoryEventType.TaskSucceeded,
+        event_details=EventDetails(
+            taskSucceededEventDetails={
+                "resource": task._get_sfn_resource(),
+                "resourceType": task._get_sfn_resource_type(),
+                "output": to_json_str(output),
+                "outputDetails": {"truncated": False},
+            }
+        ),
     )
 
 
-def _wrap_task_execution(original: Callable[..., Any],
-                         replayed: Callable[[Any, Any, Any], None]) -> Callable[..., Any]:
+def _wrap_task_execution(original: Callable[..., Any], replayed: Callable[[Any, Any, Any], None]) -> Callable[..., Any]:
     def _eval_execution(self: Any, env: Any) -> None:
         arn, state = _task_identity(env)
         if arn is not None and state is not None:
@@ -165,10 +182,20 @@ def execution_row(execution: Any) -> ExecutionRow:
         history = []
     bucket, key, version = source_of(execution.execution_input)
     return ExecutionRow(
-        arn=execution.exec_arn, name=execution.name, state_machine_arn=execution.state_machine_arn,
-        status=status, input=execution.execution_input, output=output, error=execution.error,
-        cause=execution.cause, start_date=iso(execution.start_date) or "", stop_date=iso(execution.stop_date),
-        history=history, source_bucket=bucket, source_key=key, source_version=version,
+        arn=execution.exec_arn,
+        name=execution.name,
+        state_machine_arn=execution.state_machine_arn,
+        status=status,
+        input=execution.execution_input,
+        output=output,
+        error=execution.error,
+        cause=execution.cause,
+        start_date=iso(execution.start_date) or "",
+        stop_date=iso(execution.stop_date),
+        history=history,
+        source_bucket=bucket,
+        source_key=key,
+        source_version=version,
     )
 
 

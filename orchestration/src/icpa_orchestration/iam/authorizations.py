@@ -70,17 +70,22 @@ class Authorizations:
 
     # -- implicit KMS ----------------------------------------------------------------------------
 
-    def _kms(self, logical_id: str, actions: list[str], via: str, why: str,
-             context: Mapping[str, ConditionValue]) -> list[Need]:
+    def _kms(
+        self, logical_id: str, actions: list[str], via: str, why: str, context: Mapping[str, ConditionValue]
+    ) -> list[Need]:
         key = self.model.kms_key_of(logical_id)
         if key is None or ":alias/" in key or key.startswith("alias/"):
             return []  # AWS owned / managed key: nothing for the caller's role
         ctx: dict[str, ConditionValue] = {
-            "kms:ViaService": f"{via}.{REGION}.amazonaws.com", "kms:CallerAccount": ACCOUNT, **context,
+            "kms:ViaService": f"{via}.{REGION}.amazonaws.com",
+            "kms:CallerAccount": ACCOUNT,
+            **context,
         }
         name = self.model.physical_name(logical_id)
-        return [Need(Request(a, key, ctx), f"{why}: {via} uses {a} on {name}'s key for the caller", implicit=True)
-                for a in actions]
+        return [
+            Need(Request(a, key, ctx), f"{why}: {via} uses {a} on {name}'s key for the caller", implicit=True)
+            for a in actions
+        ]
 
     # -- calls -----------------------------------------------------------------------------------
 
@@ -100,12 +105,13 @@ class Authorizations:
             tables.extend((str(name), None) for name in params["RequestItems"])
         elif operation in ("TransactWriteItems", "TransactGetItems"):
             for item in params["TransactItems"]:
-                (_, body), = item.items()
+                ((_, body),) = item.items()
                 tables.append((str(body["TableName"]), None))
         else:
             raise UnmappedCall(f"no IAM mapping for dynamodb.{operation}")
         action = {
-            "TransactWriteItems": None, "TransactGetItems": "dynamodb:GetItem",
+            "TransactWriteItems": None,
+            "TransactGetItems": "dynamodb:GetItem",
         }.get(operation, f"dynamodb:{operation}")
         needs: list[Need] = []
         for table, index in tables:
@@ -113,19 +119,29 @@ class Authorizations:
             resource = f"{arn}/index/{index}" if index else arn
             if operation == "TransactWriteItems":
                 for item in params["TransactItems"]:
-                    (kind, body), = item.items()
+                    ((kind, body),) = item.items()
                     if body["TableName"] == table:
-                        verb = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
-                                "ConditionCheck": "ConditionCheckItem"}[kind]
+                        verb = {
+                            "Put": "PutItem",
+                            "Update": "UpdateItem",
+                            "Delete": "DeleteItem",
+                            "ConditionCheck": "ConditionCheckItem",
+                        }[kind]
                         needs.append(Need(Request(f"dynamodb:{verb}", resource), why))
             else:
                 needs.append(Need(Request(str(action), resource), why))
             if operation != "DescribeTable":
                 name = self.model.physical_name(logical_id)
-                needs += self._kms(logical_id, ["kms:Decrypt"], "dynamodb", why, {
-                    "kms:EncryptionContext:aws:dynamodb:tableName": name,
-                    "kms:EncryptionContext:aws:dynamodb:subscriberID": ACCOUNT,
-                })
+                needs += self._kms(
+                    logical_id,
+                    ["kms:Decrypt"],
+                    "dynamodb",
+                    why,
+                    {
+                        "kms:EncryptionContext:aws:dynamodb:tableName": name,
+                        "kms:EncryptionContext:aws:dynamodb:subscriberID": ACCOUNT,
+                    },
+                )
         return _unique(needs)
 
     def _s3_object(self, bucket: str, key: str, *, write: bool, version: bool, why: str) -> list[Need]:
@@ -134,25 +150,31 @@ class Authorizations:
         action = "s3:PutObject" if write else ("s3:GetObjectVersion" if version else "s3:GetObject")
         context = bucket_arn if self.model.bucket_key_enabled(logical_id) else object_arn
         kms = ["kms:GenerateDataKey"] if write else ["kms:Decrypt"]
-        return [Need(Request(action, object_arn), why),
-                *self._kms(logical_id, kms, "s3", why, {"kms:EncryptionContext:aws:s3:arn": context})]
+        return [
+            Need(Request(action, object_arn), why),
+            *self._kms(logical_id, kms, "s3", why, {"kms:EncryptionContext:aws:s3:arn": context}),
+        ]
 
     def _s3(self, operation: str, params: Mapping[str, Any]) -> list[Need]:
         why = f"s3.{operation}"
         if operation in ("GetObject", "HeadObject"):
-            return self._s3_object(str(params["Bucket"]), str(params["Key"]), write=False,
-                                   version="VersionId" in params, why=why)
+            return self._s3_object(
+                str(params["Bucket"]), str(params["Key"]), write=False, version="VersionId" in params, why=why
+            )
         if operation == "PutObject":
             return self._s3_object(str(params["Bucket"]), str(params["Key"]), write=True, version=False, why=why)
         if operation == "CopyObject":
             source = params["CopySource"]
             if isinstance(source, str):
                 raise UnmappedCall("s3.CopyObject with a string CopySource is not modelled")
-            return _unique([
-                *self._s3_object(str(source["Bucket"]), str(source["Key"]), write=False,
-                                 version="VersionId" in source, why=why),
-                *self._s3_object(str(params["Bucket"]), str(params["Key"]), write=True, version=False, why=why),
-            ])
+            return _unique(
+                [
+                    *self._s3_object(
+                        str(source["Bucket"]), str(source["Key"]), write=False, version="VersionId" in source, why=why
+                    ),
+                    *self._s3_object(str(params["Bucket"]), str(params["Key"]), write=True, version=False, why=why),
+                ]
+            )
         if operation in ("ListObjectsV2", "ListObjects", "ListObjectVersions"):
             _, bucket_arn = self._bucket(str(params["Bucket"]))
             action = "s3:ListBucketVersions" if operation == "ListObjectVersions" else "s3:ListBucket"
@@ -170,16 +192,20 @@ class Authorizations:
             raise UnmappedCall(f"no IAM mapping for sns.{operation}")
         logical_id = self._topic(str(params["TopicArn"]))
         why = "sns.Publish"
-        return [Need(Request("sns:Publish", self.model.arn(logical_id)), why),
-                *self._kms(logical_id, ["kms:GenerateDataKey", "kms:Decrypt"], "sns", why, {})]
+        return [
+            Need(Request("sns:Publish", self.model.arn(logical_id)), why),
+            *self._kms(logical_id, ["kms:GenerateDataKey", "kms:Decrypt"], "sns", why, {}),
+        ]
 
     def _sqs(self, operation: str, params: Mapping[str, Any]) -> list[Need]:
         if operation not in ("SendMessage", "SendMessageBatch"):
             raise UnmappedCall(f"no IAM mapping for sqs.{operation}")
         logical_id = self.logical(str(params["QueueUrl"]).rstrip("/").rsplit("/", 1)[-1], "queue")
         why = f"sqs.{operation}"
-        return [Need(Request("sqs:SendMessage", self.model.arn(logical_id)), why),
-                *self._kms(logical_id, ["kms:GenerateDataKey", "kms:Decrypt"], "sqs", why, {})]
+        return [
+            Need(Request("sqs:SendMessage", self.model.arn(logical_id)), why),
+            *self._kms(logical_id, ["kms:GenerateDataKey", "kms:Decrypt"], "sqs", why, {}),
+        ]
 
     def _state_machine_arn(self, local_arn: str) -> str:
         return self.model.arn(self.logical(local_arn.rsplit(":", 1)[-1], "state machine"))
@@ -216,8 +242,13 @@ class Authorizations:
         if operation != "PutEvents":
             raise UnmappedCall(f"no IAM mapping for events.{operation}")
         buses = {str(e.get("EventBusName", "default")) for e in params.get("Entries", [])}
-        return [Need(Request("events:PutEvents", f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:event-bus/{b}"),
-                     "events.PutEvents") for b in sorted(buses)]
+        return [
+            Need(
+                Request("events:PutEvents", f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:event-bus/{b}"),
+                "events.PutEvents",
+            )
+            for b in sorted(buses)
+        ]
 
     # -- what the runtime does for a principal on every run -------------------------------------
 
@@ -233,8 +264,9 @@ class Authorizations:
             needs.append(Need(Request(action, stream), "Lambda writes the function's logs", implicit=True))
         if str(self.model.resolve(props.get("Tracing", ""))) == "Active":
             for action in ("xray:PutTraceSegments", "xray:PutTelemetryRecords"):
-                needs.append(Need(Request(action, "*"), "Lambda sends the function's traces (Tracing: Active)",
-                                  implicit=True))
+                needs.append(
+                    Need(Request(action, "*"), "Lambda sends the function's traces (Tracing: Active)", implicit=True)
+                )
         return needs
 
     def state_machine_runtime(self, machine: str) -> list[Need]:
@@ -242,9 +274,15 @@ class Authorizations:
         tracing = self.model.properties(machine).get("Tracing", {})
         if not (isinstance(tracing, Mapping) and self.model.resolve(tracing.get("Enabled"))):
             return []
-        return [Need(Request(a, "*"), "Step Functions traces the execution (Tracing: Enabled)", implicit=True)
-                for a in ("xray:PutTraceSegments", "xray:PutTelemetryRecords",
-                          "xray:GetSamplingRules", "xray:GetSamplingTargets")]
+        return [
+            Need(Request(a, "*"), "Step Functions traces the execution (Tracing: Enabled)", implicit=True)
+            for a in (
+                "xray:PutTraceSegments",
+                "xray:PutTelemetryRecords",
+                "xray:GetSamplingRules",
+                "xray:GetSamplingTargets",
+            )
+        ]
 
 
 _KINDS: Final[dict[str, tuple[str, ...]]] = {

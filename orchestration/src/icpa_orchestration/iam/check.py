@@ -67,8 +67,11 @@ def load_allowlist(text: str) -> list[AllowListEntry]:
 
 def _role_for(model: TemplateModel, principal: str) -> str:
     if principal.startswith("rule:"):
-        rules = [lid for lid in model.local_names().get(principal.removeprefix("rule:"), [])
-                 if model.type_of(lid) == "AWS::Events::Rule"]
+        rules = [
+            lid
+            for lid in model.local_names().get(principal.removeprefix("rule:"), [])
+            if model.type_of(lid) == "AWS::Events::Rule"
+        ]
         if len(rules) != 1:
             raise TemplateError(f"no single rule in the template for {principal}: {rules}")
         return model.rule_target_role(rules[0])
@@ -103,8 +106,11 @@ def check(model: TemplateModel, calls: Iterable[Call], allowlist: Iterable[Allow
         role = model.role_of(function)
         report.principals.setdefault(function, role)
         needs.setdefault(role, []).extend(auth.function_runtime(function))
-    machines = {c.principal for c in calls if c.principal in model.resources
-                and model.type_of(c.principal) == "AWS::Serverless::StateMachine"}
+    machines = {
+        c.principal
+        for c in calls
+        if c.principal in model.resources and model.type_of(c.principal) == "AWS::Serverless::StateMachine"
+    }
     for machine in sorted(machines):
         needs.setdefault(model.role_of(machine), []).extend(auth.state_machine_runtime(machine))
 

@@ -67,7 +67,7 @@ class TemplateModel:
 
     def _condition_value(self, node: Any) -> Any:
         if isinstance(node, Mapping) and len(node) == 1:
-            (fn, args), = node.items()
+            ((fn, args),) = node.items()
             if fn == "Fn::Equals":
                 return self.resolve(args[0]) == self.resolve(args[1])
             if fn == "Fn::And":
@@ -92,7 +92,7 @@ class TemplateModel:
         if not isinstance(node, Mapping):
             return node
         if len(node) == 1:
-            (fn, args), = node.items()
+            ((fn, args),) = node.items()
             if fn == "Ref":
                 return _NO_VALUE if args == "AWS::NoValue" else self.ref(args)
             if fn == "Fn::GetAtt":
@@ -138,8 +138,10 @@ class TemplateModel:
             # SAM Globals: a function's own value wins; Environment variables merge.
             globals_ = dict(self.template.get("Globals", {}).get("Function", {}))
             merged = {**globals_, **props}
-            env = {**globals_.get("Environment", {}).get("Variables", {}),
-                   **props.get("Environment", {}).get("Variables", {})}
+            env = {
+                **globals_.get("Environment", {}).get("Variables", {}),
+                **props.get("Environment", {}).get("Variables", {}),
+            }
             if env:
                 merged["Environment"] = {"Variables": env}
             props = merged

@@ -72,7 +72,10 @@ def test_a_gold_claim_runs_end_to_end(cloud: Any) -> None:
     assert result.outcome.value == "PARTIAL"
     line1, line2, line3 = result.lines
     assert (line1.allowed, line1.copay, line1.coinsurance, line1.payable) == (
-        usd("92.00"), usd("25.00"), usd("13.40"), usd("53.60"),
+        usd("92.00"),
+        usd("25.00"),
+        usd("13.40"),
+        usd("53.60"),
     )
     assert line2.reason_codes == [rc.NOT_COVERED, rc.EXCLUDED_SERVICE]
     assert line3.reason_codes == [rc.PRIOR_AUTH_REQUIRED]

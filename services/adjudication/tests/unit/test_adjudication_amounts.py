@@ -52,7 +52,10 @@ class TestAllowed:
         line = adjudicated(claim, policy).lines[0]
         assert amounts(line) == ("400.00", "300.00", "0.00", "0.00", "60.00", "240.00")
         assert line.reason_codes == [
-            rc.COVERED, rc.FEE_SCHEDULE_APPLIED, rc.PER_PROCEDURE_LIMIT, rc.COINSURANCE_APPLIED,
+            rc.COVERED,
+            rc.FEE_SCHEDULE_APPLIED,
+            rc.PER_PROCEDURE_LIMIT,
+            rc.COINSURANCE_APPLIED,
         ]
 
     def test_per_procedure_limit_is_shared_by_the_claims_lines_of_that_procedure(self) -> None:
@@ -94,7 +97,10 @@ class TestMemberShare:
         line = adjudicated(a_claim(), policy).lines[0]
         assert amounts(line) == ("150.00", "92.00", "0.00", "25.00", "13.40", "53.60")
         assert line.reason_codes == [
-            rc.COVERED, rc.FEE_SCHEDULE_APPLIED, rc.COPAY_APPLIED, rc.COINSURANCE_APPLIED,
+            rc.COVERED,
+            rc.FEE_SCHEDULE_APPLIED,
+            rc.COPAY_APPLIED,
+            rc.COINSURANCE_APPLIED,
         ]
 
     def test_copay_is_limited_to_what_the_deductible_left(self) -> None:
@@ -103,7 +109,10 @@ class TestMemberShare:
         line = adjudicated(a_claim(), policy).lines[0]
         assert amounts(line) == ("150.00", "92.00", "80.00", "12.00", "0.00", "0.00")
         assert line.reason_codes == [
-            rc.COVERED, rc.FEE_SCHEDULE_APPLIED, rc.DEDUCTIBLE_APPLIED, rc.COPAY_APPLIED,
+            rc.COVERED,
+            rc.FEE_SCHEDULE_APPLIED,
+            rc.DEDUCTIBLE_APPLIED,
+            rc.COPAY_APPLIED,
         ]
 
     def test_coinsurance_rounds_half_up_to_cents(self) -> None:
@@ -143,8 +152,10 @@ class TestAnnualBenefitMax:
             deductible_met=usd("400.00"), annual_benefit_max=usd("5000.00"), benefits_paid_to_date=usd("5000.00")
         )
         claim = a_claim(
-            lines=[a_line(1, procedure_code="99214", charge=usd("130.00")),
-                   a_line(2, procedure_code="80053", charge=usd("14.50"))]
+            lines=[
+                a_line(1, procedure_code="99214", charge=usd("130.00")),
+                a_line(2, procedure_code="80053", charge=usd("14.50")),
+            ]
         )
         one, two = adjudicated(claim, policy).lines
         assert one.reason_codes == [rc.ANNUAL_LIMIT_REACHED] and one.payable == usd("0.00")
@@ -162,12 +173,20 @@ class TestTotals:
         # line 1: 150.00 / 92.00 / ded 92.00 / pays 0.00; line 2: 200.00 / 130.00 / ded 8.00 /
         # coins 24.40 / pays 97.60; line 3 (not covered): 50.00 submitted, zeros
         claim = a_claim(
-            lines=[a_line(1), a_line(2, procedure_code="99214", charge=usd("200.00")),
-                   a_line(3, procedure_code="97110", charge=usd("50.00"))]
+            lines=[
+                a_line(1),
+                a_line(2, procedure_code="99214", charge=usd("200.00")),
+                a_line(3, procedure_code="97110", charge=usd("50.00")),
+            ]
         )
         t = adjudicated(claim, a_policy(deductible_met=usd("400.00"))).totals
         assert (t.submitted, t.allowed, t.deductible, t.copay, t.coinsurance, t.payable) == (
-            usd("400.00"), usd("222.00"), usd("100.00"), usd("0.00"), usd("24.40"), usd("97.60"),
+            usd("400.00"),
+            usd("222.00"),
+            usd("100.00"),
+            usd("0.00"),
+            usd("24.40"),
+            usd("97.60"),
         )
 
 
@@ -193,7 +212,9 @@ class TestBundledFeeSchedule:
         # bundled 97110 = 42.00 x 2 units = 84.00; coins 20% = 16.80; payable 67.20 but only
         # 5,000.00 - 4,950.00 = 50.00 is left: pays 50.00, allowed 84.00 - 17.20 = 66.80
         policy = a_policy(
-            covered_procedures=["97110"], annual_benefit_max=usd("5000.00"), benefits_paid_to_date=usd("4950.00"),
+            covered_procedures=["97110"],
+            annual_benefit_max=usd("5000.00"),
+            benefits_paid_to_date=usd("4950.00"),
             **MET,
         )
         claim = a_claim(lines=[a_line(1, procedure_code="97110", units=2, charge=usd("140.00"))])
@@ -205,8 +226,11 @@ class TestBundledFeeSchedule:
         # bundled 29881 = 3,200.00 (global surgical fee) < 4,800.00; coins 10% = 320.00;
         # pays 2,880.00, which the Router's 2,500.00 threshold sends to a reviewer
         policy = a_policy(
-            covered_procedures=["29881"], prior_auth_required=["29881"], prior_authorizations=["29881"],
-            coinsurance_rate=Decimal("0.10"), annual_deductible=usd("0.00"),
+            covered_procedures=["29881"],
+            prior_auth_required=["29881"],
+            prior_authorizations=["29881"],
+            coinsurance_rate=Decimal("0.10"),
+            annual_deductible=usd("0.00"),
         )
         claim = a_claim(lines=[a_line(1, procedure_code="29881", charge=usd("4800.00"))])
         line = adjudicated(claim, policy, BundledFeeSchedules().get("FS-2026")).lines[0]

@@ -42,10 +42,21 @@ def test_the_template_explains_outcome_totals_and_each_line() -> None:
 
 def test_every_reason_code_adjudication_emits_has_words() -> None:
     emitted = {
-        rc.COVERED, rc.POLICY_LAPSED, rc.NOT_EFFECTIVE_ON_DATE, rc.MEMBER_NOT_ON_POLICY, rc.NOT_COVERED,
-        rc.EXCLUDED_SERVICE, rc.WAITING_PERIOD, rc.PRIOR_AUTH_REQUIRED, rc.ANNUAL_LIMIT_REACHED,
-        rc.PER_PROCEDURE_LIMIT, rc.FEE_SCHEDULE_APPLIED, rc.DEDUCTIBLE_APPLIED, rc.COPAY_APPLIED,
-        rc.COINSURANCE_APPLIED, "NO_FEE_SCHEDULE_RATE",
+        rc.COVERED,
+        rc.POLICY_LAPSED,
+        rc.NOT_EFFECTIVE_ON_DATE,
+        rc.MEMBER_NOT_ON_POLICY,
+        rc.NOT_COVERED,
+        rc.EXCLUDED_SERVICE,
+        rc.WAITING_PERIOD,
+        rc.PRIOR_AUTH_REQUIRED,
+        rc.ANNUAL_LIMIT_REACHED,
+        rc.PER_PROCEDURE_LIMIT,
+        rc.FEE_SCHEDULE_APPLIED,
+        rc.DEDUCTIBLE_APPLIED,
+        rc.COPAY_APPLIED,
+        rc.COINSURANCE_APPLIED,
+        "NO_FEE_SCHEDULE_RATE",
     }
     assert emitted <= set(REASON_TEXT)
 

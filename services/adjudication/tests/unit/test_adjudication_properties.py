@@ -38,8 +38,8 @@ def claims(draw: st.DrawFn) -> Claim:
             procedure_code=draw(st.sampled_from(CODES)),
             units=draw(st.integers(1, 6)),
             charge=draw(money(300_000, min_cents=1)),
-            service_date=START + timedelta(days=draw(st.integers(0, 30) if draw(st.integers(0, 9)) == 0
-                                                      else st.integers(31, 395))),
+            service_date=START
+            + timedelta(days=draw(st.integers(0, 30) if draw(st.integers(0, 9)) == 0 else st.integers(31, 395))),
         )
         for n in numbers
     ]
@@ -118,8 +118,10 @@ def test_outcome_matches_the_lines(claim: Claim, policy: Policy) -> None:
     result = run(claim, policy)
     covered = [line.covered for line in result.lines]
     expected = (
-        AdjudicationOutcome.APPROVED if all(covered)
-        else AdjudicationOutcome.DENIED if not any(covered)
+        AdjudicationOutcome.APPROVED
+        if all(covered)
+        else AdjudicationOutcome.DENIED
+        if not any(covered)
         else AdjudicationOutcome.PARTIAL
     )
     assert result.outcome is expected

@@ -39,9 +39,7 @@ class TestEligibility:
 
     def test_service_date_outside_the_effective_dates_denies_that_line_only(self) -> None:
         # Given a policy from 2026-01-01 and one line dated the day before
-        claim = a_claim(
-            lines=[a_line(1, service_date=date(2025, 12, 31)), a_line(2, service_date=date(2026, 1, 1))]
-        )
+        claim = a_claim(lines=[a_line(1, service_date=date(2025, 12, 31)), a_line(2, service_date=date(2026, 1, 1))])
         result = adjudicated(claim, a_policy())
         assert result.lines[0].reason_codes == [rc.NOT_EFFECTIVE_ON_DATE] and not result.lines[0].eligible
         assert result.lines[1].covered
@@ -92,8 +90,9 @@ class TestCoverage:
     def test_waiting_period_runs_from_effective_from(self, service_date: date, waiting: bool) -> None:
         # 2026-01-01 + 180 days = 2026-06-30: the first day the procedure is covered
         policy = a_policy(covered_procedures=["97530"], waiting_periods_days={"97530": 180})
-        claim = a_claim(lines=[a_line(1, procedure_code="97530", service_date=service_date)],
-                        received_date=date(2026, 7, 1))
+        claim = a_claim(
+            lines=[a_line(1, procedure_code="97530", service_date=service_date)], received_date=date(2026, 7, 1)
+        )
         line = adjudicated(claim, policy).lines[0]
         assert (line.reason_codes == [rc.WAITING_PERIOD]) is waiting
         assert line.covered is not waiting
@@ -101,10 +100,15 @@ class TestCoverage:
     @pytest.mark.parametrize("service_date", [date(9999, 12, 30), date(9999, 12, 31)])
     def test_a_waiting_period_running_past_the_calendars_end_still_applies(self, service_date: date) -> None:
         # effective_from + 180 days is after 9999-12-31: the whole policy term is waiting period
-        policy = a_policy(covered_procedures=["97530"], waiting_periods_days={"97530": 180},
-                          effective_from=date(9999, 12, 1), effective_to=date(9999, 12, 31))
-        claim = a_claim(lines=[a_line(1, procedure_code="97530", service_date=service_date)],
-                        received_date=date(9999, 12, 31))
+        policy = a_policy(
+            covered_procedures=["97530"],
+            waiting_periods_days={"97530": 180},
+            effective_from=date(9999, 12, 1),
+            effective_to=date(9999, 12, 31),
+        )
+        claim = a_claim(
+            lines=[a_line(1, procedure_code="97530", service_date=service_date)], received_date=date(9999, 12, 31)
+        )
         line = adjudicated(claim, policy).lines[0]
         assert line.reason_codes == [rc.WAITING_PERIOD] and not line.covered
 
@@ -114,9 +118,7 @@ class TestCoverage:
         assert line.reason_codes == [rc.PRIOR_AUTH_REQUIRED] and line.eligible and not line.covered
 
     def test_prior_auth_on_file_lets_the_line_through(self) -> None:
-        policy = a_policy(
-            covered_procedures=["29881"], prior_auth_required=["29881"], prior_authorizations=["29881"]
-        )
+        policy = a_policy(covered_procedures=["29881"], prior_auth_required=["29881"], prior_authorizations=["29881"])
         line = adjudicated(a_claim(lines=[a_line(1, procedure_code="29881", charge=usd("600.00"))]), policy).lines[0]
         assert line.covered and line.reason_codes[0] == rc.COVERED
 
@@ -143,9 +145,7 @@ class TestTiers:
         assert line.reason_codes == [rc.POLICY_LAPSED]
 
     def test_exclusion_hides_prior_auth(self) -> None:
-        policy = a_policy(
-            covered_procedures=["29881"], excluded_procedures=["29881"], prior_auth_required=["29881"]
-        )
+        policy = a_policy(covered_procedures=["29881"], excluded_procedures=["29881"], prior_auth_required=["29881"])
         line = adjudicated(a_claim(lines=[a_line(1, procedure_code="29881")]), policy).lines[0]
         assert line.reason_codes == [rc.EXCLUDED_SERVICE]
 

@@ -30,7 +30,10 @@ def test_defaults_are_the_local_names(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     s = AdjudicationSettings()
     assert (s.policies_table, s.audit_table, s.documents_bucket, s.explainer) == (
-        "icpa-policies", "icpa-audit", "icpa-documents", "template",
+        "icpa-policies",
+        "icpa-audit",
+        "icpa-documents",
+        "template",
     )
     deps = build_deps(s)
     assert isinstance(deps.explainer, TemplateExplainer)

@@ -25,6 +25,7 @@ from icpa_shared.errors import ContractViolationError, TransientDependencyError
 
 pytestmark = pytest.mark.integration
 
+
 def test_the_handler_archives_history_and_chain_as_gzip_json(cloud: Cloud, logs: io.StringIO) -> None:
     # Given a finished execution and its claim's audit chain
     arn = cloud.start("upload-0042-a1")

@@ -93,8 +93,11 @@ def test_the_reader_pages_through_many_archives() -> None:
     with Stubber(s3) as stubber:
         stubber.add_response(
             "list_objects_v2",
-            {"Contents": [{"Key": f"{prefix}run-{n:04d}.json.gz"} for n in range(1000)], "IsTruncated": True,
-             "NextContinuationToken": "page-2"},
+            {
+                "Contents": [{"Key": f"{prefix}run-{n:04d}.json.gz"} for n in range(1000)],
+                "IsTruncated": True,
+                "NextContinuationToken": "page-2",
+            },
             {"Bucket": BUCKET, "Prefix": prefix},
         )
         stubber.add_response(

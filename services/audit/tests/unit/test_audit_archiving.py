@@ -136,8 +136,13 @@ def test_an_execution_that_names_no_claim_is_archived_unattributed() -> None:
 def test_a_running_execution_is_not_archived() -> None:
     world = World()
     event = status_change_event(
-        arn=execution_arn("still-running"), name="still-running", status="RUNNING", start=T0, stop=None,
-        input_text="{}", output_text=None,
+        arn=execution_arn("still-running"),
+        name="still-running",
+        status="RUNNING",
+        start=T0,
+        stop=None,
+        input_text="{}",
+        output_text=None,
     )
     change = parse_status_change(event)
 
@@ -152,8 +157,13 @@ def test_a_running_execution_is_not_archived() -> None:
 
 def test_the_status_change_event_is_read_with_epoch_millisecond_dates() -> None:
     event = status_change_event(
-        arn=execution_arn("e-1"), name="e-1", status="SUCCEEDED", start=T0, stop=T0.replace(minute=5),
-        input_text='{"a": 1}', output_text="{}",
+        arn=execution_arn("e-1"),
+        name="e-1",
+        status="SUCCEEDED",
+        start=T0,
+        stop=T0.replace(minute=5),
+        input_text='{"a": 1}',
+        output_text="{}",
     )
 
     change = parse_status_change(event)

@@ -48,7 +48,7 @@ def test_the_timeline_has_one_line_per_event_with_who_decided_what_and_why() -> 
     assert "HUMAN_REVIEW  reasons: ROUTED_BY_POLICY" in event_lines[3]
     # the reviewer and the rationale (on one line), for the human decision
     assert "DENY  reviewer: rev.alice" in event_lines[5]
-    assert "rationale: \"Procedure excluded by the member's plan; see policy section 4.2.\"" in event_lines[5]
+    assert 'rationale: "Procedure excluded by the member\'s plan; see policy section 4.2."' in event_lines[5]
     assert "DENIED" in event_lines[6] and "[execution upload-0002-b2]" in event_lines[6]
     # the archived execution and the verdict
     assert any("upload-0002-b2  SUCCEEDED" in line and "outcome DENIED" in line for line in lines)

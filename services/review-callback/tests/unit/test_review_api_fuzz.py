@@ -63,12 +63,24 @@ bodies = st.one_of(
     json_values.map(json.dumps),
     st.integers(1, 3_000).map(lambda n: "[" * n + "]" * n),
     st.integers(1, 3_000).map(lambda n: '{"a":' * n + "0" + "}" * n),
-    st.builds(lambda v, r: json.dumps({"decision": v, "rationale": r, "extra": None}), st.text(max_size=8),
-              st.text(max_size=40)),
+    st.builds(
+        lambda v, r: json.dumps({"decision": v, "rationale": r, "extra": None}),
+        st.text(max_size=8),
+        st.text(max_size=40),
+    ),
 )
 content_types = st.sampled_from(
-    [None, "application/json", "application/json; charset=utf-8", "text/plain", "application/json;charset=ebcdic",
-     "", ";", "application/json;;=", "APPLICATION/JSON; CHARSET=\"utf8\""]
+    [
+        None,
+        "application/json",
+        "application/json; charset=utf-8",
+        "text/plain",
+        "application/json;charset=ebcdic",
+        "",
+        ";",
+        "application/json;;=",
+        'APPLICATION/JSON; CHARSET="utf8"',
+    ]
 ) | st.text(max_size=40)
 segment = st.sampled_from(["reviews", REVIEW_ID, "decision", "", ".", "..", "%2F", "REV-", "reviews%2f"]) | st.text(
     max_size=12
@@ -106,9 +118,12 @@ def test_no_decision_body_is_a_500_and_none_that_is_refused_resumes_the_workflow
     assert DESK.tasks.successes == [] and DESK.store.records[REVIEW_ID].status is ReviewStatus.PENDING
 
 
-@given(method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"]), path=paths,
-       resource=st.sampled_from(["/reviews", "/reviews/{review_id}", "/reviews/{review_id}/decision", "/", ""]),
-       review_id=st.none() | st.sampled_from([REVIEW_ID, "", "x/y"]) | st.text(max_size=40))
+@given(
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"]),
+    path=paths,
+    resource=st.sampled_from(["/reviews", "/reviews/{review_id}", "/reviews/{review_id}/decision", "/", ""]),
+    review_id=st.none() | st.sampled_from([REVIEW_ID, "", "x/y"]) | st.text(max_size=40),
+)
 def test_no_path_is_a_500_and_only_the_matched_path_decides(
     method: str, path: str, resource: str, review_id: str | None
 ) -> None:

@@ -30,7 +30,9 @@ def test_routes_audits_annotates_and_counts() -> None:
     assert decision.route is Route.HUMAN_REVIEW
     assert decision.reasons == [codes.ADJUDICATION_APPROVED, codes.FRAUD_SCORE_ELEVATED]
     assert (decision.decided_at, decision.service_version, decision.policy_version) == (
-        f.now, __version__, "2026.11.1",
+        f.now,
+        __version__,
+        "2026.11.1",
     )
     (event,) = f.audit_store.events("CLM-0001")
     assert (event.step, event.decision, event.reason_codes) == ("router", "HUMAN_REVIEW", decision.reasons)

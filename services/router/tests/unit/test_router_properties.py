@@ -18,7 +18,10 @@ pytestmark = pytest.mark.unit
 
 DENIALS = [
     *sorted(rc.DETERMINISTIC_DENIAL_REASONS),
-    rc.PRIOR_AUTH_REQUIRED, rc.WAITING_PERIOD, rc.ANNUAL_LIMIT_REACHED, rc.PER_PROCEDURE_LIMIT,
+    rc.PRIOR_AUTH_REQUIRED,
+    rc.WAITING_PERIOD,
+    rc.ANNUAL_LIMIT_REACHED,
+    rc.PER_PROCEDURE_LIMIT,
 ]
 SIGNALS = [rc.EXACT_DUPLICATE, rc.NEAR_DUPLICATE, rc.CHARGE_OUTLIER, rc.PROVIDER_WATCHLIST]
 scores = st.integers(0, 100).map(lambda n: n / 100)
@@ -62,9 +65,10 @@ def test_auto_approve_only_when_every_condition_holds(fraud: FraudAssessment, ad
 
 @given(frauds(), adjudications())
 def test_auto_deny_only_on_deterministic_facts(fraud: FraudAssessment, adjudication: Adjudication) -> None:
-    deterministic_denial = adjudication.outcome is AdjudicationOutcome.DENIED and set(
-        denial_reasons(adjudication)
-    ) <= rc.DETERMINISTIC_DENIAL_REASONS
+    deterministic_denial = (
+        adjudication.outcome is AdjudicationOutcome.DENIED
+        and set(denial_reasons(adjudication)) <= rc.DETERMINISTIC_DENIAL_REASONS
+    )
     auto_deny = decide(fraud, adjudication) is Route.AUTO_DENY
     assert auto_deny == (deterministic_denial or rc.EXACT_DUPLICATE in fraud.signal_codes)
 

@@ -141,9 +141,7 @@ def test_a_final_decision_that_contradicts_the_state_is_refused(
     final: tuple[str, str], routing: Route, review: bool | None
 ) -> None:
     f = Fakes()
-    state = a_decided_state(
-        a_final(*final), a_routing(routing), review=None if review is None else a_review(review)
-    )
+    state = a_decided_state(a_final(*final), a_routing(routing), review=None if review is None else a_review(review))
     with pytest.raises(ContractViolationError):
         handle(a_step(state), deps(f))
     assert f.records.records == {} and f.audit_store.items == {}

@@ -44,8 +44,12 @@ class TestAutoApprove:
 class TestHumanReview:
     @pytest.mark.parametrize(
         ("score", "band"),
-        [(0.30, codes.FRAUD_SCORE_ELEVATED), (0.69, codes.FRAUD_SCORE_ELEVATED),
-         (0.70, codes.FRAUD_SCORE_HIGH), (1.0, codes.FRAUD_SCORE_HIGH)],
+        [
+            (0.30, codes.FRAUD_SCORE_ELEVATED),
+            (0.69, codes.FRAUD_SCORE_ELEVATED),
+            (0.70, codes.FRAUD_SCORE_HIGH),
+            (1.0, codes.FRAUD_SCORE_HIGH),
+        ],
     )
     def test_a_fraud_score_at_or_above_low_needs_a_human(self, score: float, band: str) -> None:
         decision = decide(a_fraud(score), an_adjudication())
@@ -62,7 +66,10 @@ class TestHumanReview:
         decision = decide(a_fraud(0.05), adjudication)
         assert decision.route is Route.HUMAN_REVIEW
         assert decision.reasons == [
-            codes.PARTIAL_OUTCOME, rc.NOT_COVERED, rc.EXCLUDED_SERVICE, codes.FRAUD_SCORE_LOW,
+            codes.PARTIAL_OUTCOME,
+            rc.NOT_COVERED,
+            rc.EXCLUDED_SERVICE,
+            codes.FRAUD_SCORE_LOW,
         ]
 
     @pytest.mark.parametrize(("model", "rules"), [(0.70, 0.30), (0.05, 0.45), (0.95, 0.10)])
@@ -74,8 +81,13 @@ class TestHumanReview:
 
     @pytest.mark.parametrize(
         "reason",
-        [rc.PRIOR_AUTH_REQUIRED, rc.WAITING_PERIOD, rc.ANNUAL_LIMIT_REACHED, rc.PER_PROCEDURE_LIMIT,
-         "NO_FEE_SCHEDULE_RATE"],
+        [
+            rc.PRIOR_AUTH_REQUIRED,
+            rc.WAITING_PERIOD,
+            rc.ANNUAL_LIMIT_REACHED,
+            rc.PER_PROCEDURE_LIMIT,
+            "NO_FEE_SCHEDULE_RATE",
+        ],
     )
     def test_a_denial_a_human_may_see_differently_is_not_automatic(self, reason: str) -> None:
         decision = decide(a_fraud(0.05), an_adjudication(denied(1, reason)))
@@ -104,8 +116,15 @@ class TestHumanReview:
     def test_a_payable_in_a_currency_the_policy_has_no_threshold_for_needs_a_human(self) -> None:
         eur = Money.of("10.00", "EUR")
         line = LineAdjudication.model_validate(
-            {**paid().model_dump(), "submitted": eur, "allowed": eur, "payable": eur,
-             "deductible": Money.zero("EUR"), "copay": Money.zero("EUR"), "coinsurance": Money.zero("EUR")}
+            {
+                **paid().model_dump(),
+                "submitted": eur,
+                "allowed": eur,
+                "payable": eur,
+                "deductible": Money.zero("EUR"),
+                "copay": Money.zero("EUR"),
+                "coinsurance": Money.zero("EUR"),
+            }
         )
         decision = decide(a_fraud(0.05), an_adjudication(line))
         assert decision.route is Route.HUMAN_REVIEW
@@ -130,7 +149,10 @@ class TestAutoDeny:
         decision = decide(a_fraud(0.95, rules_score=0.10, model_score=0.95), adjudication)
         assert decision.route is Route.AUTO_DENY
         assert decision.reasons == [
-            codes.ADJUDICATION_DENIED, rc.POLICY_LAPSED, rc.MEMBER_NOT_ON_POLICY, rc.NOT_COVERED,
+            codes.ADJUDICATION_DENIED,
+            rc.POLICY_LAPSED,
+            rc.MEMBER_NOT_ON_POLICY,
+            rc.NOT_COVERED,
         ]
 
     def test_an_exact_duplicate_is_denied_even_when_adjudication_approved(self) -> None:

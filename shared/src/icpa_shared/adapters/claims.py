@@ -83,9 +83,9 @@ class DynamoClaimRecords:
 
     def get_record(self, claim_id: str) -> ClaimRecord | None:
         try:
-            item = self._ddb.get_item(
-                TableName=self.table, Key={"claim_id": {"S": claim_id}}, ConsistentRead=True
-            ).get("Item")
+            item = self._ddb.get_item(TableName=self.table, Key={"claim_id": {"S": claim_id}}, ConsistentRead=True).get(
+                "Item"
+            )
         except Exception as exc:
             raise_typed(exc, "claims.get_record")
             raise

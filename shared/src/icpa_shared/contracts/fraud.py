@@ -50,6 +50,3 @@ class FraudAssessment(BaseModel):
     @property
     def signal_codes(self) -> list[str]:
         return [s.code for s in self.signals]
-
-
-

@@ -39,9 +39,7 @@ class Policy(BaseModel):
     annual_benefit_max: Money
     benefits_paid_to_date: Money
     per_procedure_limits: dict[ProcedureCode, Money] = Field(default_factory=dict)
-    waiting_periods_days: dict[ProcedureCode, Annotated[int, Field(ge=0, le=730)]] = Field(
-        default_factory=dict
-    )
+    waiting_periods_days: dict[ProcedureCode, Annotated[int, Field(ge=0, le=730)]] = Field(default_factory=dict)
     prior_auth_required: list[ProcedureCode] = Field(default_factory=list)
     prior_authorizations: list[ProcedureCode] = Field(default_factory=list)
     fee_schedule_id: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9-]{2,40}$")]

@@ -82,9 +82,7 @@ def _check_s3_uri(value: str) -> str:
     return value
 
 
-ClaimId = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$", strict=True)
-]
+ClaimId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$", strict=True)]
 """A claim's id as the payer knows it (from the file's identifier)."""
 
 MemberId = Annotated[str, StringConstraints(pattern=r"^MBR[0-9]{6,10}$", strict=True)]
@@ -95,9 +93,7 @@ SubscriberId = Annotated[str, StringConstraints(pattern=r"^SUB[0-9]{6,10}$", str
 
 PolicyId = Annotated[str, StringConstraints(pattern=r"^POL-[A-Z0-9]{4,20}$", strict=True)]
 
-Npi = Annotated[
-    str, StringConstraints(pattern=r"^[12][0-9]{9}$", strict=True), AfterValidator(_check_npi)
-]
+Npi = Annotated[str, StringConstraints(pattern=r"^[12][0-9]{9}$", strict=True), AfterValidator(_check_npi)]
 """A National Provider Identifier: 10 digits, first 1 or 2, Luhn check digit."""
 
 Icd10CmCode = Annotated[
@@ -106,9 +102,7 @@ Icd10CmCode = Annotated[
 ]
 """An ICD-10-CM diagnosis code, with its dot (e.g. E11.9, S52.501A)."""
 
-ProcedureCode = Annotated[
-    str, StringConstraints(pattern=r"^([0-9]{4}[0-9FTU]|[A-CEGHJ-MP-V][0-9]{4})$", strict=True)
-]
+ProcedureCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{4}[0-9FTU]|[A-CEGHJ-MP-V][0-9]{4})$", strict=True)]
 """A CPT code (5 digits, or 4 digits + F/T/U) or a HCPCS Level II code (letter + 4 digits)."""
 
 Modifier = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{2}$", strict=True)]
@@ -118,9 +112,7 @@ ReasonCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{2,63}$",
 
 ReviewId = Annotated[str, StringConstraints(pattern=r"^REV-[0-9a-f]{32}$", strict=True)]
 
-ReviewerId = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9@._:-]{0,127}$", strict=True)
-]
+ReviewerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9@._:-]{0,127}$", strict=True)]
 
 S3Uri = Annotated[str, AfterValidator(_check_s3_uri)]
 """`s3://<bucket>/<key>` with the key exactly as S3 stores it (spaces and all, not URL-encoded)."""
@@ -135,9 +127,7 @@ S3Key = Annotated[
 """An object key as S3 stores it: 1-1024 bytes of UTF-8 (max_length counts characters, the
 validator bytes)."""
 
-ServiceVersion = Annotated[
-    str, StringConstraints(pattern=r"^[0-9]+\.[0-9]+\.[0-9]+([.+-][0-9A-Za-z.-]+)?$")
-]
+ServiceVersion = Annotated[str, StringConstraints(pattern=r"^[0-9]+\.[0-9]+\.[0-9]+([.+-][0-9A-Za-z.-]+)?$")]
 
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$", strict=True)]
 

@@ -43,9 +43,7 @@ class _CurrentStdout:
         sys.stdout.flush()
 
 
-def configure_logging(
-    *, service: str, version: str, level: str = "INFO", stream: TextIO | None = None
-) -> None:
+def configure_logging(*, service: str, version: str, level: str = "INFO", stream: TextIO | None = None) -> None:
     """Idempotent. `stream` lets tests capture the rendered lines."""
     global _configured
     processors: list[Any] = [

@@ -23,15 +23,50 @@ MAX_SCANNED_CHARS: Final = 32 * 1024
 # Field names compared after lower-casing and dropping '_', '-' and spaces.
 _PHI_FIELD_NAMES: Final = frozenset(
     {
-        "name", "names", "firstname", "lastname", "givenname", "familyname", "given", "family",
-        "fullname", "middlename", "patient", "patientname", "membername", "subscribername",
-        "birthdate", "dateofbirth", "dob", "birthday",
-        "ssn", "socialsecuritynumber", "taxid",
-        "memberid", "subscriberid", "member", "subscriber", "mrn", "medicalrecordnumber",
-        "address", "addressline", "street", "streetaddress", "city", "postalcode",
-        "zip", "zipcode", "homeaddress",
-        "phone", "phonenumber", "telephone", "mobile", "telecom", "fax",
-        "email", "emailaddress",
+        "name",
+        "names",
+        "firstname",
+        "lastname",
+        "givenname",
+        "familyname",
+        "given",
+        "family",
+        "fullname",
+        "middlename",
+        "patient",
+        "patientname",
+        "membername",
+        "subscribername",
+        "birthdate",
+        "dateofbirth",
+        "dob",
+        "birthday",
+        "ssn",
+        "socialsecuritynumber",
+        "taxid",
+        "memberid",
+        "subscriberid",
+        "member",
+        "subscriber",
+        "mrn",
+        "medicalrecordnumber",
+        "address",
+        "addressline",
+        "street",
+        "streetaddress",
+        "city",
+        "postalcode",
+        "zip",
+        "zipcode",
+        "homeaddress",
+        "phone",
+        "phonenumber",
+        "telephone",
+        "mobile",
+        "telecom",
+        "fax",
+        "email",
+        "emailaddress",
     }
 )
 # Keys the logging pipeline itself owns: never rewritten.
@@ -81,10 +116,7 @@ def redact_value(value: Any, _depth: int = 0) -> Any:
     if isinstance(value, bytes | bytearray):
         return redact_text(bytes(value).decode("utf-8", "replace"))
     if isinstance(value, Mapping):
-        return {
-            k: (REDACTED if is_phi_field(k) else redact_value(v, _depth + 1))
-            for k, v in value.items()
-        }
+        return {k: (REDACTED if is_phi_field(k) else redact_value(v, _depth + 1)) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [redact_value(v, _depth + 1) for v in value]
     if isinstance(value, bool | int | float) or value is None:

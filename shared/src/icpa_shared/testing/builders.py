@@ -52,9 +52,7 @@ def a_claim(**overrides: Any) -> Claim:
         "received_date": date(2026, 3, 5),
         "diagnosis_codes": ["J06.9"],
         "lines": lines,
-        "total_charge": Money(
-            amount=sum((line.charge.amount for line in lines), Decimal("0")), currency="USD"
-        ),
+        "total_charge": Money(amount=sum((line.charge.amount for line in lines), Decimal("0")), currency="USD"),
     }
     fields.update(overrides)
     return Claim(**fields)

@@ -108,10 +108,7 @@ def claim_reason_codes(lines: list[LineAdjudication]) -> list[str]:
     """The union of the denied lines' reasons (first seen first), ANNUAL_LIMIT_REACHED when the
     benefit max cut a paid line, and COVERED when there is nothing else to say."""
     codes = [
-        code
-        for line in lines
-        for code in line.reason_codes
-        if not line.covered or code == rc.ANNUAL_LIMIT_REACHED
+        code for line in lines for code in line.reason_codes if not line.covered or code == rc.ANNUAL_LIMIT_REACHED
     ]
     return list(dict.fromkeys(codes)) or [rc.COVERED]
 

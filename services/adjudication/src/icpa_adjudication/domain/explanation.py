@@ -113,8 +113,7 @@ def render_explanation(adjudication: Adjudication) -> str:
     covered = sum(1 for line in adjudication.lines if line.covered)
     member_share = t.deductible + t.copay + t.coinsurance
     head = [
-        f"Outcome: {adjudication.outcome.value}. {covered} of {len(adjudication.lines)} "
-        f"line(s) covered.",
+        f"Outcome: {adjudication.outcome.value}. {covered} of {len(adjudication.lines)} " f"line(s) covered.",
         f"The plan pays {_m(t.payable)} of {_m(t.submitted)} submitted. Allowed {_m(t.allowed)}; "
         f"member share {_m(member_share)} (deductible {_m(t.deductible)}, copay {_m(t.copay)}, "
         f"coinsurance {_m(t.coinsurance)}).",

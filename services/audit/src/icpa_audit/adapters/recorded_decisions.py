@@ -17,7 +17,11 @@ def is_decision_of(event: Mapping[str, Any], execution_arn: str) -> bool:
 
 
 def decisions_recorded_by(
-    arns: Iterable[str], *, claims_table: str, audit_table: str, dynamodb: Any,
+    arns: Iterable[str],
+    *,
+    claims_table: str,
+    audit_table: str,
+    dynamodb: Any,
 ) -> dict[str, dict[str, Any]]:
     """execution arn -> the ClaimRecord it recorded, for the executions among `arns` whose
     RecordDecision had run to its end (the record written and its decision audit event
@@ -39,8 +43,10 @@ def decisions_recorded_by(
     decided: dict[str, dict[str, Any]] = {}
     for arn, record in records.items():
         events = dynamodb.query(
-            TableName=audit_table, KeyConditionExpression="claim_id = :c",
-            ExpressionAttributeValues={":c": {"S": str(record["claim_id"])}}, ConsistentRead=True,
+            TableName=audit_table,
+            KeyConditionExpression="claim_id = :c",
+            ExpressionAttributeValues={":c": {"S": str(record["claim_id"])}},
+            ConsistentRead=True,
         )["Items"]
         for item in events:
             event = json.loads(item["event"]["S"]) if "event" in item else {}

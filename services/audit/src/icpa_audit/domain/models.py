@@ -26,6 +26,7 @@ ARCHIVE_SUFFIX: Final = ".json.gz"
 ExecutionStatus = Literal["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
 FINISHED_STATUSES: Final[frozenset[str]] = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
+
 # Step Functions' own rule for names (1-80 chars; no whitespace, brackets, wildcards or
 # punctuation like / \ : ; ,): the name becomes an S3 key segment, so it is checked here too.
 def _not_a_path_segment(value: str) -> str:

@@ -34,7 +34,6 @@ class EmfMetrics:
         for code in signal_codes:
             add_metric(self.service, f"Signal_{code}")
 
-
     def model_throttled(self) -> None:
         add_metric(self.service, "ModelCalls")
         add_metric(self.service, "ModelThrottles")

@@ -181,7 +181,9 @@ def _decided_by_owner(
     """A redelivery of an object another execution decides: its outcome, nothing written."""
     stored = owner.record
     get_logger().info(
-        "claim.duplicate_delivery", claim_id=claim_id, reason=delivery.reason,
+        "claim.duplicate_delivery",
+        claim_id=claim_id,
+        reason=delivery.reason,
         owner_execution_id=delivery.owner_execution_id,
     )
     return QuarantineResult(
