@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import functools
-from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
-from icpa_shared.settings import ServiceSettings
-
-BucketName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")]
+from icpa_shared.settings import BucketName, ServiceSettings
 
 
 class AuditSettings(ServiceSettings):

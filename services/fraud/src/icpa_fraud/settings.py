@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import functools
 from decimal import Decimal
-from typing import Annotated, Literal, Self
+from typing import Literal, Self
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, model_validator
 
-from icpa_shared.settings import ServiceSettings
-
-AgentId = Annotated[str, StringConstraints(pattern=r"^[0-9a-zA-Z]{1,10}$")]
+from icpa_shared.settings import BedrockAgentSettings, MetricsSettings, PoliciesTableSettings, ServiceSettings
 
 
-class FraudSettings(ServiceSettings):
+class FraudSettings(ServiceSettings, PoliciesTableSettings, BedrockAgentSettings, MetricsSettings):
     """Environment variables (prefix ICPA_): ICPA_CLAIMS_TABLE, ICPA_AUDIT_TABLE,
     ICPA_DOCUMENTS_BUCKET (from ServiceSettings), and the ones below."""
 
-    policies_table: str = Field(default="icpa-policies", min_length=3, max_length=255)
-
     fraud_model_provider: Literal["deterministic", "bedrock", "none"] = "deterministic"
-    bedrock_agent_id: AgentId | None = None
-    bedrock_agent_alias_id: AgentId | None = None
-    bedrock_timeout_seconds: int = Field(default=60, ge=5, le=90)
     # score = (1 - w) * rules_score + w * model score, when a model is consulted
     fraud_model_weight: float = Field(default=0.3, ge=0.0, le=1.0)
 
@@ -33,8 +26,6 @@ class FraudSettings(ServiceSettings):
     fraud_extreme_charge_ratio: Decimal = Field(default=Decimal("2"), gt=1, le=100)
     # Items read per history lookup at most (each of the two GSI queries).
     fraud_history_max_items: int = Field(default=500, ge=10, le=10_000)
-    # Metrics are on when Powertools' namespace is set (the template sets it for every function).
-    metrics_namespace: str | None = Field(default=None, validation_alias="POWERTOOLS_METRICS_NAMESPACE")
 
     @model_validator(mode="after")
     def _bedrock_needs_an_agent(self) -> Self:

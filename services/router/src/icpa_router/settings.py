@@ -8,10 +8,10 @@ from typing import Annotated, Self
 
 from pydantic import Field, StringConstraints, model_validator
 
-from icpa_shared.settings import ServiceSettings
+from icpa_shared.settings import MetricsSettings, ServiceSettings
 
 
-class RouterSettings(ServiceSettings):
+class RouterSettings(ServiceSettings, MetricsSettings):
     """Overrides of the bundled routing policy: ICPA_ROUTING_POLICY_VERSION,
     ICPA_FRAUD_LOW_THRESHOLD, ICPA_FRAUD_HIGH_THRESHOLD, ICPA_AUTO_APPROVE_MAX_PAYABLE,
     ICPA_MODEL_DISAGREEMENT_DELTA; POWERTOOLS_METRICS_NAMESPACE turns metrics on. Plus the
@@ -24,7 +24,6 @@ class RouterSettings(ServiceSettings):
     fraud_high_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     auto_approve_max_payable: Decimal | None = Field(default=None, ge=Decimal("0"), decimal_places=2)
     model_disagreement_delta: float | None = Field(default=None, gt=0.0, le=1.0)
-    metrics_namespace: str | None = Field(default=None, validation_alias="POWERTOOLS_METRICS_NAMESPACE")
 
     @model_validator(mode="after")
     def _overrides_are_versioned(self) -> Self:
