@@ -118,17 +118,14 @@ def expire_interrupted_invocations(client: Callable[[str], Any], names: Names) -
     Lambda timeout; here it expires now, or the restarted run would wait it out."""
     ddb = client("dynamodb")
     removed = 0
-    kwargs: dict[str, Any] = {
-        "TableName": names.idempotency_table,
-        "FilterExpression": "#s = :p",
-        "ExpressionAttributeNames": {"#s": "status"},
-        "ExpressionAttributeValues": {":p": {"S": "INPROGRESS"}},
-    }
-    while True:
-        page = ddb.scan(**kwargs)
+    pages = ddb.get_paginator("scan").paginate(
+        TableName=names.idempotency_table,
+        FilterExpression="#s = :p",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":p": {"S": "INPROGRESS"}},
+    )
+    for page in pages:
         for item in page.get("Items", []):
             ddb.delete_item(TableName=names.idempotency_table, Key={"id": item["id"]})
             removed += 1
-        if "LastEvaluatedKey" not in page:
-            return removed
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return removed

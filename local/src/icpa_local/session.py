@@ -143,13 +143,9 @@ class CloudSession(ABC):
     def history(self, arn: str) -> list[dict[str, Any]]:
         sfn = self.client("stepfunctions")
         events: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
-        while True:
-            page = sfn.get_execution_history(**kwargs)
+        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn, maxResults=1000):
             events.extend(page["events"])
-            if not page.get("nextToken"):
-                return events
-            kwargs["nextToken"] = page["nextToken"]
+        return events
 
     def executions(self, status: str | None = None) -> list[dict[str, Any]]:
         sfn = self.client("stepfunctions")
@@ -157,12 +153,9 @@ class CloudSession(ABC):
         if status:
             kwargs["statusFilter"] = status
         out: list[dict[str, Any]] = []
-        while True:
-            page = sfn.list_executions(**kwargs)
+        for page in sfn.get_paginator("list_executions").paginate(**kwargs):
             out.extend(page["executions"])
-            if not page.get("nextToken"):
-                return out
-            kwargs["nextToken"] = page["nextToken"]
+        return out
 
     def pending_review_for(self, arn: str) -> str | None:
         """The review id an execution waits on, if its review is pending."""
@@ -171,23 +164,20 @@ class CloudSession(ABC):
     def _pending_reviews(self) -> dict[str, str]:
         """execution arn -> review id, for every PENDING review."""
         ddb = self.client("dynamodb")
-        kwargs: dict[str, Any] = {
-            "TableName": self.names.reviews_table,
-            "IndexName": "status-index",
-            "KeyConditionExpression": "#s = :p",
-            "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": {":p": {"S": "PENDING"}},
-        }
+        pages = ddb.get_paginator("query").paginate(
+            TableName=self.names.reviews_table,
+            IndexName="status-index",
+            KeyConditionExpression="#s = :p",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":p": {"S": "PENDING"}},
+        )
         out: dict[str, str] = {}
-        while True:
-            page = ddb.query(**kwargs)
+        for page in pages:
             for item in page.get("Items", []):
                 execution = item.get("execution_id", {}).get("S")
                 if execution:
                     out[execution] = str(item["review_id"]["S"])
-            if "LastEvaluatedKey" not in page:
-                return out
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return out
 
     def wait(self, arn: str, *, timeout: float = 60.0, stop_at_review: bool = True) -> str:
         """Wait until the execution ends (or waits on a reviewer); returns its status."""
@@ -328,16 +318,11 @@ class CloudSession(ABC):
         ddb = self.client("dynamodb")
         pending = self._pending_reviews()
         out: list[ClaimStatus] = []
-        kwargs: dict[str, Any] = {"TableName": self.names.claims_table, "ConsistentRead": True}
-        while True:
-            page = ddb.scan(**kwargs)
+        for page in ddb.get_paginator("scan").paginate(TableName=self.names.claims_table, ConsistentRead=True):
             for item in page.get("Items", []):
                 if "record" not in item:
                     continue
                 out.append(self._status_of(json.loads(item["record"]["S"]), pending))
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         far_past = datetime.min.replace(tzinfo=UTC)
         return sorted(out, key=lambda s: (s.received_at or s.updated_at or far_past, s.claim_id))
 

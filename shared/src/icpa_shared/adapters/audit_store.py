@@ -57,19 +57,16 @@ class DynamoAuditStore:
 
     def events(self, claim_id: str) -> list[AuditEvent]:
         out: list[AuditEvent] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "claim_id = :c",
-            "ExpressionAttributeValues": {":c": {"S": claim_id}},
-            "ConsistentRead": True,
-        }
-        while True:
-            try:
-                resp = self._ddb.query(**kwargs)
-            except Exception as exc:
-                raise_typed(exc, "audit.events")
-                raise
-            out.extend(AuditEvent.model_validate(json.loads(i["event"]["S"])) for i in resp["Items"])
-            if "LastEvaluatedKey" not in resp:
-                return out
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        pages = self._ddb.get_paginator("query").paginate(
+            TableName=self._table,
+            KeyConditionExpression="claim_id = :c",
+            ExpressionAttributeValues={":c": {"S": claim_id}},
+            ConsistentRead=True,
+        )
+        try:
+            for resp in pages:
+                out.extend(AuditEvent.model_validate(json.loads(i["event"]["S"])) for i in resp["Items"])
+        except Exception as exc:
+            raise_typed(exc, "audit.events")
+            raise
+        return out

@@ -45,21 +45,18 @@ class S3ArchiveWriter(_Bucket):
 class S3ArchiveReader(_Bucket):
     def keys(self, claim_id: str) -> list[str]:
         keys: list[str] = []
-        kwargs: dict[str, Any] = {"Bucket": self._bucket, "Prefix": claim_prefix(claim_id)}
-        while True:
-            try:
-                page = self._s3.list_objects_v2(**kwargs)
-            except Exception as exc:
-                raise_if_transient(exc, "archive.list")
-                raise
-            keys.extend(
-                obj["Key"]
-                for obj in page.get("Contents", [])
-                if obj["Key"].endswith(ARCHIVE_SUFFIX) and "/" not in obj["Key"][len(kwargs["Prefix"]) :]
-            )
-            if not page.get("IsTruncated"):
-                return keys
-            kwargs["ContinuationToken"] = page["NextContinuationToken"]
+        prefix = claim_prefix(claim_id)
+        try:
+            for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix):
+                keys.extend(
+                    obj["Key"]
+                    for obj in page.get("Contents", [])
+                    if obj["Key"].endswith(ARCHIVE_SUFFIX) and "/" not in obj["Key"][len(prefix) :]
+                )
+        except Exception as exc:
+            raise_if_transient(exc, "archive.list")
+            raise
+        return keys
 
     def read(self, key: str) -> ArchiveDocument:
         try:

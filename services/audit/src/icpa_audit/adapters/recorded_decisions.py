@@ -30,16 +30,11 @@ def decisions_recorded_by(
     if not wanted:
         return {}
     records: dict[str, dict[str, Any]] = {}
-    kwargs: dict[str, Any] = {"TableName": claims_table, "ConsistentRead": True}
-    while True:
-        page = dynamodb.scan(**kwargs)
+    for page in dynamodb.get_paginator("scan").paginate(TableName=claims_table, ConsistentRead=True):
         for item in page.get("Items", []):
             record = json.loads(item["record"]["S"]) if "record" in item else {}
             if record.get("execution_id") in wanted:
                 records[str(record["execution_id"])] = record
-        if "LastEvaluatedKey" not in page:
-            break
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     decided: dict[str, dict[str, Any]] = {}
     for arn, record in records.items():
         events = dynamodb.query(

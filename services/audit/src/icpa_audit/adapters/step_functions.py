@@ -18,21 +18,17 @@ class StepFunctionsHistory:
 
     def events(self, execution_arn: str) -> list[dict[str, Any]]:
         """Follows nextToken to the end: a long review wait or many retries make >1000 events."""
-        kwargs: dict[str, Any] = {
-            "executionArn": execution_arn,
-            "maxResults": PAGE_SIZE,
-            "reverseOrder": False,
-            "includeExecutionData": True,
-        }
+        pages = self._sfn.get_paginator("get_execution_history").paginate(
+            executionArn=execution_arn,
+            maxResults=PAGE_SIZE,
+            reverseOrder=False,
+            includeExecutionData=True,
+        )
         events: list[dict[str, Any]] = []
-        while True:
-            try:
-                page = self._sfn.get_execution_history(**kwargs)
-            except Exception as exc:
-                raise_if_transient(exc, "stepfunctions.get_execution_history")
-                raise
-            events.extend(page.get("events", []))
-            token = page.get("nextToken")
-            if not token:
-                return events
-            kwargs["nextToken"] = token
+        try:
+            for page in pages:
+                events.extend(page.get("events", []))
+        except Exception as exc:
+            raise_if_transient(exc, "stepfunctions.get_execution_history")
+            raise
+        return events
