@@ -1,9 +1,11 @@
-"""The local cloud's resources: the same names and key schemas as the SAM template
-(orchestration/template.yaml; a test keeps the two equal)."""
+"""The local cloud's resources: the SAM template's (orchestration/template.yaml) key schemas
+and functions, read from the template itself, under local names."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 REGION: Final = "us-east-1"
@@ -55,67 +57,74 @@ class Names:
         }
 
 
-def _s(name: str) -> dict[str, str]:
-    return {"AttributeName": name, "AttributeType": "S"}
+# Template logical id -> the Names field that names the table locally.
+_TABLES: Final = {
+    "ClaimsTable": "claims_table",
+    "PoliciesTable": "policies_table",
+    "IdempotencyTable": "idempotency_table",
+    "ReviewsTable": "reviews_table",
+    "AuditTable": "audit_table",
+}
+_TEMPLATE: Final = Path("orchestration", "template.yaml")
+# Where local/src/icpa_local:template puts it in a Pants sandbox and in the PEX's venv.
+_PACKAGED: Final = Path("local", "src", "icpa_local", "_template", "template.yaml")
+
+
+def template_path() -> Path:
+    """orchestration/template.yaml, found above this source root: the copy that
+    local/src/icpa_local:template packages (a Pants sandbox, the PEX), else the repo's."""
+    parents = Path(__file__).resolve().parents
+    for candidate in (parent / where for where in (_PACKAGED, _TEMPLATE) for parent in parents):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"{_TEMPLATE} is not beside {__file__}")
+
+
+@functools.cache
+def template() -> dict[str, Any]:
+    """The SAM template, parsed once on first use (libyaml; tags such as !Ref and !Sub kept as
+    {"!Ref": value}, which is all the local cloud reads of them)."""
+    import yaml  # type: ignore[import-untyped]  # pants: no-infer-dep (PyYAML comes with moto[server])
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class _Loader(loader):  # type: ignore[misc,valid-type]
+        pass
+
+    def _tag(ld: Any, suffix: str, node: Any) -> dict[str, Any]:
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = ld.construct_scalar(node)
+        elif isinstance(node, yaml.SequenceNode):
+            value = ld.construct_sequence(node, deep=True)
+        else:
+            value = ld.construct_mapping(node, deep=True)
+        return {f"!{suffix}": value}
+
+    _Loader.add_multi_constructor("!", _tag)
+    with template_path().open(encoding="utf-8") as f:
+        parsed: dict[str, Any] = yaml.load(f, Loader=_Loader)  # noqa: S506 (a SafeLoader)
+    return parsed
+
+
+def resources_of_type(kind: str) -> dict[str, dict[str, Any]]:
+    """The template's resources of one type, by logical id, in template order."""
+    return {lid: r for lid, r in template()["Resources"].items() if r.get("Type") == kind}
 
 
 def table_definitions(names: Names) -> list[dict[str, Any]]:
-    """CreateTable requests: keys and indexes exactly as in the template."""
-    return [
-        {
-            "TableName": names.claims_table,
-            "KeySchema": [{"AttributeName": "claim_id", "KeyType": "HASH"}],
-            "AttributeDefinitions": [_s("claim_id"), _s("member_id"), _s("provider_npi"), _s("service_date")],
-            "GlobalSecondaryIndexes": [
-                {
-                    "IndexName": "member-date-index",
-                    "KeySchema": [
-                        {"AttributeName": "member_id", "KeyType": "HASH"},
-                        {"AttributeName": "service_date", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                },
-                {
-                    "IndexName": "provider-date-index",
-                    "KeySchema": [
-                        {"AttributeName": "provider_npi", "KeyType": "HASH"},
-                        {"AttributeName": "service_date", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                },
-            ],
-        },
-        {
-            "TableName": names.policies_table,
-            "KeySchema": [{"AttributeName": "policy_id", "KeyType": "HASH"}],
-            "AttributeDefinitions": [_s("policy_id")],
-        },
-        {
-            "TableName": names.idempotency_table,
-            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-            "AttributeDefinitions": [_s("id")],
-        },
-        {
-            "TableName": names.reviews_table,
-            "KeySchema": [{"AttributeName": "review_id", "KeyType": "HASH"}],
-            "AttributeDefinitions": [_s("review_id"), _s("status"), _s("created_at")],
-            "GlobalSecondaryIndexes": [
-                {
-                    "IndexName": "status-index",
-                    "KeySchema": [
-                        {"AttributeName": "status", "KeyType": "HASH"},
-                        {"AttributeName": "created_at", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        },
-        {
-            "TableName": names.audit_table,
-            "KeySchema": [
-                {"AttributeName": "claim_id", "KeyType": "HASH"},
-                {"AttributeName": "sequence", "KeyType": "RANGE"},
-            ],
-            "AttributeDefinitions": [_s("claim_id"), {"AttributeName": "sequence", "AttributeType": "N"}],
-        },
-    ]
+    """CreateTable requests: keys and indexes as the template declares them, local names."""
+    definitions = []
+    for logical_id, table in resources_of_type("AWS::DynamoDB::Table").items():
+        props = table["Properties"]
+        definition: dict[str, Any] = {
+            "TableName": getattr(names, _TABLES[logical_id]),
+            "KeySchema": props["KeySchema"],
+            "AttributeDefinitions": props["AttributeDefinitions"],
+        }
+        if "GlobalSecondaryIndexes" in props:
+            definition["GlobalSecondaryIndexes"] = [
+                {k: index[k] for k in ("IndexName", "KeySchema", "Projection")}
+                for index in props["GlobalSecondaryIndexes"]
+            ]
+        definitions.append(definition)
+    return definitions
