@@ -53,6 +53,7 @@ def adjudicate_step(step: StepInput, deps: AdjudicationDeps) -> Adjudication:
         execution_id=step.execution_id,
         model_id=explanation.model_id,
         model_version=explanation.model_version,
+        once_per_execution=True,  # a retry or a re-run after a crash: the chain says it once
     )
     get_logger().info(
         "claim.adjudicated",

@@ -108,7 +108,8 @@ def test_a_second_step_on_the_same_claim_extends_its_audit_chain(cloud: Any) -> 
     claim = a_claim(claim_id="CLM-INT-0003")
     event = store_claim(s3, claim)
     handler(event, None)
-    handler(event, None)  # e.g. a retry after a timeout
+    handler(event, None)  # a retry of the same execution: the chain says it once
+    handler({**event, "execution_id": event["execution_id"] + "-2"}, None)  # a later execution
     events = DynamoAuditStore("icpa-audit", ddb).events(claim.claim_id)
     assert [e.sequence for e in events] == [1, 2] and verify_chain(events).ok
 

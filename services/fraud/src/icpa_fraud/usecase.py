@@ -87,6 +87,7 @@ def assess_claim(step: StepInput, deps: FraudDeps) -> FraudAssessment:
         execution_id=step.execution_id,
         model_id=assessment.model.model_id if assessment.model else None,
         model_version=assessment.model.model_version if assessment.model else None,
+        once_per_execution=True,  # a retry or a re-run after a crash: the chain says it once
     )
     annotate(SERVICE, claim_id=claim.claim_id, fraud_score=assessment.score, fraud_signals=len(assessment.signals))
     deps.metrics.claim_assessed(

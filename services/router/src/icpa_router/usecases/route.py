@@ -41,6 +41,7 @@ def route_claim(step: StepInput, deps: RouteDeps) -> RoutingDecision:
         execution_id=step.execution_id,
         model_id=model.model_id if model else None,
         model_version=model.model_version if model else None,
+        once_per_execution=True,  # a retry or a re-run after a crash: the chain says it once
     )
     deps.annotate(claim_id=decision.claim_id, route=decision.route.value)
     deps.metrics.claim_routed(decision.route)
