@@ -8,7 +8,9 @@ from pydantic import ValidationError
 
 from icpa_shared.contracts import (
     Adjudication,
+    Claim,
     ClaimLine,
+    ClaimSource,
     LineAdjudication,
     Money,
     ReviewDecision,
@@ -223,3 +225,42 @@ class TestWorkflowState:
         raw["claim_document"] = {"huge": "x"}
         with pytest.raises(ValidationError):
             WorkflowState.model_validate(raw)
+
+
+class TestClaimSource:
+    def test_a_claim_without_a_source_still_validates(self) -> None:
+        assert a_claim().source is None
+
+    def test_x12_provenance_round_trips_through_json(self) -> None:
+        source = ClaimSource(
+            format="x12-837p",
+            interchange_control_number="000000001",
+            group_control_number="1",
+            transaction_set_control_number="0001",
+            claim_position=2,
+            patient_control_number="26463774",
+            sender_id="SUBMITTERID",
+            receiver_id="RECEIVERID",
+            payer_name="ABC INSURANCE",
+            payer_id="12345",
+            billing_provider_name="BILLING CLINIC",
+            billing_provider_npi="1234567893",
+            facility_type_code="11",
+            claim_frequency_code="1",
+        )
+        claim = a_claim().model_copy(update={"source": source})
+        assert Claim.model_validate_json(claim.model_dump_json()).source == source
+
+    @pytest.mark.parametrize(
+        "bad",
+        [
+            {"format": "x12-835"},
+            {"format": "x12-837p", "claim_position": 0},
+            {"format": "x12-837p", "billing_provider_npi": "1234567890"},
+            {"format": "x12-837i", "payer_name": ""},
+            {"format": "icpa-json", "unknown": "x"},
+        ],
+    )
+    def test_a_malformed_source_is_refused(self, bad: dict[str, object]) -> None:
+        with pytest.raises(ValidationError):
+            ClaimSource.model_validate(bad)

@@ -54,6 +54,18 @@ def test_a_fhir_claim_is_accepted_as_fhir(world: World) -> None:
     assert (result.claim_id, result.source_format, result.line_count) == ("CLM-F0001", "fhir", 2)
     stored = world.documents.stored[result.claim_uri]
     assert stored.patient is not None and stored.member_id == "MBR000002"
+    assert stored.source is not None and stored.source.format == "fhir-claim"
+
+
+def test_the_provenance_is_the_format_read_whatever_the_file_claims(world: World) -> None:
+    body = fixture_json("icpa_claim.json")
+    body["source"] = {"format": "x12-837p", "interchange_control_number": "999"}
+    world.sources.add("claims/s.json", json.dumps(body).encode())
+
+    result = handle(step_for("claims/s.json"), world.intake_deps())
+
+    stored = world.documents.stored[result.claim_uri]
+    assert stored.source is not None and stored.source.model_dump(exclude_none=True) == {"format": "icpa-json"}
 
 
 def test_an_invalid_claim_raises_with_all_reasons_and_writes_nothing(world: World) -> None:

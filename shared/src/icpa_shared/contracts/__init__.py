@@ -7,7 +7,7 @@ from icpa_shared.contracts.adjudication import (
     LineAdjudication,
 )
 from icpa_shared.contracts.audit import AuditEvent
-from icpa_shared.contracts.claim import Address, Claim, ClaimLine, ClaimType, Patient
+from icpa_shared.contracts.claim import Address, Claim, ClaimLine, ClaimSource, ClaimType, Patient
 from icpa_shared.contracts.fraud import FraudAssessment, FraudSignal, ModelJudgement
 from icpa_shared.contracts.money import Money
 from icpa_shared.contracts.policy import Policy, PolicyStatus
@@ -37,6 +37,7 @@ __all__ = [
     "AuditEvent",
     "Claim",
     "ClaimLine",
+    "ClaimSource",
     "ClaimIndexEntry",
     "ClaimRecord",
     "ClaimType",

@@ -78,6 +78,49 @@ class ClaimLine(BaseModel):
         return self
 
 
+SourceFormatName = Literal["icpa-json", "fhir-claim", "x12-837p", "x12-837i"]
+
+_X12Id = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+"""An identifier copied from an X12 element (control numbers, ids, codes, names): X12 caps its
+longest such element (NM103) at 60, so 80 is generous; no claim needs more."""
+
+
+class ClaimSource(BaseModel):
+    """Where a claim came from: the input format and, for X12, the envelope identifiers an answer
+    in the industry's shapes (X12 835, FHIR ClaimResponse) must echo. Only `format` is set for
+    ICPA JSON and FHIR claims."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: SourceFormatName
+    interchange_control_number: _X12Id | None = None
+    """ISA13."""
+    group_control_number: _X12Id | None = None
+    """GS06."""
+    transaction_set_control_number: _X12Id | None = None
+    """ST02."""
+    claim_position: int | None = Field(default=None, ge=1)
+    """1-based index of the CLM loop in the interchange."""
+    patient_control_number: _X12Id | None = None
+    """CLM01: the provider's own claim number."""
+    sender_id: _X12Id | None = None
+    """ISA06."""
+    receiver_id: _X12Id | None = None
+    """ISA08."""
+    payer_name: _X12Id | None = None
+    """2010BB NM1*PR NM103."""
+    payer_id: _X12Id | None = None
+    """2010BB NM1*PR NM109."""
+    billing_provider_name: _X12Id | None = None
+    """2010AA NM1*85 NM103."""
+    billing_provider_npi: Npi | None = None
+    """2010AA NM1*85 NM109 (XX)."""
+    facility_type_code: _X12Id | None = None
+    """CLM05-1 (place of service for 837P, type of bill's facility code for 837I)."""
+    claim_frequency_code: _X12Id | None = None
+    """CLM05-3 (1 original, 7 replacement, 8 void)."""
+
+
 class Claim(BaseModel):
     """A normalized health claim. Documents never travel with it: attachments are S3 URIs."""
 
@@ -98,6 +141,8 @@ class Claim(BaseModel):
     lines: list[ClaimLine] = Field(min_length=1, max_length=MAX_LINES)
     total_charge: Money
     attachments: list[S3Uri] = Field(default_factory=list, max_length=20)
+    source: ClaimSource | None = None
+    """Provenance: the input format and, for X12, its envelope; None on claims written before 1.1."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

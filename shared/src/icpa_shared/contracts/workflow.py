@@ -75,7 +75,7 @@ class IntakeResult(BaseModel):
     claim_id: ClaimId
     claim_uri: S3Uri
     claim_digest: Sha256Hex
-    source_format: Literal["icpa", "fhir"]
+    source_format: Literal["icpa", "fhir", "x12"]
     line_count: int = Field(ge=1, le=50)
     total_charge: Money
     received_date: date

@@ -50,6 +50,7 @@ _PHI_FIELD_NAMES: Final = frozenset(
         "subscriber",
         "mrn",
         "medicalrecordnumber",
+        "patientcontrolnumber",
         "address",
         "addressline",
         "street",

@@ -12,7 +12,7 @@ from typing import Any, Final, Literal
 from icpa_intake.domain.problems import Problem, invalid_claim
 from icpa_shared.contracts import reasons
 
-SourceFormat = Literal["icpa", "fhir"]
+SourceFormat = Literal["icpa", "fhir", "x12"]
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,14 @@ from icpa_intake.domain.decoding import SourceFormat, decode_document
 from icpa_intake.domain.fhir_mapping import map_fhir_claim
 from icpa_intake.domain.problems import Problem, invalid_claim
 from icpa_intake.domain.validation import Limits, policy_problems, rule_problems, validate_contract
-from icpa_shared.contracts import Claim, Policy
+from icpa_shared.contracts import Claim, ClaimSource, Policy
+from icpa_shared.contracts.claim import SourceFormatName
 from icpa_shared.contracts.types import ClaimId, PolicyId
 
 _POLICY_ID: TypeAdapter[str] = TypeAdapter(PolicyId)
 _CLAIM_ID: TypeAdapter[str] = TypeAdapter(ClaimId)
+
+_PROVENANCE: dict[SourceFormat, SourceFormatName] = {"icpa": "icpa-json", "fhir": "fhir-claim"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ def read_claim(data: bytes, *, max_bytes: int, today: date, limits: Limits) -> C
         problems += mapping.problems
     else:
         fields = dict(document.body)
+    if fields:  # the provenance is the format the file was read as, whatever the file says
+        fields["source"] = ClaimSource(format=_PROVENANCE[document.source_format]).model_dump()
     claim: Claim | None = None
     if fields:  # a FHIR resource that failed FHIR validation has nothing to check further
         claim, contract = validate_contract(fields)
