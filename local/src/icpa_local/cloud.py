@@ -12,7 +12,6 @@ import contextlib
 import json
 import logging
 import os
-import threading
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -24,6 +23,7 @@ from icpa_local.datadir import DataDir, DataDirLock
 from icpa_local.functions import FUNCTIONS, load_handler
 from icpa_local.resources import ACCOUNT, REGION, Names
 from icpa_local.session import TERMINAL, ClaimResult, CloudSession
+from icpa_local.starts import InboxStarts
 
 __all__ = ["DEFAULT_TIME_SCALE", "LOCAL_REVIEWER_GROUP", "TERMINAL", "ClaimResult", "LocalCloud"]
 
@@ -88,8 +88,7 @@ class LocalCloud(CloudSession):
         self.restored: persistence.RestoreReport | None = None
         self.resumed: list[str] = []  # executions restarted (or started) by the restore
         self._saved_env: dict[str, str | None] = {}
-        self._started: dict[tuple[str, str], str] = {}  # (bucket, key) -> execution arn
-        self._started_lock = threading.Condition()
+        self.starts = InboxStarts()
         self.logs: logrouting.HandlerLogRouter | None = None
         self._clients: dict[str, Any] = {}
 
@@ -149,7 +148,7 @@ class LocalCloud(CloudSession):
 
         reset_clients()
         self._clients = {}
-        moto_patches.STATE.on_execution_started.append(self._record_start)
+        moto_patches.STATE.on_execution_started.append(self.starts.record)
         self.register_handlers()
         self.provision()
         if self.data_dir is not None:
@@ -171,8 +170,8 @@ class LocalCloud(CloudSession):
         if self._server is not None:
             self._server.stop()
             self._server = None
-        if self._record_start in moto_patches.STATE.on_execution_started:
-            moto_patches.STATE.on_execution_started.remove(self._record_start)
+        if self.starts.record in moto_patches.STATE.on_execution_started:
+            moto_patches.STATE.on_execution_started.remove(self.starts.record)
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
@@ -217,7 +216,7 @@ class LocalCloud(CloudSession):
         self.journal = journal
         persistence.activate(journal)
         moto_patches.STATE.on_execution_ended.append(persistence.on_execution_ended)
-        self.resumed = recovery.resume(self.client, self.names, self.restored, journal, self)
+        self.resumed = recovery.resume(self.client, self.names, self.restored, journal, self.starts)
         self.archived_at_restore = recovery.archive_unarchived(
             self.client, self.names, journal, settle_timeout=self.settle_timeout
         )
@@ -240,33 +239,16 @@ class LocalCloud(CloudSession):
 
     # -- running claims --------------------------------------------------------------------
 
-    def _record_start(self, arn: str, event: dict[str, Any]) -> None:
-        detail = event.get("detail", {})
-        key = (detail.get("bucket", {}).get("name", ""), detail.get("object", {}).get("key", ""))
-        with self._started_lock:
-            self._started[key] = arn
-            self._started_lock.notify_all()
-
-    def forget_start(self, bucket: str, key: str) -> None:
-        with self._started_lock:
-            self._started.pop((bucket, key), None)
-
-    def started_for(self, bucket: str, key: str) -> str | None:
-        with self._started_lock:
-            return self._started.get((bucket, key))
-
     def upload(self, body: bytes, key: str) -> str:
         """Put a claim file in the inbox; returns the execution the rule started for it."""
         if not key.startswith("claims/"):
             key = f"claims/{key}"
-        with self._started_lock:
-            self._started.pop((self.names.inbox_bucket, key), None)
+        self.starts.forget_start(self.names.inbox_bucket, key)
         self.client("s3").put_object(Bucket=self.names.inbox_bucket, Key=key, Body=body)
-        with self._started_lock:
-            found = self._started_lock.wait_for(lambda: (self.names.inbox_bucket, key) in self._started, timeout=10)
-            if not found:
-                raise RuntimeError(f"no execution started for s3://{self.names.inbox_bucket}/{key}")
-            return self._started[(self.names.inbox_bucket, key)]
+        arn = self.starts.wait_for(self.names.inbox_bucket, key, timeout=10)
+        if arn is None:
+            raise RuntimeError(f"no execution started for s3://{self.names.inbox_bucket}/{key}")
+        return arn
 
     def wait_idle(self, timeout: float = 5.0) -> None:
         """Give running executions (and the archiver they trigger) a moment to finish before

@@ -18,7 +18,7 @@ log = logging.getLogger("icpa_local")
 
 
 class StartRegistry(Protocol):
-    """Which execution the inbox rule started for an object (LocalCloud keeps it)."""
+    """Which execution the inbox rule started for an object (starts.InboxStarts)."""
 
     def forget_start(self, bucket: str, key: str) -> None: ...
 
