@@ -54,6 +54,9 @@ def _review(cloud: LocalCloud, name: str, decision: str) -> str:
     assert cloud.review_api("GET", f"/reviews/{review_id}", reviewer="alice")[0] == 200
     assert cloud.answer_review(review_id, decision, reviewer="alice", rationale="Checked the records.")[0] == 200
     assert cloud.answer_review(review_id, "DENY", reviewer="bob", rationale="A second answer.")[0] == 409
+    # What the reviewer console reads: the decided reviews and the claim's audit timeline.
+    assert cloud.review_api("GET", "/reviews?status=DECIDED", reviewer="bob")[0] == 200
+    assert cloud.review_api("GET", f"/reviews/{review_id}/audit", reviewer="bob")[0] == 200
     assert cloud.wait(arn, stop_at_review=False) == "SUCCEEDED"
     return str(cloud.result(arn).outcome)
 

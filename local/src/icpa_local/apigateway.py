@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, unquote
 ROUTES: Final = (
     ("GET", "/reviews"),
     ("GET", "/reviews/{review_id}"),
+    ("GET", "/reviews/{review_id}/audit"),
     ("POST", "/reviews/{review_id}/decision"),
 )
 

@@ -116,18 +116,28 @@ class InMemoryReviewStore:
 
     def list_pending(self, *, limit: int, cursor: str | None) -> tuple[list[ReviewRecord], str | None]:
         self._enter("list_pending")
-        pending = sorted(
-            (r for r in self.records.values() if r.status is ReviewStatus.PENDING),
+        return self._page(ReviewStatus.PENDING, limit, cursor, oldest_first=True)
+
+    def list_decided(self, *, limit: int, cursor: str | None) -> tuple[list[ReviewRecord], str | None]:
+        self._enter("list_decided")
+        return self._page(ReviewStatus.DECIDED, limit, cursor, oldest_first=False)
+
+    def _page(
+        self, status: ReviewStatus, limit: int, cursor: str | None, *, oldest_first: bool
+    ) -> tuple[list[ReviewRecord], str | None]:
+        listed = sorted(
+            (r for r in self.records.values() if r.status is status),
             key=lambda r: (r.created_at, r.review_id),
+            reverse=not oldest_first,
         )
         start = 0
         if cursor is not None:
-            ids = [r.review_id for r in pending]
+            ids = [r.review_id for r in listed]
             if cursor not in ids:
                 raise InvalidCursorError("unknown cursor")
             start = ids.index(cursor) + 1
-        page = pending[start : start + limit]
-        more = start + limit < len(pending)
+        page = listed[start : start + limit]
+        more = start + limit < len(listed)
         return [r.model_copy(update={"task_token": None}) for r in page], (page[-1].review_id if more else None)
 
 

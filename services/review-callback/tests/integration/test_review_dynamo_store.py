@@ -221,6 +221,30 @@ def test_pending_reviews_are_listed_oldest_first_in_pages_without_tokens(store: 
     assert last_cursor is None
 
 
+def test_decided_reviews_are_listed_newest_first_with_their_decisions_and_no_tokens(
+    store: DynamoReviewStore,
+) -> None:
+    records = [a_record(n, minutes=n) for n in range(4)]
+    for record in records:
+        store.create(record)
+    for record in records[1:]:
+        store.mark_decided(a_decision(record), LATER)
+
+    first, cursor = store.list_decided(limit=2, cursor=None)
+    rest, last_cursor = store.list_decided(limit=2, cursor=cursor)
+
+    listed = first + rest
+    assert [r.review_id for r in listed] == [records[n].review_id for n in (3, 2, 1)]
+    assert all(r.status is ReviewStatus.DECIDED and r.task_token is None for r in listed)
+    assert [r.decision for r in listed] == [a_decision(records[n]) for n in (3, 2, 1)]
+    assert cursor is not None and last_cursor is None
+    # A page token of one listing does not page the other.
+    _, pending_cursor = store.list_pending(limit=1, cursor=None)
+    assert pending_cursor is None  # one pending review: no second page
+    with pytest.raises(InvalidCursorError):
+        store.list_pending(limit=2, cursor=cursor)
+
+
 @pytest.mark.parametrize(
     "cursor",
     [
@@ -243,9 +267,9 @@ def test_listing_is_a_keyed_query_on_the_status_index(reviews_ddb: Any) -> None:
             {
                 "TableName": REVIEWS_TABLE,
                 "IndexName": "status-index",
-                "KeyConditionExpression": "#status = :pending",
+                "KeyConditionExpression": "#status = :status",
                 "ExpressionAttributeNames": {"#status": "status", "#snapshot": "snapshot"},
-                "ExpressionAttributeValues": {":pending": {"S": "PENDING"}},
+                "ExpressionAttributeValues": {":status": {"S": "PENDING"}},
                 "ProjectionExpression": (
                     "review_id, claim_id, #status, created_at, updated_at, due_by, execution_id, #snapshot"
                 ),

@@ -83,6 +83,8 @@ def test_no_path_through_the_service_reveals_a_task_token_or_phi(logs: io.String
     api("POST", decision_path, body=a_decision_body())  # 200
     api("POST", decision_path, body=a_decision_body())  # 409
     api("GET", f"/reviews/{REVIEW_ID}")
+    api("GET", "/reviews", query={"status": "DECIDED"})
+    api("GET", f"/reviews/{REVIEW_ID}/audit")
 
     desk.tasks.waiting.discard(THIRD_TOKEN)  # the second review's wait times out
     api("GET", f"/reviews/{SECOND_REVIEW}")  # heartbeat finds it gone

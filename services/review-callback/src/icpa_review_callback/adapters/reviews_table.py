@@ -80,19 +80,36 @@ class DynamoReviewStore:
         return record_from_item(item) if item else None
 
     def list_pending(self, *, limit: int, cursor: str | None) -> tuple[list[ReviewRecord], str | None]:
+        # Oldest first: closest to its deadline.
+        return self._list_by_status(ReviewStatus.PENDING, _LIST_ATTRIBUTES, limit, cursor, oldest_first=True)
+
+    def list_decided(self, *, limit: int, cursor: str | None) -> tuple[list[ReviewRecord], str | None]:
+        # Newest first (by request time, the index's sort key); the decision says who and why.
+        attributes = (*_LIST_ATTRIBUTES, "decision")
+        return self._list_by_status(ReviewStatus.DECIDED, attributes, limit, cursor, oldest_first=False)
+
+    def _list_by_status(
+        self,
+        status: ReviewStatus,
+        attributes: tuple[str, ...],
+        limit: int,
+        cursor: str | None,
+        *,
+        oldest_first: bool,
+    ) -> tuple[list[ReviewRecord], str | None]:
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": STATUS_INDEX,
-            "KeyConditionExpression": "#status = :pending",
+            "KeyConditionExpression": "#status = :status",
             "ExpressionAttributeNames": {"#status": "status", "#snapshot": "snapshot"},
-            "ExpressionAttributeValues": {":pending": {"S": ReviewStatus.PENDING.value}},
-            "ProjectionExpression": ", ".join(_LIST_ATTRIBUTES),
-            "ScanIndexForward": True,  # oldest first: closest to its deadline
+            "ExpressionAttributeValues": {":status": {"S": status.value}},
+            "ProjectionExpression": ", ".join(attributes),
+            "ScanIndexForward": oldest_first,
             "Limit": limit,
         }
         if cursor:
-            kwargs["ExclusiveStartKey"] = _decode_cursor(cursor)
-        resp = self._call("list_pending", "query", **kwargs)
+            kwargs["ExclusiveStartKey"] = _decode_cursor(cursor, status)
+        resp = self._call(f"list_{status.value.lower()}", "query", **kwargs)
         records = [record_from_item(item) for item in resp.get("Items", [])]
         last = resp.get("LastEvaluatedKey")
         return records, (_encode_cursor(last) if last else None)
@@ -324,7 +341,8 @@ def _encode_cursor(last_evaluated_key: dict[str, Any]) -> str:
 _CURSOR_KEYS = frozenset({"review_id", "status", "created_at"})
 
 
-def _decode_cursor(cursor: str) -> dict[str, Any]:
+def _decode_cursor(cursor: str, status: ReviewStatus) -> dict[str, Any]:
+    """A page token of a listing by `status` (a PENDING page's token does not page DECIDED)."""
     try:
         plain = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
@@ -333,7 +351,7 @@ def _decode_cursor(cursor: str) -> dict[str, Any]:
         not isinstance(plain, dict)
         or set(plain) != _CURSOR_KEYS
         or not all(isinstance(v, str) for v in plain.values())
-        or plain["status"] != ReviewStatus.PENDING.value
+        or plain["status"] != status.value
     ):
         raise InvalidCursorError("the page token is not one this API issued")
     return {name: {"S": value} for name, value in plain.items()}

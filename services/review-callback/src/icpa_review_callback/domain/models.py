@@ -35,6 +35,7 @@ from icpa_shared.contracts.types import (
     Npi,
     ProcedureCode,
     ReasonCode,
+    ReviewerId,
     ReviewId,
     S3Uri,
     Score,
@@ -164,6 +165,49 @@ class ReviewPage(BaseModel):
 
     reviews: list[ReviewSummary]
     next: str | None = None
+
+
+class DecidedReview(ReviewSummary):
+    """One line of the decided-reviews list: the summary, and who decided what and why."""
+
+    decision: ReviewDecision
+
+
+class DecidedPage(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reviews: list[DecidedReview]
+    next: str | None = None
+
+
+class AuditEntry(BaseModel):
+    """One event of a claim's audit chain as a reviewer reads it: what happened, by which
+    service, with which reasons, and (for a human decision) who and why. The digests and
+    hashes stay in the chain; `intact` on the timeline says whether they check out."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sequence: int
+    occurred_at: AwareDatetime
+    service: str
+    step: str
+    decision: str
+    reason_codes: list[ReasonCode]
+    reviewer_id: ReviewerId | None = None
+    rationale: str | None = None
+
+
+class AuditTimeline(BaseModel):
+    """The audit chain of a review's claim, oldest first (at most `MAX_TIMELINE_EVENTS`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    review_id: ReviewId
+    claim_id: ClaimId
+    intact: bool
+    problem: str | None = None
+    events: list[AuditEntry]
+    omitted: int = 0
 
 
 class ClaimLineView(BaseModel):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from icpa_review_callback.domain.identity import AuthError
-from icpa_review_callback.domain.models import FieldProblem, ReviewDetail, ReviewPage
+from icpa_review_callback.domain.models import AuditTimeline, DecidedPage, FieldProblem, ReviewDetail, ReviewPage
 from icpa_shared.contracts import ReviewDecision
 
 
@@ -31,12 +31,19 @@ class InvalidQuery:
 
 @dataclass(frozen=True)
 class Listed:
-    page: ReviewPage
+    page: ReviewPage | DecidedPage
 
 
 @dataclass(frozen=True)
 class Opened:
     detail: ReviewDetail
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The audit chain of the review's claim."""
+
+    timeline: AuditTimeline
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,7 @@ class Failed:
 
 ListOutcome = NotAllowed | InvalidQuery | Listed
 OpenOutcome = NotAllowed | NotFound | Opened
+TimelineOutcome = NotAllowed | NotFound | Timeline
 DecisionOutcome = (
     NotAllowed | Malformed | NotFound | InvalidDecision | Accepted | AlreadyDecided | Expired | Unavailable | Failed
 )

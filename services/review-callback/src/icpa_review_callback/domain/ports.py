@@ -65,6 +65,11 @@ class ReviewStore(Protocol):
         Listed records carry no task token."""
         ...
 
+    def list_decided(self, *, limit: int, cursor: str | None) -> tuple[list[ReviewRecord], str | None]:
+        """DECIDED reviews with their decisions, most recently requested first, through the
+        status index. Listed records carry no task token."""
+        ...
+
 
 class TaskApi(Protocol):
     """Step Functions' callback API for waitForTaskToken tasks. Raises TaskTokenGoneError when

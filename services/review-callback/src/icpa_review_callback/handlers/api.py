@@ -1,7 +1,10 @@
 """The reviewers' REST API (API Gateway REST proxy integration), routed by Powertools.
 
-    GET  /reviews                         pending reviews, oldest first (?limit=, ?next=)
+    GET  /reviews                         pending reviews, oldest first (?limit=, ?next=);
+                                          ?status=DECIDED: decided ones, newest first, with
+                                          who decided and why
     GET  /reviews/{review_id}             one review; opening a PENDING one sends a heartbeat
+    GET  /reviews/{review_id}/audit       the audit timeline of the review's claim
     POST /reviews/{review_id}/decision    {"decision": "APPROVE"|"DENY", "rationale": "..."}
 
 Identity comes from the authorizer's request context (domain/identity.py), never the body.
@@ -43,11 +46,13 @@ from icpa_review_callback.domain.outcomes import (
     NotFound,
     Opened,
     OpenOutcome,
+    Timeline,
+    TimelineOutcome,
     Unavailable,
 )
 from icpa_review_callback.handlers.api_body import read_json_object
 from icpa_review_callback.settings import get_settings
-from icpa_review_callback.usecases.api import list_pending_reviews, open_review, submit_decision
+from icpa_review_callback.usecases.api import list_reviews, open_review, review_timeline, submit_decision
 from icpa_review_callback.wiring import ReviewDeps, default_deps
 from icpa_shared.contracts import ReviewStatus
 from icpa_shared.contracts.reasons import REVIEW_TIMED_OUT
@@ -89,13 +94,15 @@ def refusal(
     return ApiResult(status, body, headers)
 
 
-def result_of(outcome: ListOutcome | OpenOutcome | DecisionOutcome) -> ApiResult:
+def result_of(outcome: ListOutcome | OpenOutcome | TimelineOutcome | DecisionOutcome) -> ApiResult:
     """The desk's outcome as an HTTP status and body."""
     match outcome:
         case Listed(page):
             return ApiResult(200, page)
         case Opened(detail):
             return ApiResult(200, detail)
+        case Timeline(timeline):
+            return ApiResult(200, timeline)
         case Accepted(decision):
             accepted = DecisionAccepted(
                 review_id=decision.review_id, claim_id=decision.claim_id, status=ReviewStatus.DECIDED, decision=decision
@@ -171,8 +178,9 @@ def _list_reviews() -> Response[str]:
     query = app.current_event.query_string_parameters or {}
     return _respond(
         result_of(
-            list_pending_reviews(
+            list_reviews(
                 request_context=_request_context(),
+                status=_listed_status(query),
                 limit=_page_size(query),
                 cursor=query.get("next") or None,
                 ports=deps.ports,
@@ -189,12 +197,30 @@ def _page_size(query: Mapping[str, str]) -> int | InvalidQuery:
     return int(limit_text)
 
 
+LISTABLE_STATUSES: Final = (ReviewStatus.PENDING, ReviewStatus.DECIDED)
+
+
+def _listed_status(query: Mapping[str, str]) -> ReviewStatus | InvalidQuery:
+    text = query.get("status", ReviewStatus.PENDING.value)
+    for status in LISTABLE_STATUSES:
+        if text == status.value:
+            return status
+    return InvalidQuery(f"status must be one of {', '.join(s.value for s in LISTABLE_STATUSES)}")
+
+
 @app.get("/reviews/<review_id>")
 def _open_review(review_id: str) -> Response[str]:
     deps = _deps()
     outcome = open_review(
         review_id, request_context=_request_context(), ports=deps.ports, access=deps.access, now=deps.clock()
     )
+    return _respond(result_of(outcome))
+
+
+@app.get("/reviews/<review_id>/audit")
+def _review_audit(review_id: str) -> Response[str]:
+    deps = _deps()
+    outcome = review_timeline(review_id, request_context=_request_context(), ports=deps.ports, access=deps.access)
     return _respond(result_of(outcome))
 
 

@@ -1,4 +1,5 @@
-"""The reviewers' desk: list pending reviews, open one, decide it. Returns outcomes
+"""The reviewers' desk: list pending (or decided) reviews, open one, read its claim's audit
+trail, decide it. Returns outcomes
 (domain/outcomes.py); the API handler turns them into HTTP responses.
 
 A decision is single use: PENDING -> DECIDED is a conditional write, and only its winner
@@ -23,7 +24,11 @@ from icpa_review_callback.domain.errors import InvalidCursorError, TaskTokenGone
 from icpa_review_callback.domain.identity import AuthError, Reviewer, ReviewerAccess, identify
 from icpa_review_callback.domain.ids import is_review_id
 from icpa_review_callback.domain.models import (
+    AuditEntry,
+    AuditTimeline,
     ClaimSummary,
+    DecidedPage,
+    DecidedReview,
     FieldProblem,
     ReviewDetail,
     ReviewPage,
@@ -46,12 +51,15 @@ from icpa_review_callback.domain.outcomes import (
     NotFound,
     Opened,
     OpenOutcome,
+    Timeline,
+    TimelineOutcome,
     Unavailable,
 )
 from icpa_review_callback.domain.ports import ReviewPorts
+from icpa_shared.audit import verify_chain
 from icpa_shared.contracts import ReviewDecision, ReviewStatus, ReviewVerdict
 from icpa_shared.contracts.review import Rationale
-from icpa_shared.errors import ClaimNotFoundError, TransientDependencyError
+from icpa_shared.errors import ClaimNotFoundError, ContractViolationError, TransientDependencyError
 from icpa_shared.observability.logging import bind_claim, get_logger
 
 UNMATCHED_CHAIN: Final = "unmatched-review-attempts"
@@ -69,25 +77,38 @@ class DecisionRequest(BaseModel):
 # --- GET /reviews ------------------------------------------------------------------------------
 
 
-def list_pending_reviews(
+def list_reviews(
     *,
     request_context: Mapping[str, Any] | None,
+    status: ReviewStatus | InvalidQuery,
     limit: int | InvalidQuery,
     cursor: str | None,
     ports: ReviewPorts,
     access: ReviewerAccess,
 ) -> ListOutcome:
-    """`limit` is the page size the handler read from the query, or why it could not."""
+    """PENDING reviews oldest first (the queue), or DECIDED ones newest first with who decided
+    and why. `status` and `limit` are what the handler read from the query, or why it could not."""
     who = identify(request_context, access)
     if isinstance(who, AuthError):
         return NotAllowed(who)
+    if isinstance(status, InvalidQuery):
+        return status
     if isinstance(limit, InvalidQuery):
         return limit
     try:
+        if status is ReviewStatus.DECIDED:
+            records, next_cursor = ports.store.list_decided(limit=limit, cursor=cursor)
+            return Listed(DecidedPage(reviews=[decided_of(r) for r in records], next=next_cursor))
         records, next_cursor = ports.store.list_pending(limit=limit, cursor=cursor)
     except InvalidCursorError:
-        return InvalidQuery("next is not a page token this API issued")
+        return InvalidQuery("next is not a page token this API issued for this status")
     return Listed(ReviewPage(reviews=[summary_of(r) for r in records], next=next_cursor))
+
+
+def decided_of(record: ReviewRecord) -> DecidedReview:
+    if record.decision is None:  # the store's DECIDED items carry their decision
+        raise ContractViolationError(f"review {record.review_id} is DECIDED without a decision")
+    return DecidedReview(**summary_of(record).model_dump(), decision=record.decision)
 
 
 def summary_of(record: ReviewRecord) -> ReviewSummary:
@@ -158,6 +179,54 @@ def open_review(
             adjudication=snapshot.adjudication,
             routing=snapshot.routing,
             decision=record.decision,
+        )
+    )
+
+
+# --- GET /reviews/{review_id}/audit ------------------------------------------------------------
+
+MAX_TIMELINE_EVENTS: Final = 500
+
+
+def review_timeline(
+    review_id: str,
+    *,
+    request_context: Mapping[str, Any] | None,
+    ports: ReviewPorts,
+    access: ReviewerAccess,
+) -> TimelineOutcome:
+    """The audit chain of the review's claim. Reached through a review id only: a reviewer reads
+    the trail of a claim that came to review, not of any claim id they can guess."""
+    who = identify(request_context, access)
+    if isinstance(who, AuthError):
+        return NotAllowed(who)
+    record = ports.store.get(review_id) if is_review_id(review_id) else None
+    if record is None:
+        return NotFound()
+    bind_claim(record.claim_id)
+    events = ports.audit.store.events(record.claim_id)
+    verification = verify_chain(events)
+    shown = events[:MAX_TIMELINE_EVENTS]
+    return Timeline(
+        AuditTimeline(
+            review_id=record.review_id,
+            claim_id=record.claim_id,
+            intact=verification.ok,
+            problem=verification.problem,
+            events=[
+                AuditEntry(
+                    sequence=e.sequence,
+                    occurred_at=e.occurred_at,
+                    service=e.service,
+                    step=e.step,
+                    decision=e.decision,
+                    reason_codes=list(e.reason_codes),
+                    reviewer_id=e.reviewer_id,
+                    rationale=e.rationale,
+                )
+                for e in shown
+            ],
+            omitted=len(events) - len(shown),
         )
     )
 
