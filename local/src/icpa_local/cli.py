@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from icpa_local.cloud import DEFAULT_TIME_SCALE
-from icpa_local.commands import audit, demo, process, reviews, serve, status
+from icpa_local.commands import audit, demo, graph, process, reviews, serve, status
 from icpa_local.commands.common import EXIT_CLAIM_ERROR, EXIT_FAILED, EXIT_OK, EXIT_USAGE, session
 from icpa_local.commands.render import console
 from icpa_local.connect import ServerUnreachable
@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for each claim")
     sub = parser.add_subparsers(dest="command", required=True)
-    for command in (demo, process, serve, status, reviews, audit):
+    for command in (demo, process, serve, status, reviews, audit, graph):
         command.register(sub, common)
 
     from icpa_local import load as load_cmd  # their own modules (load.py, redrive.py)
