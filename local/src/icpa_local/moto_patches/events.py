@@ -24,6 +24,7 @@ from typing import Any, Final
 from icpa_local import callrecorder
 from icpa_local.moto_patches.lambda_inprocess import LambdaContext
 from icpa_local.moto_patches.registry import Patch, moto_module
+from icpa_local.moto_patches.speed import plumbing_client
 from icpa_local.moto_patches.state import STATE, running_handler, scaled
 
 # --- 2. EventBridge -> Step Functions -----------------------------------------------------------
@@ -53,8 +54,6 @@ def aws_shaped(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _start_states_target(rule: Any, target: dict[str, Any], event: dict[str, Any]) -> None:
-    import boto3
-
     from icpa_orchestration import apply_input_transformer
 
     transformer = target.get("InputTransformer")
@@ -64,7 +63,7 @@ def _start_states_target(rule: Any, target: dict[str, Any], event: dict[str, Any
         payload = json.loads(target["Input"])
     else:
         payload = event
-    client = boto3.client("stepfunctions", region_name=rule.region_name)
+    client = plumbing_client("stepfunctions", rule.region_name)
     with callrecorder.acting_as(callrecorder.rule_principal(rule.name)):  # the target's role
         arn = client.start_execution(
             stateMachineArn=target["Arn"], name=execution_name_for(event), input=json.dumps(payload)
@@ -199,10 +198,9 @@ def _after_termination(execution: Any) -> None:
         with contextlib.suppress(Exception):  # a hook must never break the execution itself
             callback(execution)
     if STATE.emit_status_events:
-        try:
-            import boto3
-
-            boto3.client("events", region_name=execution.region_name).put_events(
+        # as on AWS, delivery is best effort and async
+        with contextlib.suppress(Exception):
+            plumbing_client("events", execution.region_name).put_events(
                 Entries=[
                     {
                         "Source": "aws.states",
@@ -212,8 +210,6 @@ def _after_termination(execution: Any) -> None:
                     }
                 ]
             )
-        except Exception:  # noqa: S110 - as on AWS, delivery is best effort and async
-            pass
 
 
 def patches() -> list[Patch]:
