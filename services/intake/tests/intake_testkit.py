@@ -20,6 +20,7 @@ from icpa_intake.domain.ports import (
 from icpa_intake.domain.validation import Limits
 from icpa_intake.usecases.intake import IntakeDeps
 from icpa_intake.usecases.quarantine import QuarantineDeps
+from icpa_shared.codesets.files import bundled_code_sets
 from icpa_shared.contracts import AuditEvent, Claim, ClaimRecord, Policy, SourceObject, StepInput, WorkflowState
 from icpa_shared.errors import ClaimNotFoundError
 from icpa_shared.testing.aws import create_audit_table, create_claims_table, create_policies_table
@@ -31,6 +32,7 @@ NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 TODAY = date(2026, 3, 10)
 EXECUTION_ID = "arn:aws:states:us-east-1:123456789012:execution:icpa-claims:test-1"
 INBOX = "icpa-inbox"
+CODES = bundled_code_sets()  # the code sets intake ships (ICD-10-CM releases by date of service)
 
 # PHI that appears in the fixture files: none of it may reach a log line or an error message.
 FIXTURE_PHI = ("Orrin", "Vantablack", "1971-11-23", "88 Quarry Road", "Hester", "Quill", "1984-07-19")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from decimal import Decimal
+from pathlib import Path
 
 from pydantic import Field
 
@@ -22,6 +23,9 @@ class IntakeSettings(ServiceSettings, PoliciesTableSettings, MetricsSettings):
     max_total_charge: Decimal = Field(default=Decimal("1000000"), gt=0)
     # How long a processed upload's result is remembered (Powertools Idempotency record TTL).
     idempotency_expiry_seconds: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
+    # A directory with a code-set manifest.json (icpa_shared/codesets/data/README.md), e.g. a
+    # layer adding HCPCS or a licensed CPT list; unset: the bundled ICD-10-CM releases.
+    code_sets_dir: Path | None = None
 
 
 @functools.cache

@@ -19,6 +19,7 @@ from icpa_intake.usecases.quarantine import QuarantineDeps
 from icpa_shared.adapters.audit_store import DynamoAuditStore
 from icpa_shared.adapters.claims import S3ClaimDocuments
 from icpa_shared.adapters.policies import DynamoPolicies
+from icpa_shared.codesets.files import bundled_code_sets, open_code_sets
 
 
 def utc_now() -> datetime:
@@ -39,6 +40,7 @@ def intake_deps() -> IntakeDeps:
         limits=Limits(max_line_charge=s.max_line_charge, max_total_charge=s.max_total_charge),
         idempotency=PowertoolsIdempotency(s.idempotency_table, expires_after_seconds=s.idempotency_expiry_seconds),
         metrics=intake_metrics(SERVICE, s.metrics_namespace),
+        codes=bundled_code_sets() if s.code_sets_dir is None else open_code_sets(s.code_sets_dir),
     )
 
 

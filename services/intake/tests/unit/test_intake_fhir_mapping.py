@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from intake_testkit import TODAY, fixture_json
+from intake_testkit import CODES, TODAY, fixture_json
 
 from icpa_intake.domain.fhir_mapping import map_fhir_claim
 from icpa_intake.domain.normalize import read_claim
@@ -161,7 +161,7 @@ def test_fhir_amount_problems_go_through_the_same_rules_as_icpa_claims() -> None
     body["item"][1]["net"]["value"] = -150
 
     # When the file is read
-    draft = read_claim(json.dumps(body).encode(), max_bytes=1 << 20, today=TODAY, limits=Limits())
+    draft = read_claim(json.dumps(body).encode(), max_bytes=1 << 20, today=TODAY, limits=Limits(), codes=CODES)
 
     # Then the same reason codes as for ICPA's own format come out
     assert {p.code for p in draft.problems} >= {"INVALID_AMOUNT", "TOTAL_MISMATCH"}

@@ -15,7 +15,7 @@ from typing import Any
 
 from hypothesis import example, given
 from hypothesis import strategies as st
-from intake_testkit import TODAY, fixture_json, policies
+from intake_testkit import CODES, TODAY, fixture_json, policies
 from pydantic import TypeAdapter
 
 from icpa_intake.domain.normalize import accept_draft, read_claim
@@ -141,7 +141,7 @@ def read_outcome(data: bytes) -> Claim | InvalidClaimError:
     """What intake makes of a file: an accepted Claim, or the InvalidClaimError (anything else
     escapes and fails the test)."""
     try:
-        draft = read_claim(data, max_bytes=MAX_BYTES, today=TODAY, limits=Limits())
+        draft = read_claim(data, max_bytes=MAX_BYTES, today=TODAY, limits=Limits(), codes=CODES)
         assert draft.claim_id is None or _CLAIM_ID.validate_python(draft.claim_id)
         return accept_draft(draft, policies().get(draft.policy_id or ""))
     except InvalidClaimError as exc:

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 import pytest
-from intake_testkit import TODAY, fixture_json, policies
+from intake_testkit import CODES, TODAY, fixture_json, policies
 
 from icpa_intake.domain.decoding import MAX_NESTING, decode_document, nesting_depth
 from icpa_intake.domain.normalize import accept_draft, read_claim
@@ -32,7 +32,7 @@ def claim_body() -> dict[str, Any]:
 def rejected_codes(data: bytes) -> set[str]:
     """The reason codes a file is rejected with (the test fails if it is accepted)."""
     with pytest.raises(InvalidClaimError) as caught:
-        draft = read_claim(data, max_bytes=1 << 20, today=TODAY, limits=Limits())
+        draft = read_claim(data, max_bytes=1 << 20, today=TODAY, limits=Limits(), codes=CODES)
         accept_draft(draft, policies().get(draft.policy_id or ""))
     return set(caught.value.reasons)
 
@@ -85,7 +85,7 @@ def test_a_line_charge_not_written_as_a_plain_amount_is_rejected_with_a_reason(l
 
 @pytest.mark.parametrize("literal", ['"178"', '"178.0"', '"178.00"', "178", "178.0", "178.00"])
 def test_plain_amounts_are_accepted_as_strings_or_numbers(literal: str) -> None:
-    draft = read_claim(with_total_text(literal), max_bytes=1 << 20, today=TODAY, limits=Limits())
+    draft = read_claim(with_total_text(literal), max_bytes=1 << 20, today=TODAY, limits=Limits(), codes=CODES)
     claim = accept_draft(draft, policies()["POL-GOLD001"])
     assert str(claim.total_charge.amount) == "178.00"
 
@@ -165,7 +165,7 @@ def test_an_attachment_uri_with_a_control_character_or_no_key_is_rejected(uri: s
 def test_a_plain_attachment_uri_is_accepted() -> None:
     body = claim_body()
     body["attachments"] = ["s3://icpa-documents/attachments/a.pdf"]
-    draft = read_claim(json.dumps(body).encode(), max_bytes=1 << 20, today=TODAY, limits=Limits())
+    draft = read_claim(json.dumps(body).encode(), max_bytes=1 << 20, today=TODAY, limits=Limits(), codes=CODES)
     assert accept_draft(draft, policies()["POL-GOLD001"]).attachments == body["attachments"]
 
 
@@ -198,7 +198,7 @@ def test_sniffing_finds_a_well_formed_id_among_junk() -> None:
 def test_a_draft_never_offers_an_ill_formed_claim_id_for_logging() -> None:
     body = claim_body()
     body["claim_id"] = "a" * 200_000
-    draft = read_claim(json.dumps(body).encode(), max_bytes=1 << 20, today=TODAY, limits=Limits())
+    draft = read_claim(json.dumps(body).encode(), max_bytes=1 << 20, today=TODAY, limits=Limits(), codes=CODES)
     assert draft.claim_id is None
 
 
@@ -210,7 +210,7 @@ def test_the_message_of_a_claim_with_huge_unknown_keys_stays_bounded_and_keeps_e
     body["provider_npi"] = "1234567890"
     data = json.dumps(body).encode()
     with pytest.raises(InvalidClaimError) as caught:
-        accept_draft(read_claim(data, max_bytes=1 << 23, today=TODAY, limits=Limits()), None)
+        accept_draft(read_claim(data, max_bytes=1 << 23, today=TODAY, limits=Limits(), codes=CODES), None)
     # Then the error the workflow carries is far below the 32 KB a Cause holds, echoes no key,
     # and still names every reason
     message = str(caught.value)

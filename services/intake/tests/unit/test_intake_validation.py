@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from intake_testkit import FIXTURE_PHI, TODAY, fixture_json, policies
+from intake_testkit import CODES, FIXTURE_PHI, TODAY, fixture_json, policies
 
 from icpa_intake.domain.normalize import accept_draft, read_claim
 from icpa_intake.domain.validation import Limits, code_for_error
@@ -16,7 +16,7 @@ from icpa_shared.errors import InvalidClaimError
 
 
 def rejection(body: dict[str, Any], *, today: date = TODAY, known_policies: bool = True) -> InvalidClaimError:
-    draft = read_claim(json.dumps(body).encode(), max_bytes=1 << 20, today=today, limits=Limits())
+    draft = read_claim(json.dumps(body).encode(), max_bytes=1 << 20, today=today, limits=Limits(), codes=CODES)
     policy = policies().get(draft.policy_id or "") if known_policies else None
     with pytest.raises(InvalidClaimError) as caught:
         accept_draft(draft, policy)
@@ -32,7 +32,7 @@ def claim_body() -> dict[str, Any]:
 
 
 def test_the_valid_fixture_is_accepted() -> None:
-    draft = read_claim(json.dumps(claim_body()).encode(), max_bytes=1 << 20, today=TODAY, limits=Limits())
+    draft = read_claim(json.dumps(claim_body()).encode(), max_bytes=1 << 20, today=TODAY, limits=Limits(), codes=CODES)
     claim = accept_draft(draft, policies()["POL-GOLD001"])
     assert claim.claim_id == "CLM-I0001"
     assert claim.total_charge.amount == Decimal("178.00")

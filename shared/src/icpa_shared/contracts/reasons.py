@@ -18,6 +18,11 @@ UNSUPPORTED_FORMAT: Final = "UNSUPPORTED_FORMAT"
 SCHEMA_VIOLATION: Final = "SCHEMA_VIOLATION"
 INVALID_DIAGNOSIS_CODE: Final = "INVALID_DIAGNOSIS_CODE"
 INVALID_PROCEDURE_CODE: Final = "INVALID_PROCEDURE_CODE"
+# Code sets (icpa_shared.codesets): a well-formed code checked against the release in force
+UNKNOWN_DIAGNOSIS_CODE: Final = "UNKNOWN_DIAGNOSIS_CODE"  # not in the ICD-10-CM release in force
+DIAGNOSIS_NOT_BILLABLE: Final = "DIAGNOSIS_NOT_BILLABLE"  # a category (E11): bill a complete code
+UNKNOWN_PROCEDURE_CODE: Final = "UNKNOWN_PROCEDURE_CODE"  # not in the HCPCS/CPT list a deployer supplied
+CODE_SET_UNAVAILABLE: Final = "CODE_SET_UNAVAILABLE"  # no release in force on the date of service
 INVALID_PROVIDER_ID: Final = "INVALID_PROVIDER_ID"
 INVALID_AMOUNT: Final = "INVALID_AMOUNT"
 AMBIGUOUS_AMOUNT: Final = "AMBIGUOUS_AMOUNT"  # not a plain decimal with at most 2 fractional digits

@@ -1,6 +1,6 @@
 """Reading a claim file: bytes -> a candidate claim -> a validated shared `Claim`.
 
-    draft = read_claim(data, max_bytes=..., today=..., limits=...)   # format, fields, problems
+    draft = read_claim(data, max_bytes=..., today=..., limits=..., codes=...)  # format, fields, problems
     policy = <look up draft.policy_id>                                # the caller's port
     claim = accept_draft(draft, policy)                              # or InvalidClaimError
 
@@ -19,6 +19,7 @@ from icpa_intake.domain.decoding import SourceFormat, decode_document
 from icpa_intake.domain.fhir_mapping import map_fhir_claim
 from icpa_intake.domain.problems import Problem, invalid_claim
 from icpa_intake.domain.validation import Limits, policy_problems, rule_problems, validate_contract
+from icpa_shared.codesets import CodeLookup
 from icpa_shared.contracts import Claim, ClaimSource, Policy
 from icpa_shared.contracts.claim import SourceFormatName
 from icpa_shared.contracts.types import ClaimId, PolicyId
@@ -55,7 +56,7 @@ class ClaimDraft:
             return None
 
 
-def read_claim(data: bytes, *, max_bytes: int, today: date, limits: Limits) -> ClaimDraft:
+def read_claim(data: bytes, *, max_bytes: int, today: date, limits: Limits, codes: CodeLookup) -> ClaimDraft:
     """Decode, map (FHIR) and check a file. Raises InvalidClaimError only when the file cannot
     be read at all (size, encoding, JSON, format); field problems are collected in the draft."""
     document = decode_document(data, max_bytes=max_bytes)
@@ -72,7 +73,7 @@ def read_claim(data: bytes, *, max_bytes: int, today: date, limits: Limits) -> C
     if fields:  # a FHIR resource that failed FHIR validation has nothing to check further
         claim, contract = validate_contract(fields)
         problems += contract
-    problems += rule_problems(fields, today=today, limits=limits)
+    problems += rule_problems(fields, today=today, limits=limits, codes=codes)
     return ClaimDraft(source_format=document.source_format, fields=fields, claim=claim, problems=problems)
 
 

@@ -21,6 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from icpa_intake.domain import reasons as intake_reasons
 from icpa_intake.domain.problems import Problem
+from icpa_shared.codesets import CodeLookup, CodeStatus, CodeSystem
 from icpa_shared.contracts import Claim, Policy, reasons
 from icpa_shared.contracts.claim import MAX_LINES, MIN_CLAIM_DATE
 from icpa_shared.contracts.money import (
@@ -183,7 +184,7 @@ def _range_problem(amount: Decimal | None, code: str | None, maximum: Decimal, w
     return None
 
 
-def rule_problems(fields: Mapping[str, Any], *, today: date, limits: Limits) -> list[Problem]:
+def rule_problems(fields: Mapping[str, Any], *, today: date, limits: Limits, codes: CodeLookup) -> list[Problem]:
     problems: list[Problem] = []
     raw_lines = fields.get("lines")
     lines = [line for line in raw_lines if isinstance(line, Mapping)] if isinstance(raw_lines, list) else []
@@ -193,6 +194,7 @@ def rule_problems(fields: Mapping[str, Any], *, today: date, limits: Limits) -> 
     problems += _amount_problems(fields, lines, limits)
     problems += _date_problems(fields, lines, today)
     problems += _code_problems(fields, lines)
+    problems += code_set_problems(fields, lines, codes)
     problems += _attachment_problems(fields)
     return problems
 
@@ -272,6 +274,56 @@ def _code_problems(fields: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]
             problems.append(Problem(reasons.SCHEMA_VIOLATION, f"lines.{index}.diagnosis_pointers"))
         if _hashable(line.get("line_number")) in repeated:
             problems.append(Problem(reasons.SCHEMA_VIOLATION, f"lines.{index}.line_number"))
+    return problems
+
+
+# --- 2b. codes that exist: the release in force on the date of service (icpa_shared.codesets) ---
+
+_DIAGNOSIS_CODES: Mapping[CodeStatus, str] = {
+    CodeStatus.UNKNOWN: reasons.UNKNOWN_DIAGNOSIS_CODE,
+    CodeStatus.NOT_BILLABLE: reasons.DIAGNOSIS_NOT_BILLABLE,
+    CodeStatus.NO_RELEASE: reasons.CODE_SET_UNAVAILABLE,
+}
+_PROCEDURE_CODES: Mapping[CodeStatus, str] = {
+    CodeStatus.UNKNOWN: reasons.UNKNOWN_PROCEDURE_CODE,
+    CodeStatus.NOT_BILLABLE: reasons.UNKNOWN_PROCEDURE_CODE,
+    CodeStatus.NO_RELEASE: reasons.CODE_SET_UNAVAILABLE,
+}
+
+
+def diagnosis_date(fields: Mapping[str, Any]) -> date | None:
+    """The date that picks a claim's ICD-10-CM release: the through (discharge) date of an
+    institutional claim, as CMS does for inpatient stays; the first date of service otherwise."""
+    if fields.get("claim_type") == "institutional":
+        return _date(fields.get("service_date_to"))
+    return _date(fields.get("service_date_from"))
+
+
+def procedure_system(code: str) -> CodeSystem:
+    """HCPCS Level II codes start with a letter; CPT (HCPCS Level I) codes with a digit."""
+    return CodeSystem.HCPCS if code[:1].isalpha() else CodeSystem.CPT
+
+
+def code_set_problems(
+    fields: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], codes: CodeLookup
+) -> list[Problem]:
+    """Well-formed codes that the code set in force does not have (or may not be billed).
+    Ill-formed codes and unreadable dates are the format checks' to report."""
+    problems: list[Problem] = []
+    day = diagnosis_date(fields)
+    diagnoses = fields.get("diagnosis_codes")
+    if day is not None and isinstance(diagnoses, list):
+        for index, code in enumerate(diagnoses):
+            if isinstance(code, str) and _is_valid(_DIAGNOSIS, code):
+                found = _DIAGNOSIS_CODES.get(codes.status(CodeSystem.ICD10CM, code, day))
+                if found:
+                    problems.append(Problem(found, f"diagnosis_codes.{index}"))
+    for index, line in enumerate(lines):
+        code, served = line.get("procedure_code"), _date(line.get("service_date"))
+        if isinstance(code, str) and served is not None and _is_valid(_PROCEDURE, code):
+            found = _PROCEDURE_CODES.get(codes.status(procedure_system(code), code, served))
+            if found:
+                problems.append(Problem(found, f"lines.{index}.procedure_code"))
     return problems
 
 

@@ -40,6 +40,8 @@ from icpa_intake.domain.records import (
 )
 from icpa_intake.domain.validation import Limits
 from icpa_shared.audit import AuditRecorder, AuditStore
+from icpa_shared.codesets import CodeLookup
+from icpa_shared.codesets.files import bundled_code_sets
 from icpa_shared.contracts import AuditEvent, Delivery, DeliveryRole, IntakeResult, StepInput, reasons
 from icpa_shared.digest import sha256_hex
 from icpa_shared.errors import InvalidClaimError
@@ -59,6 +61,7 @@ class IntakeDeps:
     limits: Limits = field(default_factory=Limits)
     idempotency: Idempotency | None = None
     metrics: IntakeMetrics = field(default_factory=NoMetrics)
+    codes: CodeLookup = field(default_factory=bundled_code_sets)  # wiring: ICPA_CODE_SETS_DIR
     version: str = __version__
 
 
@@ -108,7 +111,7 @@ def _accept(step: StepInput, deps: IntakeDeps) -> IntakeResult:
     if blob.exceeds(deps.max_file_bytes):
         raise invalid_claim([Problem(reasons.FILE_TOO_LARGE)], what="file")
     now = deps.clock()
-    draft = read_claim(blob.data, max_bytes=deps.max_file_bytes, today=now.date(), limits=deps.limits)
+    draft = read_claim(blob.data, max_bytes=deps.max_file_bytes, today=now.date(), limits=deps.limits, codes=deps.codes)
     if draft.claim_id:
         bind_claim(draft.claim_id)
     policy = deps.policies.get(draft.policy_id) if draft.policy_id else None
