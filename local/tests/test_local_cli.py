@@ -55,7 +55,7 @@ def test_process_then_status_reviews_and_review_share_the_data_dir(
     # When the next commands run -- Then they find both claims and the pending review
     code, out, _ = icpa(capsys, data, "status", "--json")
     assert code == 0
-    claims = {c["claim_id"]: c for c in json.loads(out)}
+    claims = {c["claim_id"]: c for c in map(json.loads, out.splitlines())}
     assert (claims["CLM-2026-0001"]["outcome"], claims["CLM-2026-0001"]["route"]) == ("APPROVED", "AUTO")
     assert (claims["CLM-2026-0009"]["outcome"], claims["CLM-2026-0009"]["route"]) == ("PENDING_REVIEW", "HUMAN")
     assert claims["CLM-2026-0001"]["age_seconds"] >= 0
@@ -67,7 +67,7 @@ def test_process_then_status_reviews_and_review_share_the_data_dir(
     assert all(s["entered_at"] for s in detail["steps"])
 
     code, out, _ = icpa(capsys, data, "reviews", "--json")
-    (review,) = json.loads(out)
+    (review,) = map(json.loads, out.splitlines())
     assert code == 0 and review["claim_id"] == "CLM-2026-0009"
 
     # And a decision through the same review API resumes the claim to its outcome
@@ -86,10 +86,10 @@ def test_process_then_status_reviews_and_review_share_the_data_dir(
     assert answer["body"]["decision"]["reviewer_id"] == "cli"
 
     code, out, _ = icpa(capsys, data, "status", "--json")
-    claims = {c["claim_id"]: c for c in json.loads(out)}
+    claims = {c["claim_id"]: c for c in map(json.loads, out.splitlines())}
     assert (claims["CLM-2026-0009"]["outcome"], claims["CLM-2026-0009"]["route"]) == ("APPROVED", "HUMAN")
     code, out, _ = icpa(capsys, data, "reviews", "--json")
-    assert json.loads(out) == []
+    assert code == 0 and out == ""  # JSON lines: no pending review, no line
 
 
 def test_refusals_exit_non_zero_with_the_api_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -148,7 +148,7 @@ def test_read_only_commands_never_run_the_workflow(tmp_path: Path, capsys: pytes
     # Then no audit event was appended and no execution started or resumed
     assert _journal_state(data) == before
     code, out, _ = icpa(capsys, data, "status", "--json")
-    (claim,) = json.loads(out)
+    (claim,) = map(json.loads, out.splitlines())
     assert (claim["claim_id"], claim["outcome"]) == ("CLM-2026-0009", "PENDING_REVIEW")
 
 

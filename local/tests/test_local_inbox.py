@@ -89,6 +89,26 @@ def test_an_unreadable_file_goes_to_failed_with_its_reason(
     assert bucket.objects == {}
 
 
+def test_files_that_are_not_claims_fail_with_a_reason_and_are_not_uploaded(
+    watcher: InboxWatcher, bucket: Bucket
+) -> None:
+    (watcher.inbox / "scan.pdf").write_bytes(b"%PDF-1.7")
+    (watcher.inbox / "README").write_bytes(b"notes")
+    (watcher.inbox / "empty.json").write_bytes(b"")
+    (watcher.inbox / "batch.837").write_bytes(b"ISA*00*")
+    watcher.poll()
+    events = {e.name: e for e in watcher.poll()}
+    assert events["scan.pdf"].status == "failed" and "extension '.pdf'" in events["scan.pdf"].detail
+    assert events["README"].status == "failed" and "extension none" in events["README"].detail
+    assert events["empty.json"].detail == "not a claim file: it is empty"
+    assert events["batch.837"].status == "accepted"  # X12 837 interchanges are claims too
+    assert list(bucket.objects) == ["claims/batch.837"]
+    assert "not a claim file" in (watcher.failed / "scan.pdf.reason.txt").read_text()
+    assert names(watcher.failed) == sorted(
+        ["README", "README.reason.txt", "empty.json", "empty.json.reason.txt", "scan.pdf", "scan.pdf.reason.txt"]
+    )
+
+
 def test_not_a_regular_file_and_too_large_files_fail_with_reasons(tmp_path: Path, bucket: Bucket) -> None:
     watcher = InboxWatcher(tmp_path / "inbox", bucket.upload, max_file_bytes=10)
     os.mkfifo(watcher.inbox / "pipe.json")

@@ -80,12 +80,12 @@ def test_upload_to_decision_and_review_through_the_api(servers: Callable[..., Se
     # The other commands find the server through the data directory
     status_run = server.icpa("status", "--json")
     assert status_run.returncode == 0, status_run.stderr
-    assert {(c["claim_id"], c["outcome"], c["route"]) for c in json.loads(status_run.stdout)} == {
+    assert {(c["claim_id"], c["outcome"], c["route"]) for c in map(json.loads, status_run.stdout.splitlines())} == {
         ("CLM-2026-0001", "APPROVED", "AUTO"),
         ("CLM-2026-0009", "APPROVED", "HUMAN"),
     }  # found via server.json
     reviews_run = server.icpa("reviews", "--json")
-    assert reviews_run.returncode == 0 and json.loads(reviews_run.stdout) == []
+    assert reviews_run.returncode == 0 and reviews_run.stdout == ""  # JSON lines: none pending
     refused = server.icpa("reviews", "--token", "not-a-token")
     assert refused.returncode == 1 and "(401)" in refused.stderr
     process_run = server.icpa(

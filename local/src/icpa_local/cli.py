@@ -20,6 +20,7 @@ This module is the entry point and the parser; each command lives in icpa_local.
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -35,9 +36,46 @@ from icpa_local.datadir import DataDirBusy, default_data_dir
 __all__ = ["EXIT_CLAIM_ERROR", "EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
 
+class _DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a default where there is one to show (not for flags, nor for required options)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False) or action.required:
+            return action.help
+        return super()._get_help_string(action)
+
+
+class Parser(argparse.ArgumentParser):
+    """Help shows every default; a mistyped command name gets a suggestion."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _DefaultsShown)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        if "invalid choice:" in message:
+            typed = message.split("invalid choice: ", 1)[1].split("'")[1]
+            choices = [c for a in self._actions if isinstance(a, argparse._SubParsersAction) for c in a.choices]
+            close = difflib.get_close_matches(typed, choices, n=1)
+            if close:
+                message += f"; did you mean '{close[0]}'?"
+        super().error(message)
+
+
 def _common() -> argparse.ArgumentParser:
-    """Options every command takes (before or after the command's name)."""
+    """Options every command takes, before or after the command's name (defaults are applied
+    after parsing, so one given before the command is not reset by the command's parser)."""
     common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--time-scale",
+        type=float,
+        default=argparse.SUPPRESS,
+        help=f"factor applied to retry intervals, waits and review deadlines, in (0, 1] "
+        f"(default: {DEFAULT_TIME_SCALE})",
+    )
+    common.add_argument(
+        "--timeout", type=float, default=argparse.SUPPRESS, help="seconds to wait for each claim (default: 120)"
+    )
     common.add_argument(
         "--data-dir",
         type=Path,
@@ -61,6 +99,8 @@ def _common() -> argparse.ArgumentParser:
 
 
 COMMON_DEFAULTS: dict[str, Callable[[], Any]] = {
+    "time_scale": lambda: DEFAULT_TIME_SCALE,
+    "timeout": lambda: 120.0,
     "data_dir": default_data_dir,
     "endpoint": lambda: None,
     "token": lambda: None,
@@ -70,17 +110,14 @@ COMMON_DEFAULTS: dict[str, Callable[[], Any]] = {
 
 def build_parser() -> argparse.ArgumentParser:
     common = _common()
-    parser = argparse.ArgumentParser(
-        prog="icpa", description="ICPA's local cloud: the claims workflow on one laptop.", parents=[common]
+    parser = Parser(
+        prog="icpa",
+        description="ICPA's local cloud: the claims workflow on one laptop.",
+        epilog="Options shown here are accepted before or after the command: icpa --data-dir D status "
+        "= icpa status --data-dir D. 'icpa COMMAND --help' lists a command's own options.",
+        parents=[common],
     )
-    parser.add_argument(
-        "--time-scale",
-        type=float,
-        default=DEFAULT_TIME_SCALE,
-        help="factor applied to retry intervals, waits and timeouts (default %(default)s)",
-    )
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for each claim")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     for command in (demo, process, serve, status, reviews, audit, graph):
         command.register(sub, common)
 
@@ -96,17 +133,21 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--claims", type=int, default=200, help="how many claims (default %(default)s)")
     load.add_argument("--rate", type=float, default=10.0, help="uploads a second (default %(default)s)")
     load.add_argument("--run", type=int, default=1, help="1..999: runs with different numbers share no claim ids")
-    load.add_argument("--json", action="store_true")
+    load.add_argument("--json", action="store_true", help="the report as one JSON object")
     load.set_defaults(func=lambda a: load_cmd.run_load_command(a, load_cmd.load_session(a), console()))
     redrive = sub.add_parser("redrive", parents=[common], help="process an ERROR claim again from its original")
-    redrive.add_argument("claim_id", metavar="CLAIM_ID")
-    redrive.add_argument("--json", action="store_true")
+    redrive.add_argument("claim_id", metavar="CLAIM_ID", help="the ERROR claim to process again")
+    redrive.add_argument("--json", action="store_true", help="the outcome as one JSON object")
     redrive.set_defaults(func=lambda a: redrive_cmd.run_redrive_command(a, session(a), console()))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras:  # name the command whose usage was missed, not the top level's
+        command = _subcommand(parser, args.command)
+        (command or parser).error(f"unrecognized arguments: {' '.join(extras)}")
     for name, default in COMMON_DEFAULTS.items():
         if not hasattr(args, name):
             setattr(args, name, default())
@@ -121,6 +162,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DataDirBusy as exc:
         sys.stderr.write(f"icpa: {exc}\n")
         return EXIT_FAILED
+
+
+def _subcommand(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser | None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found: argparse.ArgumentParser | None = action.choices.get(name)
+            return found
+    return None
 
 
 if __name__ == "__main__":

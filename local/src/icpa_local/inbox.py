@@ -5,7 +5,8 @@
                              .part/.tmp/.swp/.crdownload, are left alone: still being written)
     <inbox>/.processing/     a file being uploaded (moved here first, atomically)
     <inbox>/accepted/        uploaded
-    <inbox>/failed/          could not be read or uploaded; <name>.reason.txt says why
+    <inbox>/failed/          not a claim file (extension, empty), or could not be read or
+                             uploaded; <name>.reason.txt says why
 
 Nothing is lost: a file is renamed (never copied-then-deleted) between the folders, only after
 the step it marks has happened. A file is picked up once its size and mtime held still for one
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
+
+from icpa_local.claimfiles import not_a_claim
 
 PROCESSING: Final = ".processing"
 ACCEPTED: Final = "accepted"
@@ -162,6 +165,9 @@ class InboxWatcher:
             size = path.stat().st_size
             if size > self.max_file_bytes:
                 return self._fail(path, f"{size} bytes is over the local inbox's {self.max_file_bytes}-byte limit")
+            refused = not_a_claim(path, size)
+            if refused is not None:
+                return self._fail(path, refused)
             body = path.read_bytes()
         except FileNotFoundError:
             return None

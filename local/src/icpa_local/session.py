@@ -52,6 +52,12 @@ class ClaimStatus:
     updated_at: datetime | None
     execution_arn: str | None
     review_id: str | None = None
+    source_uri: str | None = None  # the uploaded object the claim came from
+
+    @property
+    def source_file(self) -> str:
+        """The uploaded file's name (the key's last part), what `icpa process` calls `file`."""
+        return self.source_uri.rsplit("/", 1)[-1] if self.source_uri else "-"
 
     def age_seconds(self, now: datetime) -> float | None:
         since = self.received_at or self.updated_at
@@ -66,6 +72,8 @@ class ClaimStatus:
             "payable": self.payable,
             "execution_arn": self.execution_arn,
             "review_id": self.review_id,
+            "file": self.source_file,
+            "source_uri": self.source_uri,
             "received_at": _iso(self.received_at),
             "updated_at": _iso(self.updated_at),
             "age_seconds": self.age_seconds(now),
@@ -334,7 +342,7 @@ class CloudSession(ABC):
         outcome = str(record.get("outcome", "IN_PROGRESS"))
         execution = record.get("execution_id")
         review_id = pending.get(execution) if execution else None
-        route = DECIDED_BY_ROUTE.get(str(record.get("decided_by")), "-")
+        route = DECIDED_BY_ROUTE.get(str(record.get("decided_by")), "NONE")  # process --json's word
         if review_id is not None and outcome in ("IN_PROGRESS", "PENDING_REVIEW"):
             outcome, route = "PENDING_REVIEW", "HUMAN"
         return ClaimStatus(
@@ -347,6 +355,7 @@ class CloudSession(ABC):
             updated_at=parse_time(record.get("updated_at")),
             execution_arn=execution,
             review_id=review_id,
+            source_uri=record.get("source_uri"),
         )
 
     def _received_at(self, claim_id: str) -> datetime | None:

@@ -12,13 +12,13 @@ from icpa_local.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, session
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     audit = sub.add_parser("audit", parents=[common], help="a claim's decision trail, verified")
-    audit.add_argument("claim_id", metavar="CLAIM_ID")
+    audit.add_argument("claim_id", metavar="CLAIM_ID", help="the claim whose trail to show")
     audit.add_argument(
         "--verify",
         action="store_true",
         help="check the hash chain and the archived histories; exit 1 naming a broken link",
     )
-    audit.add_argument("--json", action="store_true")
+    audit.add_argument("--json", action="store_true", help="the trail (and verification) as one JSON object")
     audit.set_defaults(func=run_audit)
 
 

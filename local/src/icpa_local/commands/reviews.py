@@ -10,20 +10,34 @@ from datetime import UTC, datetime
 from typing import Any
 
 from icpa_local.commands.common import EXIT_FAILED, EXIT_OK, session
-from icpa_local.commands.render import age, colored, console, message, since, table
+from icpa_local.commands.render import age, colored, console, json_lines, message, since, table
 from icpa_local.session import CLI_REVIEWER, CloudSession, parse_time
+
+
+def rationale_rule() -> str:
+    """The review API's rule for a rationale, read from the contract (one definition)."""
+    from pydantic import TypeAdapter
+
+    from icpa_shared.contracts.review import Rationale
+
+    schema = TypeAdapter(Rationale).json_schema()
+    return f"{schema.get('minLength', 1)} to {schema.get('maxLength', 'any number of')} characters"
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     reviews = sub.add_parser("reviews", parents=[common], help="pending reviews, through the review API")
-    reviews.add_argument("--json", action="store_true")
+    reviews.add_argument("--json", action="store_true", help="one JSON object per pending review per line")
     reviews.set_defaults(func=run_reviews)
 
     review = sub.add_parser("review", parents=[common], help="decide a pending review as reviewer 'cli'")
-    review.add_argument("review_id", metavar="ID")
-    review.add_argument("decision", choices=("approve", "deny"))
-    review.add_argument("--rationale", required=True, help="why (kept on the claim's audit chain)")
-    review.add_argument("--json", action="store_true")
+    review.add_argument("review_id", metavar="ID", help="the review's id, as `icpa reviews` lists it (REV-...)")
+    review.add_argument("decision", choices=("approve", "deny"), help="approve or deny the claim")
+    review.add_argument(
+        "--rationale",
+        required=True,
+        help=f"why, in {rationale_rule()} (kept on the claim's audit chain; the API refuses a shorter one)",
+    )
+    review.add_argument("--json", action="store_true", help="the API's answer and the outcome as one JSON object")
     review.add_argument("--no-wait", action="store_true", help="do not wait for the claim's outcome")
     review.set_defaults(func=run_review)
 
@@ -36,7 +50,7 @@ def run_reviews(args: argparse.Namespace) -> int:
         sys.stderr.write(f"icpa reviews: the review API refused ({code}): {reason}\n")
         return EXIT_FAILED
     if args.json:
-        sys.stdout.write(json.dumps(reviews) + "\n")
+        json_lines(reviews)
         return EXIT_OK
     now = datetime.now(UTC)
     columns = [
@@ -62,7 +76,7 @@ def run_reviews(args: argparse.Namespace) -> int:
                 str((r.get("payable") or {}).get("amount", "-")),
             ]
         )
-    console().print(table(f"Pending reviews ({len(reviews)})", columns, rows, wrap={"reasons"}))
+    console().print(table(f"Pending reviews ({len(reviews)})", columns, rows, drop=("fraud", "waiting")))
     if reviews:
         console().print('decide one: icpa review <review> approve|deny --rationale "..."')
     return EXIT_OK

@@ -9,14 +9,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from icpa_local.commands.common import EXIT_FAILED, EXIT_OK, session
-from icpa_local.commands.render import age, colored, console, since, table
+from icpa_local.commands.render import age, colored, console, json_lines, since, table
 from icpa_local.session import ClaimStatus, CloudSession, parse_time
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     status = sub.add_parser("status", parents=[common], help="claims with their outcome, route and age")
     status.add_argument("claim_id", nargs="?", metavar="CLAIM_ID", help="show this claim's steps")
-    status.add_argument("--json", action="store_true")
+    status.add_argument("--json", action="store_true", help="one JSON object per claim per line")
     status.set_defaults(func=run_status)
 
 
@@ -27,10 +27,11 @@ def run_status(args: argparse.Namespace) -> int:
             return _claim_detail(cloud, args.claim_id, now, as_json=args.json)
         statuses = cloud.claim_statuses()
     if args.json:
-        sys.stdout.write(json.dumps([s.as_json(now) for s in statuses]) + "\n")
+        json_lines(s.as_json(now) for s in statuses)
         return EXIT_OK
     columns = [
         ("claim", "left"),
+        ("file", "left"),
         ("outcome", "left"),
         ("route", "left"),
         ("reasons", "left"),
@@ -41,6 +42,7 @@ def run_status(args: argparse.Namespace) -> int:
     rows = (
         [
             s.claim_id,
+            s.source_file,
             colored(s.outcome),
             s.route,
             ", ".join(s.reasons) or "-",
@@ -50,7 +52,9 @@ def run_status(args: argparse.Namespace) -> int:
         ]
         for s in statuses
     )
-    console().print(table(f"Claims ({len(statuses)})", columns, rows, wrap={"reasons"}))
+    console().print(
+        table(f"Claims ({len(statuses)})", columns, rows, wrap={"file", "reasons"}, drop=("updated", "age", "file"))
+    )
     return EXIT_OK
 
 
@@ -89,6 +93,7 @@ def _claim_detail(cloud: CloudSession, claim_id: str, now: datetime, *, as_json:
     )
     if status.review_id:
         out.print(f"waiting for a reviewer: {status.review_id} (icpa review {status.review_id} approve|deny)")
+    out.print(f"file {status.source_uri or '-'}")
     out.print(f"execution {status.execution_arn or '-'}: {execution.get('status', '-')}")
     rows = []
     for st in steps:
