@@ -3,13 +3,13 @@ storage is behind the AuditStore port (adapters/audit_store.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from icpa_shared.contracts.audit import AuditEvent
-from icpa_shared.digest import sha256_hex
+from icpa_shared.digest import JCS, LEGACY_FORM, sha256_hex
 
 
 class AuditStore(Protocol):
@@ -22,14 +22,26 @@ class AuditStore(Protocol):
     def events(self, claim_id: str) -> list[AuditEvent]: ...
 
 
-def event_hash(fields: dict[str, Any]) -> str:
-    """The hash covers every field but `hash` itself (previous_hash included: the chain)."""
-    return sha256_hex({k: v for k, v in fields.items() if k != "hash"})
+def event_hash(fields: Mapping[str, Any]) -> str:
+    """The hash covers every field but `hash` itself (previous_hash included: the chain), in
+    the canonical form the event names: RFC 8785 for `canonical: "jcs"` (the marker is hashed
+    too), the legacy form for events written before the marker existed (hashed without it)."""
+    form = fields.get("canonical")
+    if form is LEGACY_FORM:
+        return sha256_hex({k: v for k, v in fields.items() if k not in ("hash", "canonical")}, LEGACY_FORM)
+    return sha256_hex({k: v for k, v in fields.items() if k != "hash"}, form)
+
+
+def digest_in_form_of(event: AuditEvent, value: Any) -> str:
+    """`value`'s digest as `event` computed its input/output digests (its own canonical form):
+    to ask "did this event see this input?" of events written before and after JCS alike."""
+    return sha256_hex(value, event.canonical)
 
 
 def build_event(previous: AuditEvent | None, **fields: Any) -> AuditEvent:
     draft = {
         "schema_version": "1.0",
+        "canonical": JCS,
         "sequence": 1 if previous is None else previous.sequence + 1,
         "previous_hash": None if previous is None else previous.hash,
         **fields,
@@ -116,6 +128,12 @@ def verify_chain(events: Sequence[AuditEvent]) -> ChainVerification:
         if event.sequence != index:
             return ChainVerification(
                 False, index - 1, event.sequence, f"expected sequence {index}, found {event.sequence}"
+            )
+        if event.canonical is LEGACY_FORM and previous is not None and previous.canonical is not LEGACY_FORM:
+            # Writers moved to JCS once and never go back: a legacy event after a JCS one was
+            # written (or rewritten) by something other than this code.
+            return ChainVerification(
+                False, index - 1, event.sequence, "in the pre-RFC 8785 form after an RFC 8785 event (a downgrade)"
             )
         if event_hash(event.model_dump(mode="json")) != event.hash:
             return ChainVerification(False, index - 1, event.sequence, "content does not match its hash")

@@ -1,20 +1,126 @@
-"""Canonical JSON and sha256 digests: the same bytes for the same content, everywhere."""
+"""Canonical JSON and sha256 digests: the same bytes for the same content, everywhere.
+
+The canonical form is RFC 8785, the JSON Canonicalization Scheme (JCS): object members sorted
+by their UTF-16 code units, no whitespace, strings as UTF-8 with only the escapes JSON
+requires, numbers as ECMAScript prints them (IEEE 754 doubles; integers within +-(2**53 - 1)).
+Any JCS implementation in any language gives the same bytes, so a digest or an audit chain
+kept for years can be verified without this code.
+
+Values that are not JSON are converted first as pydantic's JSON mode does (models dumped,
+Decimal and datetime as ISO strings, tuples as arrays): money is a decimal string, never a
+float. What JCS cannot represent (NaN, infinities, integers beyond 2**53, non-JSON types) is a
+`NotCanonicalError`, not a silently different digest.
+
+`LEGACY_FORM` (sorted keys, no spaces, ASCII escapes, Python's float repr, `str()` for anything
+else) is how records were hashed before JCS; it stays only so those records remain verifiable.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, Final, Literal
 
+import rfc8785
 from pydantic import BaseModel
+from pydantic_core import PydanticSerializationError, to_jsonable_python
+
+from icpa_shared.errors import ContractViolationError
+
+JCS: Final = "jcs"
+# A record without a form marker was hashed before JCS (audit events and archives written
+# before the marker existed); None is that form.
+LEGACY_FORM: Final = None
+CanonicalForm = Literal["jcs"] | None
+_SAFE_INTEGER: Final = 2**53 - 1
 
 
-def canonical_json(value: Any) -> bytes:
+class NotCanonicalError(ContractViolationError):
+    """The value has no canonical form (RFC 8785 / I-JSON cannot represent it). Not among
+    PERMANENT_ERROR_NAMES: no step should produce such a value, so the ASL's States.ALL catch
+    quarantines the claim with outcome ERROR for an operator."""
+
+    default_reason = "NOT_CANONICAL"
+
+
+class UnknownCanonicalFormError(ContractViolationError):
+    """A record names a canonical form this code does not know: refuse rather than guess."""
+
+    default_reason = "UNKNOWN_CANONICAL_FORM"
+
+
+def json_value(value: Any) -> Any:
+    """The plain JSON value (dict/list/str/int/float/bool/None) JCS canonicalizes."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    try:
+        return to_jsonable_python(value)
+    except PydanticSerializationError as exc:
+        raise NotCanonicalError(f"no JSON form: {exc}") from exc
+
+
+def jcs(value: Any) -> bytes:
+    """RFC 8785 canonical JSON (UTF-8 bytes)."""
+    plain = json_value(value)
+    try:
+        return rfc8785.dumps(plain)
+    except rfc8785.IntegerDomainError:
+        # JCS numbers are doubles: an integer beyond 2**53 that is exactly a double (JCS's own
+        # output for 1e16, read back by Python as int) is that double. Rare, so a second pass.
+        return _jcs_of_doubles(plain)
+    except rfc8785.CanonicalizationError as exc:
+        raise NotCanonicalError(f"no RFC 8785 form: {exc}") from exc
+
+
+def is_jcs_integer(number: int) -> bool:
+    """True when JCS can represent the integer exactly: within +-(2**53 - 1), or a double."""
+    if -_SAFE_INTEGER <= number <= _SAFE_INTEGER:
+        return True
+    try:
+        return int(float(number)) == number
+    except OverflowError:
+        return False
+
+
+def _jcs_of_doubles(plain: Any) -> bytes:
+    try:
+        return rfc8785.dumps(_as_doubles(plain))
+    except rfc8785.CanonicalizationError as exc:
+        raise NotCanonicalError(f"no RFC 8785 form: {exc}") from exc
+
+
+def _as_doubles(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if not -_SAFE_INTEGER <= value <= _SAFE_INTEGER:
+            if not is_jcs_integer(value):
+                raise NotCanonicalError(f"no RFC 8785 form: the integer {str(value)[:40]} is not a double")
+            return float(value)
+        return value
+    if isinstance(value, dict):
+        return {k: _as_doubles(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_doubles(v) for v in value]
+    return value
+
+
+def legacy_json(value: Any) -> bytes:
+    """The pre-JCS form, byte for byte: only to verify records written before JCS."""
     if isinstance(value, BaseModel):
         value = value.model_dump(mode="json")
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def sha256_hex(value: Any) -> str:
-    data = value if isinstance(value, bytes) else canonical_json(value)
+def canonical_json(value: Any, form: CanonicalForm = JCS) -> bytes:
+    if form == JCS:
+        return jcs(value)
+    if form is LEGACY_FORM:
+        return legacy_json(value)
+    raise UnknownCanonicalFormError(f"unknown canonical form {form!r}")
+
+
+def sha256_hex(value: Any, form: CanonicalForm = JCS) -> str:
+    """sha256 of raw bytes as given, or of the value's canonical JSON in `form`."""
+    data = value if isinstance(value, bytes) else canonical_json(value, form)
     return hashlib.sha256(data).hexdigest()

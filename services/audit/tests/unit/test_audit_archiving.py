@@ -31,7 +31,7 @@ from icpa_audit.domain.history import (
 )
 from icpa_audit.domain.models import decode_archive
 from icpa_audit.usecase import archive_execution
-from icpa_shared.digest import sha256_hex
+from icpa_shared.digest import JCS, LEGACY_FORM, sha256_hex
 from icpa_shared.errors import ContractViolationError
 
 pytestmark = pytest.mark.unit
@@ -246,5 +246,9 @@ def test_succeeded_tasks_cover_lambda_and_callback_tasks_but_not_failures() -> N
 
 
 def test_history_digest_is_the_sha256_of_canonical_json() -> None:
-    history = [{"id": 1, "type": "ExecutionStarted"}]
-    assert history_digest(history) == sha256_hex(b'[{"id":1,"type":"ExecutionStarted"}]')
+    history = [{"id": 1, "type": "ExecutionStarted", "note": "Z\u00fcrich"}]
+    assert history_digest(history, JCS) == sha256_hex(
+        '[{"id":1,"note":"Z\u00fcrich","type":"ExecutionStarted"}]'.encode()
+    )
+    legacy = b'[{"id":1,"note":"Z\\u00fcrich","type":"ExecutionStarted"}]'
+    assert history_digest(history, LEGACY_FORM) == sha256_hex(legacy)

@@ -20,11 +20,16 @@ Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_.-]{1,63}$")]
 
 class AuditEvent(BaseModel):
     """Each claim's events form a hash chain: `hash` covers every other field, including
-    `previous_hash`, so a changed, removed or reordered event is detectable."""
+    `previous_hash`, so a changed, removed or reordered event is detectable.
+
+    `canonical` names how `hash`, `input_digest` and `output_digest` were computed: "jcs" is
+    RFC 8785 (every event written now); absent (None) is the sorted-keys form of events
+    written before it (still verifiable: icpa_shared.digest.LEGACY_FORM)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     schema_version: Literal["1.0"] = SCHEMA_VERSION
+    canonical: Literal["jcs"] | None = None
     claim_id: ClaimId
     sequence: int = Field(ge=1, le=100_000)
     step: Name

@@ -18,6 +18,7 @@ from icpa_audit.domain.history import (
     parse_json_text,
 )
 from icpa_audit.domain.models import (
+    ARCHIVE_FORM,
     FINISHED_STATUSES,
     ArchivedExecution,
     ArchiveDocument,
@@ -28,7 +29,7 @@ from icpa_audit.domain.models import (
 )
 from icpa_audit.domain.ports import AuditReader
 from icpa_shared.audit import verify_chain
-from icpa_shared.digest import sha256_hex
+from icpa_shared.digest import CanonicalForm, sha256_hex
 from icpa_shared.errors import ContractViolationError
 
 STATUS_CHANGE_SOURCE: Final = "aws.states"
@@ -118,6 +119,7 @@ def build_archive_document(
     claim_id = find_claim_id(output_document, history_dicts, input_document)
     chain = chain_of.events(claim_id) if claim_id else []
     return ArchiveDocument(
+        canonical=ARCHIVE_FORM,
         archived_at=now,
         archiver_version=archiver_version,
         claim_id=claim_id,
@@ -136,10 +138,10 @@ def build_archive_document(
         history=history_dicts,
         audit_chain=chain,
         chain_verification=ChainCheck.of(verify_chain(chain)),
-        history_sha256=history_digest(history_dicts),
+        history_sha256=history_digest(history_dicts, ARCHIVE_FORM),
     )
 
 
-def history_digest(history: list[dict[str, Any]]) -> str:
-    """sha256 of the canonical JSON (sorted keys, no spaces) of the JSON-safe history."""
-    return sha256_hex(history)
+def history_digest(history: list[dict[str, Any]], form: CanonicalForm) -> str:
+    """sha256 of the JSON-safe history's canonical JSON in `form` (the archive's own)."""
+    return sha256_hex(history, form)

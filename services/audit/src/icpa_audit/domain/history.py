@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ from decimal import Decimal
 from typing import Any, Final
 
 from pydantic import JsonValue
+
+from icpa_shared.digest import is_jcs_integer
 
 # The states whose Lambda decides something, and the audit step each one must leave behind.
 DECIDING_STATES: Final[Mapping[str, str]] = {
@@ -35,17 +38,19 @@ _TASK_SUCCEEDED: Final = frozenset({"LambdaFunctionSucceeded", "TaskSucceeded"})
 
 def json_safe(value: Any) -> JsonValue:
     """boto3's history (datetimes, bytes...) as plain JSON values; datetimes as ISO strings."""
-    if value is None or isinstance(value, bool | int | str):
+    if value is None or isinstance(value, bool | str):
         return value
+    if isinstance(value, int):
+        return value if is_jcs_integer(value) else str(value)
     if isinstance(value, float):
-        return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
+        return value if math.isfinite(value) else str(value)
     if isinstance(value, datetime):
         aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
         return aware.isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else str(value)
+        return json_safe(int(value)) if value.is_finite() and value == value.to_integral_value() else str(value)
     if isinstance(value, bytes | bytearray):
         return base64.b64encode(bytes(value)).decode()
     if isinstance(value, Mapping):
@@ -56,14 +61,36 @@ def json_safe(value: Any) -> JsonValue:
 
 
 def parse_json_text(text: str | None) -> JsonValue:
-    """A JSON string as its value; text that is not JSON stays text."""
+    """A JSON string as its value; text RFC 8785 cannot canonicalize (NaN, Infinity, a number
+    beyond a double, an integer no double holds exactly) stays text, exactly as it came: the
+    archive keeps it without changing a digit."""
     if text is None:
         return None
     try:
-        parsed: JsonValue = json.loads(text)
+        parsed: JsonValue = json.loads(
+            text, parse_int=_i_json_int, parse_float=_i_json_float, parse_constant=_no_constant
+        )
     except ValueError:
         return text
     return parsed
+
+
+def _i_json_int(digits: str) -> int:
+    value = int(digits)
+    if not is_jcs_integer(value):
+        raise ValueError(f"integer that is not a double: {digits[:40]}")
+    return value
+
+
+def _i_json_float(digits: str) -> float:
+    value = float(digits)
+    if not math.isfinite(value):
+        raise ValueError(f"number outside a double: {digits[:40]}")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _details(event: Mapping[str, Any], key: str) -> Mapping[str, Any]:

@@ -16,9 +16,10 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from icpa_shared.audit import ChainVerification
 from icpa_shared.contracts.audit import AuditEvent
 from icpa_shared.contracts.types import ClaimId, ServiceVersion, Sha256Hex
-from icpa_shared.digest import canonical_json
+from icpa_shared.digest import JCS, canonical_json
 
 ARCHIVE_SCHEMA_VERSION: Final = "1.0"
+ARCHIVE_FORM: Final = JCS  # the canonical form of every archive written now
 CLAIMS_PREFIX: Final = "claims/"
 UNATTRIBUTED_PREFIX: Final = "unattributed/"
 ARCHIVE_SUFFIX: Final = ".json.gz"
@@ -87,11 +88,16 @@ class ChainCheck(BaseModel):
 
 
 class ArchiveDocument(BaseModel):
-    """One finished execution: its full history, and the claim's audit chain as it stood."""
+    """One finished execution: its full history, and the claim's audit chain as it stood.
+
+    `canonical` names the form of `history_sha256` and of the file's bytes: "jcs" (RFC 8785,
+    every archive written now); absent (None) for archives written before it, whose digest
+    stays verifiable in the legacy sorted-keys form (HIPAA keeps them for years)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     schema_version: Literal["1.0"] = ARCHIVE_SCHEMA_VERSION
+    canonical: Literal["jcs"] | None = None
     archived_at: AwareDatetime
     archiver_version: ServiceVersion
     claim_id: ClaimId | None
@@ -114,8 +120,9 @@ def claim_prefix(claim_id: str) -> str:
 
 
 def encode_archive(document: ArchiveDocument) -> bytes:
-    """Gzip canonical JSON; mtime 0 so the same document always gives the same bytes."""
-    return gzip.compress(canonical_json(document), compresslevel=9, mtime=0)
+    """Gzip canonical JSON in the document's own form; mtime 0 so the same document always
+    gives the same bytes."""
+    return gzip.compress(canonical_json(document, document.canonical), compresslevel=9, mtime=0)
 
 
 def decode_archive(data: bytes) -> ArchiveDocument:

@@ -151,7 +151,7 @@ def _archives(trail: Trail) -> list[BrokenLink]:
     for run in trail.archives:
         doc = run.document
         link = f"archive of {run.name}"
-        if history_digest(doc.history) != doc.history_sha256:
+        if history_digest(doc.history, doc.canonical) != doc.history_sha256:
             out.append(
                 BrokenLink(
                     check="archive",
