@@ -15,6 +15,10 @@ own errors (a malformed request line, an unknown method) included.
 
 `GET /_icpa/health` (no token) says the server is up and its version; nothing about the machine
 (no data directory, no pid) and no review data.
+
+`GET /console/` (no token: static files, no review data) is the reviewer console (console/),
+served on this origin so that its calls to the API need no CORS; the page signs in with a
+reviewer's bearer token and calls the routes above like any other client.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from icpa_local.apigateway import (
     split_target,
     unauthorized,
 )
+from icpa_local.console import PREFIX as CONSOLE_PREFIX
+from icpa_local.console import Console
 
 HEALTH_PATH: Final = "/_icpa/health"
 MAX_BODY_BYTES: Final = 1024 * 1024  # API Gateway's payload limit is 10 MB; a decision is tiny
@@ -50,11 +56,13 @@ class _Server(ThreadingHTTPServer):
         invoke: Invoke,
         reviewer_for: Callable[[str | None], str | None],
         health: Callable[[], dict[str, Any]],
+        console: Console | None,
     ) -> None:
         super().__init__(address, _Handler)
         self.invoke = invoke
         self.reviewer_for = reviewer_for
         self.health = health
+        self.console = console
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -123,6 +131,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command == "GET" and path == HEALTH_PATH:
             self._send_json(200, self.server.health())
             return
+        if self.command == "GET" and self.server.console is not None and path.startswith(CONSOLE_PREFIX[:-1]):
+            self._send_console(self.server.console, path)
+            return
         if match_route(self.command, path) is None:
             self._send_proxy(missing_authentication_token())
             return
@@ -148,6 +159,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(502, {"message": "Internal server error"})
             return
         self._send_proxy(response)
+
+    def _send_console(self, console: Console, path: str) -> None:
+        if path == CONSOLE_PREFIX[:-1]:  # the page's relative links need the trailing slash
+            self._send(308, {"Location": CONSOLE_PREFIX}, b"")
+            return
+        asset = console.asset(path)
+        if asset is None:
+            self._send_json(404, {"message": "no such console file"})
+            return
+        self._send(200, {"Content-Type": asset.content_type, **asset.headers}, asset.body)
 
     def _drain(self, length: int, limit: int = 16 * MAX_BODY_BYTES) -> None:
         remaining = min(length, limit)
@@ -192,9 +213,14 @@ class ReviewApiServer:
         host: str = "127.0.0.1",
         port: int = 0,
         health: Callable[[], dict[str, Any]] | None = None,
+        console: Console | None = None,
     ) -> None:
         self._server = _Server(
-            (host, port), invoke, reviewer_for, health or (lambda: {"service": "icpa-review-api", "status": "ok"})
+            (host, port),
+            invoke,
+            reviewer_for,
+            health or (lambda: {"service": "icpa-review-api", "status": "ok"}),
+            console,
         )
         self._thread: threading.Thread | None = None
 

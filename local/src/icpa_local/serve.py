@@ -3,7 +3,8 @@
     127.0.0.1:<port>      moto's AWS-compatible endpoint (ThreadedMotoServer, in this process),
                           sharing its backends with the in-process handlers: an upload from the
                           aws CLI or any boto3 client starts the workflow as on AWS
-    127.0.0.1:<port+1>    the reviewers' API: the real handler behind a bearer-token adapter
+    127.0.0.1:<port+1>    the reviewers' API: the real handler behind a bearer-token adapter,
+                          and the reviewer console at /console/ (console/)
     <inbox>/              dropped files are uploaded to s3://<inbox bucket>/claims/<name>
     <data-dir>/           journal.sqlite3 (everything, write-through), reviewers.json (tokens),
                           server.json (where this server listens), logs/handlers.jsonl
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from icpa_local.cloud import LocalCloud
+from icpa_local.console import Console
 from icpa_local.datadir import DataDir, DataDirBusy
 from icpa_local.inbox import InboxEvent, InboxWatcher
 from icpa_local.reviewapi import ReviewApiServer
@@ -131,7 +133,11 @@ class Server:
         began = time.monotonic()
         # Bind the review API first: a busy port fails here, before anything else starts.
         self.api = ReviewApiServer(
-            self.cloud.invoke_review_api, self.tokens.reviewer_for, port=self.review_port, health=self.health
+            self.cloud.invoke_review_api,
+            self.tokens.reviewer_for,
+            port=self.review_port,
+            health=self.health,
+            console=Console(),
         )
         self.cloud.start()
         self.api.start()
@@ -188,6 +194,7 @@ class Server:
             f"icpa serve: the local cloud is up ({seconds:.1f} s)",
             f"  endpoint     {self.endpoint_url}   (aws --endpoint-url {self.endpoint_url} ...)",
             f"  review API   http://127.0.0.1:{self.review_port}   (Authorization: Bearer <token>)",
+            f"  console      http://127.0.0.1:{self.review_port}/console/   (sign in with a reviewer token)",
             f"  buckets      inbox s3://{n.inbox_bucket}/claims/   documents s3://{n.documents_bucket}   "
             f"quarantine s3://{n.quarantine_bucket}   archive s3://{n.archive_bucket}",
             f"  inbox folder {self.inbox}",

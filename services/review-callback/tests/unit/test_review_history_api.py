@@ -181,3 +181,26 @@ def test_the_timeline_reads_only_the_reviews_own_claim() -> None:
 
     assert {e["step"] for e in timeline["events"]} <= {"review_requested", "review_decision", "review_refused"}
     assert all(e["decision"] != "ACCEPTED" for e in timeline["events"])
+
+
+# --- the decision rule, shown before submitting -------------------------------------------------
+
+
+def test_the_review_detail_states_the_decision_rule_the_api_enforces() -> None:
+    desk = a_desk_with_two_reviews_one_decided()
+
+    rule = response_json(call(desk, "GET", f"/reviews/{SECOND_REVIEW}"))["decision_rule"]
+
+    assert rule == {
+        "verdicts": ["APPROVE", "DENY"],
+        "rationale_min_length": 5,
+        "rationale_max_length": 2000,
+        "rationale_trimmed": True,
+    }
+    # The rule is the one enforced: one character short (after trimming) is refused, the
+    # minimum is accepted.
+    short = " " + "x" * (rule["rationale_min_length"] - 1) + "   "
+    path = f"/reviews/{SECOND_REVIEW}/decision"
+    assert call(desk, "POST", path, body=a_decision_body(rationale=short))["statusCode"] == 422
+    exact = "x" * rule["rationale_min_length"]
+    assert call(desk, "POST", path, body=a_decision_body(rationale=exact))["statusCode"] == 200

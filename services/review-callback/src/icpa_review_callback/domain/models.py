@@ -10,7 +10,7 @@ dumped or logged, and only the Step Functions adapter unwraps it.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
@@ -25,8 +25,10 @@ from icpa_shared.contracts import (
     Money,
     ReviewDecision,
     ReviewStatus,
+    ReviewVerdict,
     Route,
 )
+from icpa_shared.contracts.review import Rationale
 from icpa_shared.contracts.types import (
     SCHEMA_VERSION,
     ClaimId,
@@ -263,6 +265,33 @@ class ClaimSummary(BaseModel):
         )
 
 
+def _rationale_constraints() -> StringConstraints:
+    return next(m for m in get_args(Rationale)[1:] if isinstance(m, StringConstraints))
+
+
+class DecisionRule(BaseModel):
+    """What a decision must be, read from the contract the API validates against, so a
+    reviewer (and the console) sees the rule before submitting, not only in a 422."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    verdicts: list[ReviewVerdict]
+    rationale_min_length: int
+    rationale_max_length: int
+    # Spaces at either end do not count toward the minimum.
+    rationale_trimmed: bool
+
+    @classmethod
+    def of_contract(cls) -> DecisionRule:
+        constraints = _rationale_constraints()
+        return cls(
+            verdicts=list(ReviewVerdict),
+            rationale_min_length=constraints.min_length or 0,
+            rationale_max_length=constraints.max_length or 0,
+            rationale_trimmed=bool(constraints.strip_whitespace),
+        )
+
+
 class ReviewDetail(BaseModel):
     """One review as the reviewer opens it."""
 
@@ -279,6 +308,7 @@ class ReviewDetail(BaseModel):
     adjudication: AdjudicationView
     routing: RoutingView
     decision: ReviewDecision | None = None
+    decision_rule: DecisionRule = Field(default_factory=DecisionRule.of_contract)
 
 
 class DecisionAccepted(BaseModel):
