@@ -101,7 +101,12 @@ def test_a_deployer_directory_is_loaded_once_on_first_use(tmp_path: Path) -> Non
     write_release(tmp_path, ["G0008", "J1100"])
     reads: list[str] = []
     opened = open_code_sets(tmp_path)
-    codes = CodeSets(opened.manifest, lambda rel: reads.append(rel) or (tmp_path / rel).read_bytes())
+
+    def read(relative: str) -> bytes:
+        reads.append(relative)
+        return (tmp_path / relative).read_bytes()
+
+    codes = CodeSets(opened.manifest, read)
     assert reads == []  # opening reads only the manifest
     assert codes.status(CodeSystem.HCPCS, "J1100", date(2026, 5, 1)) is CodeStatus.BILLABLE
     assert codes.status(CodeSystem.HCPCS, "J1101", date(2026, 5, 1)) is CodeStatus.UNKNOWN
