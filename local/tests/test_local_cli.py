@@ -4,6 +4,7 @@ directory for its own duration, so what one command did the next one finds."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import local_fakes
 import pytest
 
 from icpa_local.cli import EXIT_CLAIM_ERROR, main
+from icpa_local.cloud import DEFAULT_TIME_SCALE
 from icpa_local.connect import DEFAULT_ENDPOINT
 from icpa_local.datadir import default_data_dir
 from icpa_local.remote import probe, review_url_for
@@ -69,6 +71,9 @@ def test_process_then_status_reviews_and_review_share_the_data_dir(
     code, out, _ = icpa(capsys, data, "reviews", "--json")
     (review,) = map(json.loads, out.splitlines())
     assert code == 0 and review["claim_id"] == "CLM-2026-0009"
+    # the deadline shown is the one the scaled wait keeps (3 days x time scale 0.01), not 3 days
+    shown = datetime.fromisoformat(review["due_by"]) - datetime.fromisoformat(review["created_at"])
+    assert shown == timedelta(seconds=round(259_200 * DEFAULT_TIME_SCALE))
 
     # And a decision through the same review API resumes the claim to its outcome
     code, out, _ = icpa(

@@ -21,7 +21,7 @@ from typing import Any
 from icpa_local import logrouting, moto_patches, persistence, provisioning, recovery
 from icpa_local.datadir import DataDir, DataDirLock
 from icpa_local.functions import FUNCTIONS, load_handler
-from icpa_local.resources import ACCOUNT, REGION, Names
+from icpa_local.resources import ACCOUNT, REGION, Names, scaled_deadlines
 from icpa_local.session import TERMINAL, ClaimResult, CloudSession
 from icpa_local.starts import InboxStarts
 
@@ -120,7 +120,7 @@ class LocalCloud(CloudSession):
             raise
 
     def _start(self) -> None:
-        env = {**_aws_env(), **self.names.settings_env()}
+        env = {**_aws_env(), **self.names.settings_env(), **scaled_deadlines(self.time_scale)}
         if self.server_port is not None:
             # The interpreter's own AWS calls go to localhost:$MOTO_PORT when not intercepted.
             env["MOTO_PORT"] = str(self.server_port)

@@ -49,6 +49,7 @@ class Names:
             "ICPA_POLICIES_TABLE": self.policies_table,
             "ICPA_IDEMPOTENCY_TABLE": self.idempotency_table,
             "ICPA_QUARANTINE_BUCKET": self.quarantine_bucket,
+            "ICPA_CLAIMS_STATE_MACHINE_ARN": self.state_machine_arn(),
             "ICPA_ARCHIVE_BUCKET": self.archive_bucket,
             "ICPA_REVIEWS_TABLE": self.reviews_table,
             "ICPA_REVIEW_TOPIC_ARN": self.topic_arn(self.reviewers_topic),
@@ -109,6 +110,24 @@ def template() -> dict[str, Any]:
 def resources_of_type(kind: str) -> dict[str, dict[str, Any]]:
     """The template's resources of one type, by logical id, in template order."""
     return {lid: r for lid, r in template()["Resources"].items() if r.get("Type") == kind}
+
+
+# A deadline setting (the template's function environment) that the ASL's TimeoutSeconds mirror;
+# locally the interpreter runs those waits `time_scale` times faster, so the deadline a reviewer is
+# shown must shrink with them. The review service refuses less than 60 s (a misconfiguration on AWS).
+_SCALED_DEADLINES: Final = ("ICPA_REVIEW_TIMEOUT_SECONDS",)
+_MIN_DEADLINE_SECONDS: Final = 60
+
+
+def scaled_deadlines(time_scale: float) -> dict[str, str]:
+    """The template's deadline settings, scaled like the waits they mirror (at least 60 s)."""
+    out: dict[str, str] = {}
+    for function in resources_of_type("AWS::Serverless::Function").values():
+        variables = ((function.get("Properties") or {}).get("Environment") or {}).get("Variables") or {}
+        for name in _SCALED_DEADLINES:
+            if name in variables:
+                out[name] = str(max(_MIN_DEADLINE_SECONDS, round(int(variables[name]) * time_scale)))
+    return out
 
 
 def table_definitions(names: Names) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import tempfile
 import time
 from importlib import resources
@@ -20,9 +21,11 @@ from icpa_local.session import CloudSession
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    sub.add_parser("demo", parents=[common], help="run the whole story with bundled sample claims").set_defaults(
-        func=run_demo
+    demo = sub.add_parser("demo", parents=[common], help="run the whole story with bundled sample claims")
+    demo.add_argument(
+        "--keep", action="store_true", help="keep the demo's temporary directory (data and handler logs) afterwards"
     )
+    demo.set_defaults(func=run_demo)
 
 
 def _demo_manifest() -> list[dict[str, Any]]:
@@ -35,14 +38,26 @@ def _sample_bytes(name: str) -> bytes:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    """The story on a throwaway data directory, removed afterwards unless --keep."""
     console = make_console()
-    manifest = _demo_manifest()
     workdir = Path(tempfile.mkdtemp(prefix="icpa-demo-"))
+    try:
+        return _run_demo(args, console, workdir)
+    finally:
+        if getattr(args, "keep", False):
+            console.print(f"kept {workdir} (data and handler logs)")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run_demo(args: argparse.Namespace, console: Any, workdir: Path) -> int:
+    manifest = _demo_manifest()
     console.print(
         "[bold]ICPA local demo[/]: the real ASL on moto's Step Functions interpreter, the real "
         "handlers in-process, uploads starting executions through the EventBridge rule."
     )
-    console.print(f"handler logs: {workdir / 'handlers.jsonl'}\n")
+    kept = "kept" if getattr(args, "keep", False) else "removed at the end; --keep keeps it"
+    console.print(f"handler logs: {workdir / 'handlers.jsonl'} ({kept})\n")
     started = time.perf_counter()
     with _demo_session(args, workdir) as cloud:
         console.print(
