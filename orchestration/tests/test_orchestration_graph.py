@@ -27,7 +27,7 @@ from icpa_orchestration.graph import (
 TAKEN = "#1565c0"
 FAILED = "#c62828"
 
-AUTO_APPROVE_PATH = (
+AUTO_APPROVE_TAIL = (
     "Intake",
     "ChooseDelivery",
     "AssessFraud",
@@ -37,19 +37,34 @@ AUTO_APPROVE_PATH = (
     "AutoApproved",
     "RecordDecision",
 )
-HUMAN_REVIEW_PATH = (
-    *AUTO_APPROVE_PATH[:6],
-    "AwaitHumanReview",
-    "ChooseReviewDecision",
-    "HumanApproved",
-    "RecordDecision",
-)
+
+
+def lead_in(asl: dict[str, Any]) -> tuple[str, ...]:
+    """The states before Intake a claim file passes (Choices by their Default): none, or a
+    routing of upload kinds, whichever the ASL has."""
+    path: list[str] = []
+    name = asl["StartAt"]
+    while name != "Intake":
+        path.append(name)
+        state = asl["States"][name]
+        name = state.get("Default") or state["Next"]
+    return tuple(path)
 
 
 @pytest.fixture(scope="module")
 def asl() -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads(definition_text())
     return loaded
+
+
+@pytest.fixture(scope="module")
+def auto_approve_path(asl: dict[str, Any]) -> tuple[str, ...]:
+    return lead_in(asl) + AUTO_APPROVE_TAIL
+
+
+@pytest.fixture(scope="module")
+def human_review_path(auto_approve_path: tuple[str, ...]) -> tuple[str, ...]:
+    return (*auto_approve_path[:-2], "AwaitHumanReview", "ChooseReviewDecision", "HumanApproved", "RecordDecision")
 
 
 class Drawn:
@@ -123,13 +138,15 @@ def test_choice_rules_catches_and_retries_are_labelled(asl: dict[str, Any]) -> N
     assert "lambda:invoke.waitForTaskToken \u2192 ReviewRequestFunction" in drawn.node_attrs["AwaitHumanReview"]
 
 
-def test_an_auto_approved_execution_is_highlighted_along_its_path_only(asl: dict[str, Any]) -> None:
-    drawn = Drawn(to_dot(asl, taken=AUTO_APPROVE_PATH))
+def test_an_auto_approved_execution_is_highlighted_along_its_path_only(
+    asl: dict[str, Any], auto_approve_path: tuple[str, ...]
+) -> None:
+    drawn = Drawn(to_dot(asl, taken=auto_approve_path))
 
-    assert drawn.highlighted_states() == set(AUTO_APPROVE_PATH)
+    assert drawn.highlighted_states() == set(auto_approve_path)
     assert drawn.highlighted_pairs() == {
-        ("(start)", "Intake"),
-        *itertools.pairwise(AUTO_APPROVE_PATH),
+        ("(start)", asl["StartAt"]),
+        *itertools.pairwise(auto_approve_path),
         ("RecordDecision", "(end)"),
     }
     # The rule it followed is the highlighted one, not the other routes out of ChooseRoute.
@@ -137,10 +154,12 @@ def test_an_auto_approved_execution_is_highlighted_along_its_path_only(asl: dict
     assert "AUTO_APPROVE" in edge and TAKEN in edge
 
 
-def test_a_human_review_execution_is_highlighted_through_the_review(asl: dict[str, Any]) -> None:
-    drawn = Drawn(to_dot(asl, taken=HUMAN_REVIEW_PATH))
+def test_a_human_review_execution_is_highlighted_through_the_review(
+    asl: dict[str, Any], human_review_path: tuple[str, ...]
+) -> None:
+    drawn = Drawn(to_dot(asl, taken=human_review_path))
 
-    assert drawn.highlighted_states() == set(HUMAN_REVIEW_PATH)
+    assert drawn.highlighted_states() == set(human_review_path)
     highlighted = drawn.highlighted_pairs()
     assert ("ChooseRoute", "AwaitHumanReview") in highlighted
     assert ("AwaitHumanReview", "ChooseReviewDecision") in highlighted
@@ -149,15 +168,24 @@ def test_a_human_review_execution_is_highlighted_through_the_review(asl: dict[st
     assert ("AwaitHumanReview", "EscalateReview") not in highlighted  # the timeout catch was not taken
 
 
-def test_a_parked_review_highlights_up_to_the_wait_and_not_the_end(asl: dict[str, Any]) -> None:
-    drawn = Drawn(to_dot(asl, taken=HUMAN_REVIEW_PATH[:7]))
+def test_a_parked_review_highlights_up_to_the_wait_and_not_the_end(
+    asl: dict[str, Any], human_review_path: tuple[str, ...]
+) -> None:
+    drawn = Drawn(to_dot(asl, taken=human_review_path[: human_review_path.index("AwaitHumanReview") + 1]))
 
     assert ("RouteClaim", "ChooseRoute") in drawn.highlighted_pairs()
     assert not {p for p in drawn.highlighted_pairs() if p[1] == "(end)"}
 
 
 def test_a_failed_execution_marks_its_state_red_and_follows_the_catch(asl: dict[str, Any]) -> None:
-    path = ("Intake", "ChooseDelivery", "AssessFraud", "QuarantineClaim", "ChooseQuarantineOutcome", "ClaimErrored")
+    path = lead_in(asl) + (
+        "Intake",
+        "ChooseDelivery",
+        "AssessFraud",
+        "QuarantineClaim",
+        "ChooseQuarantineOutcome",
+        "ClaimErrored",
+    )
     drawn = Drawn(to_dot(asl, taken=path, failed="ClaimErrored"))
 
     assert FAILED in drawn.node_attrs["ClaimErrored"]
@@ -228,8 +256,8 @@ def test_graphviz_draws_the_escaped_names_as_written() -> None:
     assert "</svg>" in svg
 
 
-def test_the_real_workflow_renders_as_svg_and_png(asl: dict[str, Any]) -> None:
-    dot = to_dot(asl, taken=HUMAN_REVIEW_PATH)
+def test_the_real_workflow_renders_as_svg_and_png(asl: dict[str, Any], human_review_path: tuple[str, ...]) -> None:
+    dot = to_dot(asl, taken=human_review_path)
 
     svg = render(dot, "svg")
     png = render(dot, "png")
