@@ -11,14 +11,19 @@ console-queue.png and console-claim.png there (the README's pictures: docs/image
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 import os
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from selenium import webdriver
@@ -31,8 +36,10 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
+from icpa_local.console import Console
 from icpa_local.datadir import DataDir
 from icpa_local.functions import load_handler
+from icpa_local.reviewapi import ReviewApiServer
 from icpa_local.reviewers import ReviewerTokens
 from icpa_local.serve import Server, free_port
 from icpa_shared.adapters.audit_store import DynamoAuditStore
@@ -302,3 +309,114 @@ def test_the_console_files_are_sent_with_a_policy_that_forbids_inline_and_foreig
     assert '<script type="module" src="console.js">' in page
     with urllib.request.urlopen(console.url + "config.json", timeout=WAIT_SECONDS) as response:
         assert json.loads(response.read()) == {"apiBase": "", "auth": {"mode": "token"}}
+
+
+# --- Cognito's hosted UI, as the console uses it: authorization code flow with PKCE ------------
+
+
+@dataclass
+class FakeHostedUi:
+    """/oauth2/authorize and /oauth2/token as Cognito answers them, checking PKCE: the token
+    endpoint issues `id_token` only for the verifier whose S256 challenge came with the code."""
+
+    client_id: str
+    id_token: str
+    codes: dict[str, dict[str, str]] = field(default_factory=dict)
+    token_requests: list[dict[str, str]] = field(default_factory=list)
+    server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> FakeHostedUi:
+        ui = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+            def do_GET(self) -> None:
+                url = urlsplit(self.path)
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                assert url.path == "/oauth2/authorize", url.path
+                assert query["response_type"] == "code" and query["client_id"] == ui.client_id
+                assert query["code_challenge_method"] == "S256" and "openid" in query["scope"].split()
+                code = f"code-{len(ui.codes)}"
+                ui.codes[code] = query
+                back = f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}"
+                self.send_response(302)
+                self.send_header("Location", back)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_POST(self) -> None:
+                form = {
+                    k: v[0] for k, v in parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode()).items()
+                }
+                ui.token_requests.append(form)
+                issued = ui.codes.pop(form.get("code", ""), None)
+                digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
+                challenge = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+                ok = (
+                    issued is not None
+                    and form.get("grant_type") == "authorization_code"
+                    and form.get("client_id") == ui.client_id
+                    and form.get("redirect_uri") == issued["redirect_uri"]
+                    and challenge == issued["code_challenge"]
+                )
+                body = json.dumps(
+                    {"id_token": ui.id_token, "access_token": "unused", "token_type": "Bearer", "expires_in": 3600}
+                    if ok
+                    else {"error": "invalid_grant"}
+                ).encode()
+                self.send_response(200 if ok else 400)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Access-Control-Allow-Origin", self.headers.get("Origin") or "*")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+def test_with_cognito_the_console_signs_in_through_the_hosted_ui_with_pkce(
+    console: RunningConsole, browsers: list[WebDriver]
+) -> None:
+    ui = FakeHostedUi(client_id="console-client", id_token=console.token(REVIEWER)).start()
+    port = free_port()
+    page = f"http://127.0.0.1:{port}/console/"
+    config = {
+        "apiBase": "",
+        "auth": {"mode": "cognito", "domain": ui.url, "clientId": ui.client_id, "redirectUri": page},
+    }
+    api = ReviewApiServer(
+        console.server.cloud.invoke_review_api, console.tokens.reviewer_for, port=port, console=Console(config)
+    ).start()
+    try:
+        driver = a_browser()
+        browsers.append(driver)
+        driver.get(page)
+        wait_for(driver, "#cognito-sign-in").send_keys(Keys.ENTER)
+        wait_for(driver, "#queue, #queue-empty")  # signed in: the API took the hosted UI's ID token
+        assert "code=" not in driver.current_url  # the code leaves the address bar at once
+        assert len(ui.token_requests) == 1 and ui.codes == {}
+        assert driver.execute_script("return sessionStorage.getItem('icpa.console.token')") == console.token(REVIEWER)
+
+        # A code that comes back without the sign-in this tab started is not traded for a token.
+        driver.execute_script("sessionStorage.clear()")
+        driver.get(f"{page}?code=stolen&state=forged")
+        assert "could not be completed" in wait_for_text(driver, "#notice", "sign-in").text
+        assert len(ui.token_requests) == 1
+        wait_for(driver, "#cognito-sign-in")
+    finally:
+        api.stop()
+        ui.stop()
