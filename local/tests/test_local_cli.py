@@ -182,3 +182,15 @@ def test_process_exits_non_zero_when_an_outcome_is_error(tmp_path: Path, capsys:
     assert code == EXIT_CLAIM_ERROR == 3 and "broken.json" in err
     # and a clean run still exits 0
     assert main([*argv[:2], *argv[3:]]) == 0
+
+
+def test_processing_a_claim_id_again_is_rejected_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    sample = str(sample_path("approve-lab-panel.json"))
+    code, out, _ = icpa(capsys, data, "process", sample, "--json")
+    assert code == 0 and json.loads(out)["outcome"] == "APPROVED"
+    code, out, err = icpa(capsys, data, "process", sample)
+    assert code == 0 and "REJECTED" in out and "DUPLICATE_CLAIM_ID" in out
+    assert "already has a claim with that id" in err and "fresh --data-dir" in err

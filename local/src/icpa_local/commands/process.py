@@ -87,6 +87,12 @@ def run_process(args: argparse.Namespace) -> int:
         console().print(results_table(results, "Outcomes"))
     if failed:
         return EXIT_FAILED
+    repeated = [r.file for r in results if r.outcome == "REJECTED" and "DUPLICATE_CLAIM_ID" in r.reasons]
+    if repeated and not args.json:
+        sys.stderr.write(
+            f"icpa process: {', '.join(repeated)}: this data directory already has a claim with that id "
+            "(a claim id is processed once); give a fresh --data-dir to process them again as new\n"
+        )
     errored = [r.file for r in results if r.outcome == "ERROR"]
     if errored:
         sys.stderr.write(f"icpa process: outcome ERROR for {', '.join(errored)}\n")
