@@ -13,6 +13,7 @@ import pytest
 from icpa_local.console import CONTENT_TYPES, Console
 from icpa_local.reviewapi import ReviewApiServer
 from icpa_local.reviewers import ReviewerTokens
+from icpa_orchestration.graph import GraphvizMissingError
 
 COGNITO = {
     "apiBase": "",
@@ -108,3 +109,64 @@ def test_without_a_console_the_paths_are_the_gateways_403() -> None:
     finally:
         server.stop()
     assert status == 403
+
+
+REVIEW_ID = "REV-" + "a" * 32
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg"/>'
+
+
+def get_with(server: ReviewApiServer, path: str, token: str | None) -> tuple[int, dict[str, str], bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    try:
+        connection.request("GET", path, headers={"Authorization": f"Bearer {token}"} if token else {})
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def pictures_api() -> Iterator[tuple[ReviewApiServer, list[str]]]:
+    asked: list[str] = []
+
+    def pictures(review_id: str) -> bytes | None:
+        asked.append(review_id)
+        if review_id == "REV-" + "b" * 32:
+            raise GraphvizMissingError("dot is not installed")
+        return SVG if review_id == REVIEW_ID else None
+
+    server = ReviewApiServer(no_handler, ReviewerTokens({"t0k3n": "dana.reyes"}).reviewer_for, pictures=pictures)
+    server.start()
+    yield server, asked
+    server.stop()
+
+
+def test_the_workflow_picture_needs_a_reviewer_token(pictures_api: tuple[ReviewApiServer, list[str]]) -> None:
+    server, asked = pictures_api
+    for token in (None, "wrong"):
+        status, _, _ = get_with(server, f"/_icpa/reviews/{REVIEW_ID}/graph.svg", token)
+        assert status == 401
+    assert asked == []
+
+
+def test_the_workflow_picture_is_an_svg_that_may_run_nothing(pictures_api: tuple[ReviewApiServer, list[str]]) -> None:
+    server, _ = pictures_api
+    status, headers, body = get_with(server, f"/_icpa/reviews/{REVIEW_ID}/graph.svg", "t0k3n")
+    assert (status, body) == (200, SVG)
+    assert headers["content-type"] == "image/svg+xml"
+    assert headers["content-security-policy"].startswith("default-src 'none'")
+    assert "script" not in headers["content-security-policy"]
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/_icpa/reviews/REV-" + "c" * 32 + "/graph.svg", 404),  # no such review
+        ("/_icpa/reviews/not-a-review/graph.svg", 404),
+        ("/_icpa/reviews/REV-" + "a" * 32 + "/graph.png", 404),
+        ("/_icpa/reviews/REV-" + "b" * 32 + "/graph.svg", 503),  # Graphviz missing: said, not crashed
+    ],
+)
+def test_the_workflow_picture_refusals(pictures_api: tuple[ReviewApiServer, list[str]], path: str, status: int) -> None:
+    server, _ = pictures_api
+    assert get_with(server, path, "t0k3n")[0] == status

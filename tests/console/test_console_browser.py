@@ -214,6 +214,9 @@ def test_a_reviewer_approves_in_the_browser_and_a_second_reviewer_sees_it_decide
     assert first.find_elements(By.CSS_SELECTOR, "#adjudication-lines tbody tr")
     assert first.find_element(By.CSS_SELECTOR, "#routing-reasons").text.strip()
     assert "review requested" in wait_for(first, "#audit").text
+    # The workflow picture, with this claim's path drawn in, loaded as an image.
+    picture = wait_for(first, "#workflow-graph")
+    assert first.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", picture)
     # The rule is on the page before anything is submitted.
     rule = first.find_element(By.CSS_SELECTOR, "#rationale-rule").text
     assert "5 to 2000 characters" in rule
@@ -308,7 +311,8 @@ def test_the_console_files_are_sent_with_a_policy_that_forbids_inline_and_foreig
     assert "connect-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert '<script type="module" src="console.js">' in page
     with urllib.request.urlopen(console.url + "config.json", timeout=WAIT_SECONDS) as response:
-        assert json.loads(response.read()) == {"apiBase": "", "auth": {"mode": "token"}}
+        config = json.loads(response.read())
+    assert config == {"apiBase": "", "auth": {"mode": "token"}, "graphPath": "/_icpa/reviews/{review_id}/graph.svg"}
 
 
 # --- Cognito's hosted UI, as the console uses it: authorization code flow with PKCE ------------

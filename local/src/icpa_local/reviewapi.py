@@ -19,6 +19,8 @@ own errors (a malformed request line, an unknown method) included.
 `GET /console/` (no token: static files, no review data) is the reviewer console (console/),
 served on this origin so that its calls to the API need no CORS; the page signs in with a
 reviewer's bearer token and calls the routes above like any other client.
+`GET /_icpa/reviews/{review_id}/graph.svg` (bearer token) is the console's workflow picture, a
+local extension (console/picture.py).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import Any, Final
 
 from icpa_local.apigateway import (
     authorized_event,
+    bearer_token,
     match_route,
     missing_authentication_token,
     split_target,
@@ -39,11 +42,15 @@ from icpa_local.apigateway import (
 )
 from icpa_local.console import PREFIX as CONSOLE_PREFIX
 from icpa_local.console import Console
+from icpa_local.console.picture import is_graph_path, review_id_of
+from icpa_orchestration.graph import GraphvizMissingError, GraphvizRenderError
 
 HEALTH_PATH: Final = "/_icpa/health"
 MAX_BODY_BYTES: Final = 1024 * 1024  # API Gateway's payload limit is 10 MB; a decision is tiny
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+# review id -> the workflow picture (SVG) with its execution's path, None for no such review.
+Pictures = Callable[[str], bytes | None]
 
 
 class _Server(ThreadingHTTPServer):
@@ -57,12 +64,14 @@ class _Server(ThreadingHTTPServer):
         reviewer_for: Callable[[str | None], str | None],
         health: Callable[[], dict[str, Any]],
         console: Console | None,
+        pictures: Pictures | None,
     ) -> None:
         super().__init__(address, _Handler)
         self.invoke = invoke
         self.reviewer_for = reviewer_for
         self.health = health
         self.console = console
+        self.pictures = pictures
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -134,6 +143,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command == "GET" and self.server.console is not None and path.startswith(CONSOLE_PREFIX[:-1]):
             self._send_console(self.server.console, path)
             return
+        if self.command == "GET" and self.server.pictures is not None and is_graph_path(path):
+            self._send_picture(self.server.pictures, path)
+            return
         if match_route(self.command, path) is None:
             self._send_proxy(missing_authentication_token())
             return
@@ -169,6 +181,32 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(404, {"message": "no such console file"})
             return
         self._send(200, {"Content-Type": asset.content_type, **asset.headers}, asset.body)
+
+    def _send_picture(self, pictures: Pictures, path: str) -> None:
+        """The console's workflow picture: a reviewer's bearer token, as for the API."""
+        if self.server.reviewer_for(bearer_token(self.headers.get("Authorization"))) is None:
+            self._send_proxy(unauthorized())
+            return
+        review_id = review_id_of(path)
+        try:
+            svg = pictures(review_id) if review_id is not None else None
+        except (GraphvizMissingError, GraphvizRenderError):
+            self._send_json(503, {"message": "the workflow picture could not be drawn (Graphviz)"})
+            return
+        except Exception:  # as for the API: a crashed integration
+            self._send_json(502, {"message": "Internal server error"})
+            return
+        if svg is None:
+            self._send_json(404, {"message": "no such review"})
+            return
+        headers = {
+            "Content-Type": "image/svg+xml",
+            # Shown as an <img>, where SVG runs nothing; opened directly, it may style itself only.
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        }
+        self._send(200, headers, svg)
 
     def _drain(self, length: int, limit: int = 16 * MAX_BODY_BYTES) -> None:
         remaining = min(length, limit)
@@ -214,6 +252,7 @@ class ReviewApiServer:
         port: int = 0,
         health: Callable[[], dict[str, Any]] | None = None,
         console: Console | None = None,
+        pictures: Pictures | None = None,
     ) -> None:
         self._server = _Server(
             (host, port),
@@ -221,6 +260,7 @@ class ReviewApiServer:
             reviewer_for,
             health or (lambda: {"service": "icpa-review-api", "status": "ok"}),
             console,
+            pictures,
         )
         self._thread: threading.Thread | None = None
 

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from icpa_local.cloud import LocalCloud
-from icpa_local.console import Console
+from icpa_local.console import LOCAL_CONFIG, Console
+from icpa_local.console.picture import GRAPH_PATH, review_picture
 from icpa_local.datadir import DataDir, DataDirBusy
 from icpa_local.inbox import InboxEvent, InboxWatcher
 from icpa_local.reviewapi import ReviewApiServer
@@ -137,7 +138,8 @@ class Server:
             self.tokens.reviewer_for,
             port=self.review_port,
             health=self.health,
-            console=Console(),
+            console=Console({**LOCAL_CONFIG, "graphPath": GRAPH_PATH}),
+            pictures=lambda review_id: review_picture(self.cloud, review_id),
         )
         self.cloud.start()
         self.api.start()
