@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from icpa_local.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, session
+from icpa_local.commands.render import page_width
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -46,7 +47,7 @@ def run_audit(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps(trail_to_json(trail, verification), default=str) + "\n")
     else:
-        sys.stdout.write(render_timeline(trail, verification).rstrip("\n") + "\n")
+        sys.stdout.write(render_timeline(trail, verification, width=page_width()).rstrip("\n") + "\n")
     if verification is not None and not verification.ok:
         for broken in verification.broken:
             sys.stderr.write(f"icpa audit: verification failed at {broken.link}: {broken.problem}\n")

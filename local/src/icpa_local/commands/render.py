@@ -25,6 +25,19 @@ OUTCOME_COLORS = {
 PIPED_WIDTH = 160  # piped output with no COLUMNS: a log-friendly page, not rich's 80 columns
 
 
+def page_width() -> int | None:
+    """Columns to fit plain-text output to: $COLUMNS, else the terminal's; None when piped (one
+    line per record then, for grep)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        import shutil
+
+        return shutil.get_terminal_size().columns
+    return None
+
+
 def console(*, stderr: bool = False) -> Any:
     """The terminal's width on a terminal; $COLUMNS when set (piped output too); else 160."""
     from rich.console import Console

@@ -127,3 +127,17 @@ def test_trail_to_json_is_json_with_events_executions_and_the_verdict() -> None:
         ("chain", 3, "adjudication"),
     ]
     assert trail_to_json(trail)["verification"] is None
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_at_a_terminal_width_each_line_fits_and_nothing_is_lost(width: int) -> None:
+    trail = reviewed_world().trail()
+    one_line = render_timeline(trail, verify_trail(trail))
+    wrapped = render_timeline(trail, verify_trail(trail), width=width)
+    event_lines = [line for line in wrapped.splitlines() if line.startswith("  2026-")]
+    assert len(event_lines) == 7  # still one head line per event, continuations indented under it
+    for line in wrapped.splitlines():
+        # a line may pass the width only with a single word longer than the line (never cut)
+        assert len(line) <= width or " " not in line.strip(), line
+    assert wrapped.split() == one_line.split()  # the same words in the same order
+    assert "[execution upload-0002-b2]" in wrapped  # an id is never broken across lines
