@@ -119,6 +119,11 @@ def test_inbox_folder_drop(servers: Callable[..., Serve], tmp_path: Path) -> Non
     assert "not a regular file" in (inbox / "failed" / "pipe.json.reason.txt").read_text()
     assert sorted(p.name for p in inbox.iterdir() if not p.name.startswith(".")) == ["accepted", "failed"]
     assert "inbox: lab.json -> s3://icpa-inbox/claims/lab.json" in server.output()
+    # and its outcome is one line of the server's log, in process's words
+    eventually(lambda: "CLM-2026-0002 APPROVED (AUTO)" in server.output(), 30, "the outcome line")
+    assert any(
+        line.startswith("outcome: lab-") and "ADJUDICATION_APPROVED" in line for line in server.output().splitlines()
+    )
     # Ctrl-C stops it as cleanly as SIGTERM
     assert server.terminate(signal.SIGINT) == 0 and "stopped (journal closed)" in server.output()
 
@@ -177,6 +182,7 @@ def test_restart_mid_batch_loses_nothing_and_decides_each_claim_once(servers: Ca
     # And restarted on the same data directory
     restart_began = time.monotonic()
     restart_seconds = server.start()
+    assert "icpa serve: restoring the local cloud from" in server.output()  # says what it restores
     cloud = server.session()
     s3 = cloud.client("s3")
     # A careful client re-sends what it could not confirm -- unless the server got it already

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import os
 import signal
 import socket
@@ -29,11 +30,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from icpa_local import moto_patches
 from icpa_local.cloud import LocalCloud
 from icpa_local.console import LOCAL_CONFIG, Console
 from icpa_local.console.picture import GRAPH_PATH, review_picture
 from icpa_local.datadir import DataDir, DataDirBusy
 from icpa_local.inbox import InboxEvent, InboxWatcher
+from icpa_local.results import ROUTES
 from icpa_local.reviewapi import ReviewApiServer
 from icpa_local.reviewers import ReviewerTokens
 from icpa_review_callback import __version__
@@ -142,6 +145,7 @@ class Server:
             pictures=lambda review_id: review_picture(self.cloud, review_id),
         )
         self.cloud.start()
+        moto_patches.STATE.on_execution_ended.append(self._report_ended)
         self.api.start()
         self.watcher = InboxWatcher(
             self.inbox, self._upload, stored_etag=self._stored_etag, on_event=self._report_inbox
@@ -151,6 +155,8 @@ class Server:
         return time.monotonic() - began
 
     def stop(self) -> None:
+        with contextlib.suppress(ValueError):
+            moto_patches.STATE.on_execution_ended.remove(self._report_ended)
         with self._lock:
             if self.watcher is not None:
                 self.watcher.stop()
@@ -182,6 +188,11 @@ class Server:
             self._say(f"inbox: {event.name} -> failed/ ({event.detail})")
         else:
             self._say(f"inbox: {event.name}: {event.detail}")
+
+    def _report_ended(self, execution: Any) -> None:
+        """One line per finished execution: its outcome, as `icpa process` would show it."""
+        with contextlib.suppress(Exception):  # a log line must never fail an execution
+            self._say(outcome_line(execution))
 
     def _say(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -217,6 +228,20 @@ class Server:
         return "\n".join(lines)
 
 
+def outcome_line(execution: Any) -> str:
+    """`outcome: <execution> CLAIM OUTCOME (route) reasons` from a finished moto execution."""
+    status = str(getattr(execution.exec_status, "value", execution.exec_status))
+    output = execution.output
+    document = json.loads(output) if isinstance(output, str) and output else (output or {})
+    ended = (document.get("record") or document.get("quarantine") or {}) if isinstance(document, dict) else {}
+    if status != "SUCCEEDED" or not ended:
+        why = execution.error or status
+        return f"outcome: {execution.name} ERROR ({why}; icpa redrive CLAIM_ID processes it again)"
+    route = ROUTES.get((document.get("routing") or {}).get("route", ""), "NONE")  # process's words
+    reasons = ", ".join(ended.get("reason_codes") or []) or "-"
+    return f"outcome: {execution.name} {ended.get('claim_id', '-')} {ended.get('outcome')} ({route}) {reasons}"
+
+
 def run_serve(
     data_dir: DataDir,
     *,
@@ -246,6 +271,11 @@ def run_serve(
         handler_overrides=load_overrides(handlers),
         out=out,
     )
+    journal = data_dir.journal
+    if journal.exists():
+        size = sum(f.stat().st_size for f in journal.parent.glob(journal.name + "*") if f.is_file())
+        out.write(f"icpa serve: restoring the local cloud from {journal} ({size / 1e6:.1f} MB)\n")
+        out.flush()
     try:
         try:
             seconds = server.start()
