@@ -18,8 +18,10 @@ from icpa_intake.domain.ports import (
     SourceBlob,
 )
 from icpa_intake.domain.validation import Limits
+from icpa_intake.domain.x12.parts import original_key, part_key
 from icpa_intake.usecases.intake import IntakeDeps
 from icpa_intake.usecases.quarantine import QuarantineDeps
+from icpa_intake.usecases.split import SplitDeps
 from icpa_shared.codesets.files import bundled_code_sets
 from icpa_shared.contracts import AuditEvent, Claim, ClaimRecord, Policy, SourceObject, StepInput, WorkflowState
 from icpa_shared.errors import ClaimNotFoundError
@@ -177,6 +179,43 @@ class FakeQuarantineStore:
         result: dict[str, Any] = json.loads(self.objects[f"{claim_id}/reason.json"])
         return result
 
+    def write_acknowledgement(self, claim_id: str, text: str) -> str:
+        self.objects[f"{claim_id}/ack.999"] = text.encode()
+        return f"s3://{self.bucket}/{claim_id}/ack.999"
+
+
+class FakeInterchangeStore:
+    """Parts land in `sources` too, so Intake reads them as the claim executions would."""
+
+    def __init__(self, sources: FakeSourceObjects, bucket: str = "icpa-documents") -> None:
+        self.sources = sources
+        self.bucket = bucket
+        self.parts: dict[str, dict[str, Any]] = {}
+
+    def keep_original(self, source: SourceObject, interchange_id: str) -> str:
+        key = original_key(interchange_id)
+        self.sources.add(key, self.sources.objects[(source.bucket, source.key)], bucket=self.bucket)
+        return f"s3://{self.bucket}/{key}"
+
+    def put_part(self, interchange_id: str, position: int, document: dict[str, Any]) -> SourceObject:
+        key = part_key(interchange_id, position)
+        self.parts[key] = document
+        self.sources.add(key, json.dumps(document).encode(), bucket=self.bucket)
+        return SourceObject(bucket=self.bucket, key=key)
+
+
+class FakeExecutions:
+    """StartExecution's name rule: a name runs once."""
+
+    def __init__(self) -> None:
+        self.started: dict[str, dict[str, Any]] = {}
+
+    def start(self, name: str, state: dict[str, Any]) -> bool:
+        if name in self.started:
+            return False
+        self.started[name] = state
+        return True
+
 
 class InMemoryAuditStore(MemoryAuditStore):
     """The shared in-memory audit store; `by_claim` is the name Intake's tests read it by."""
@@ -199,6 +238,8 @@ class World:
 
     def __post_init__(self) -> None:
         self.quarantine = FakeQuarantineStore(self.sources)
+        self.interchanges = FakeInterchangeStore(self.sources)
+        self.executions = FakeExecutions()
 
     def intake_deps(self, **overrides: Any) -> IntakeDeps:
         fields: dict[str, Any] = {
@@ -223,6 +264,28 @@ class World:
             clock=lambda: NOW,
             max_file_bytes=self.max_file_bytes,
         )
+
+
+def split_deps(world: World, validator: Any, **overrides: Any) -> SplitDeps:
+    fields: dict[str, Any] = {
+        "sources": world.sources,
+        "validator": validator,
+        "store": world.interchanges,
+        "acknowledgements": world.quarantine,
+        "executions": world.executions,
+        "audit": world.audit,
+        "clock": lambda: NOW,
+        "max_file_bytes": world.max_file_bytes,
+    }
+    fields.update(overrides)
+    return SplitDeps(**fields)
+
+
+def part_step(source: dict[str, Any], execution_id: str = EXECUTION_ID) -> StepInput:
+    """The step a claim execution's Intake gets for a part (the splitter's execution input)."""
+    return StepInput.model_validate(
+        {"state": {"schema_version": "1.0", "source": source}, "execution_id": execution_id}
+    )
 
 
 def create_aws_resources(s3: Any, ddb: Any, policy_list: list[Policy] | None = None) -> None:

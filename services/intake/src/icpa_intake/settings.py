@@ -26,6 +26,9 @@ class IntakeSettings(ServiceSettings, PoliciesTableSettings, MetricsSettings):
     # A directory with a code-set manifest.json (icpa_shared/codesets/data/README.md), e.g. a
     # layer adding HCPCS or a licensed CPT list; unset: the bundled ICD-10-CM releases.
     code_sets_dir: Path | None = None
+    # The claims workflow the interchange splitter starts one execution per claim of (unset in
+    # the Intake and Quarantine functions, which start nothing).
+    claims_state_machine_arn: str | None = Field(default=None, min_length=20, max_length=256)
 
 
 @functools.cache

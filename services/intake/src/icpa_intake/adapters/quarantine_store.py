@@ -1,4 +1,5 @@
-"""The quarantine bucket: `<claim_id>/original` (a byte-for-byte copy) and `<claim_id>/reason.json`."""
+"""The quarantine bucket: `<claim_id>/original` (a byte-for-byte copy) and `<claim_id>/reason.json`;
+for a rejected X12 interchange also `<claim_id>/ack.999` (the 999 acknowledgement)."""
 
 from __future__ import annotations
 
@@ -58,5 +59,14 @@ class S3QuarantineStore:
             )
         except Exception as exc:
             raise_typed(exc, "quarantine.write_reason")
+            raise
+        return f"s3://{self.bucket}/{key}"
+
+    def write_acknowledgement(self, claim_id: str, text: str) -> str:
+        key = f"{claim_id}/ack.999"
+        try:
+            self._s3.put_object(Bucket=self.bucket, Key=key, Body=text.encode(), ContentType="application/edi-x12")
+        except Exception as exc:
+            raise_typed(exc, "quarantine.write_acknowledgement")
             raise
         return f"s3://{self.bucket}/{key}"

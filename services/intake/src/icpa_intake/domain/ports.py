@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from icpa_intake.domain.problems import Problem
 from icpa_shared.contracts import Claim, ClaimIndexEntry, ClaimRecord, IntakeResult, Outcome, Policy, SourceObject
 
 
@@ -122,3 +123,44 @@ class IntakeMetrics(Protocol):
     def claim_quarantined(self, outcome: Outcome) -> None: ...
 
     def claim_invalid(self) -> None: ...
+
+
+# --- X12 interchanges (usecases.split) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class X12Validation:
+    """The implementation-guide check of one interchange: every problem, and the 999 the
+    validator wrote (empty when it could not write one)."""
+
+    problems: list[Problem]
+    acknowledgement: str = ""
+
+
+class InterchangeValidator(Protocol):
+    def validate(self, text: str) -> X12Validation: ...
+
+
+class InterchangeStore(Protocol):
+    """Where an accepted interchange's original and its per-claim parts are kept."""
+
+    def keep_original(self, source: SourceObject, interchange_id: str) -> str:
+        """Copies the original; returns its URI."""
+        ...
+
+    def put_part(self, interchange_id: str, position: int, document: dict[str, Any]) -> SourceObject:
+        """Writes one claim part; returns the object a claim workflow execution reads."""
+        ...
+
+
+class Acknowledgements(Protocol):
+    def write_acknowledgement(self, claim_id: str, text: str) -> str:
+        """The 999 next to the quarantined original; returns its URI."""
+        ...
+
+
+class ClaimExecutions(Protocol):
+    def start(self, name: str, state: dict[str, Any]) -> bool:
+        """Starts one claims-workflow execution named `name`; False when it already existed
+        (a retried split), True when this call started it."""
+        ...

@@ -39,10 +39,11 @@ from icpa_intake.domain.records import (
     source_identity,
 )
 from icpa_intake.domain.validation import Limits
-from icpa_shared.audit import AuditRecorder, AuditStore, digest_in_form_of
+from icpa_intake.domain.x12.parts import is_part_key
+from icpa_shared.audit import AuditRecorder, AuditStore
 from icpa_shared.codesets import CodeLookup
 from icpa_shared.codesets.files import bundled_code_sets
-from icpa_shared.contracts import AuditEvent, Delivery, DeliveryRole, IntakeResult, StepInput, reasons
+from icpa_shared.contracts import AuditEvent, Delivery, DeliveryRole, IntakeResult, Policy, StepInput, reasons
 from icpa_shared.digest import sha256_hex
 from icpa_shared.errors import InvalidClaimError
 from icpa_shared.observability.logging import bind_claim, get_logger
@@ -111,10 +112,29 @@ def _accept(step: StepInput, deps: IntakeDeps) -> IntakeResult:
     if blob.exceeds(deps.max_file_bytes):
         raise invalid_claim([Problem(reasons.FILE_TOO_LARGE)], what="file")
     now = deps.clock()
-    draft = read_claim(blob.data, max_bytes=deps.max_file_bytes, today=now.date(), limits=deps.limits, codes=deps.codes)
+    looked_up: dict[str, Policy | None] = {}
+
+    def policy_of(policy_id: str) -> Policy | None:  # once per claim, X12 or not
+        if policy_id not in looked_up:
+            looked_up[policy_id] = deps.policies.get(policy_id)
+        return looked_up[policy_id]
+
+    def subscriber_of(policy_id: str) -> str | None:
+        policy = policy_of(policy_id)
+        return policy.subscriber_id if policy is not None else None
+
+    draft = read_claim(
+        blob.data,
+        max_bytes=deps.max_file_bytes,
+        today=now.date(),
+        limits=deps.limits,
+        codes=deps.codes,
+        x12_part=is_part_key(source.key),
+        subscriber_of=subscriber_of,
+    )
     if draft.claim_id:
         bind_claim(draft.claim_id)
-    policy = deps.policies.get(draft.policy_id) if draft.policy_id else None
+    policy = policy_of(draft.policy_id) if draft.policy_id else None
     claim = accept_draft(draft, policy)
 
     digest = sha256_hex(blob.data)
@@ -165,10 +185,10 @@ def record_once(
     store: AuditStore, *, version: str, claim_id: str, step: str, input_value: Any, **fields: Any
 ) -> AuditEvent:
     """Audit events are recorded once per fact, so a retried or redelivered step (intake or
-    quarantine) does not add a second event for the same input (each event's digest in its own
-    canonical form, so an event written before RFC 8785 still matches its redelivery)."""
+    quarantine) does not add a second event for the same input."""
+    digest = sha256_hex(input_value)
     for event in store.events(claim_id):
-        if event.step == step and event.input_digest == digest_in_form_of(event, input_value):
+        if event.step == step and event.input_digest == digest:
             return event
     recorder = AuditRecorder(store=store, service=SERVICE, service_version=version)
     return recorder.record(claim_id=claim_id, step=step, input_value=input_value, **fields)
