@@ -41,6 +41,8 @@ BUDGET: Final[dict[Key, int]] = {
     ("RecordDecisionFunction", "dynamodb", "UpdateItem"): 1,  # the claim record
     ("RecordDecisionFunction", "dynamodb", "Query"): 1,
     ("RecordDecisionFunction", "dynamodb", "PutItem"): 1,
+    ("RecordDecisionFunction", "s3", "GetObject"): 1,  # the claim document the payer's answers are built from
+    ("RecordDecisionFunction", "s3", "PutObject"): 1,  # the FHIR ClaimResponse (JSON claim: no 835)
     ("ArchiverFunction", "stepfunctions", "GetExecutionHistory"): 1,
     ("ArchiverFunction", "dynamodb", "Query"): 1,  # the chain it archives with the history
     ("ArchiverFunction", "s3", "PutObject"): 1,

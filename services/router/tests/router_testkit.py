@@ -13,6 +13,7 @@ from icpa_shared.contracts import (
     AdjudicationOutcome,
     AdjudicationTotals,
     AuditEvent,
+    Claim,
     ClaimRecord,
     DecidedBy,
     EscalationResult,
@@ -29,8 +30,10 @@ from icpa_shared.contracts import (
 )
 from icpa_shared.contracts import reasons as rc
 from icpa_shared.contracts.money import total
+from icpa_shared.errors import ClaimNotFoundError
+from icpa_shared.payer.answers import PayerAnswers
 from icpa_shared.testing import fakes
-from icpa_shared.testing.builders import FIXED_NOW, a_source, an_intake_result, usd
+from icpa_shared.testing.builders import FIXED_NOW, a_claim, a_line, a_source, an_intake_result, usd
 
 CLAIM_ID = "CLM-0001"
 
@@ -213,10 +216,49 @@ class RecordingAnnotations:
         self.calls.append(annotations)
 
 
+def claim_for(state: WorkflowState, **overrides: Any) -> Claim:
+    """The claim document a decided state's adjudication was made from (its lines' numbers,
+    procedure codes and charges), at the state's claim URI."""
+    assert state.adjudication is not None
+    lines = [
+        a_line(line.line_number, procedure_code=line.procedure_code, charge=line.submitted)
+        for line in state.adjudication.lines
+    ]
+    return a_claim(claim_id=state.adjudication.claim_id, lines=lines, **overrides)
+
+
+class MemoryClaimDocuments:
+    def __init__(self) -> None:
+        self.claims: dict[str, Claim] = {}
+
+    def put(self, claim: Claim) -> str:
+        uri = f"s3://icpa-documents/claims/{claim.claim_id}.json"
+        self.claims[uri] = claim
+        return uri
+
+    def get(self, uri: str) -> Claim:
+        if uri not in self.claims:
+            raise ClaimNotFoundError(f"no claim document at {uri}")
+        return self.claims[uri]
+
+
+class MemoryAnswers:
+    def __init__(self) -> None:
+        self.answers: dict[str, PayerAnswers] = {}
+        self.writes = 0
+
+    def put(self, answers: PayerAnswers) -> list[str]:
+        self.answers[answers.claim_id] = answers
+        self.writes += 1
+        return [f"s3://icpa-documents/answers/{answers.claim_id}/claim-response.json"]
+
+
 @dataclass
 class Fakes:
     audit_store: MemoryAuditStore = field(default_factory=MemoryAuditStore)
     records: MemoryClaimRecords = field(default_factory=MemoryClaimRecords)
+    documents: MemoryClaimDocuments = field(default_factory=MemoryClaimDocuments)
+    answers: MemoryAnswers = field(default_factory=MemoryAnswers)
     metrics: RecordingMetrics = field(default_factory=RecordingMetrics)
     annotations: RecordingAnnotations = field(default_factory=RecordingAnnotations)
     now: datetime = FIXED_NOW + timedelta(hours=3)

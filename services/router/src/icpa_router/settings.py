@@ -8,6 +8,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, StringConstraints, model_validator
 
+from icpa_shared.payer import PayerIdentity
 from icpa_shared.settings import MetricsSettings, ServiceSettings
 
 
@@ -24,6 +25,9 @@ class RouterSettings(ServiceSettings, MetricsSettings):
     fraud_high_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     auto_approve_max_payable: Decimal | None = Field(default=None, ge=Decimal("0"), decimal_places=2)
     model_disagreement_delta: float | None = Field(default=None, gt=0.0, le=1.0)
+    # ICPA_PAYER (JSON): who answers in the 835 (name, ids, address, contact); default: the
+    # fictitious local plan, marked as test data.
+    payer: PayerIdentity = Field(default_factory=PayerIdentity)
 
     @model_validator(mode="after")
     def _overrides_are_versioned(self) -> Self:

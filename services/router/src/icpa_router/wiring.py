@@ -15,8 +15,9 @@ from icpa_router.adapters.routing_policy import routing_policy
 from icpa_router.settings import RouterSettings, get_settings
 from icpa_router.usecases.record import RecordDeps
 from icpa_router.usecases.route import RouteDeps
+from icpa_shared.adapters.answers import S3PayerAnswers
 from icpa_shared.adapters.audit_store import DynamoAuditStore
-from icpa_shared.adapters.claims import DynamoClaimRecords
+from icpa_shared.adapters.claims import DynamoClaimRecords, S3ClaimDocuments
 from icpa_shared.audit import AuditRecorder
 from icpa_shared.observability.tracing import annotate
 
@@ -44,7 +45,13 @@ def step_deps(settings: RouterSettings) -> dict[str, Any]:
 def build_deps(settings: RouterSettings) -> RouterDeps:
     return RouterDeps(
         route=RouteDeps(policy=routing_policy(settings), **step_deps(settings)),
-        record=RecordDeps(records=DynamoClaimRecords(settings.claims_table), **step_deps(settings)),
+        record=RecordDeps(
+            records=DynamoClaimRecords(settings.claims_table),
+            documents=S3ClaimDocuments(settings.documents_bucket),
+            answers=S3PayerAnswers(settings.documents_bucket),
+            payer=settings.payer,
+            **step_deps(settings),
+        ),
     )
 
 

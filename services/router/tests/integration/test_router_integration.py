@@ -8,12 +8,13 @@ from typing import Any
 
 import boto3
 import pytest
-from router_testkit import a_final, a_fraud, a_review, an_adjudication, denied, forget_cached_wiring, paid
+from router_testkit import a_final, a_fraud, a_review, an_adjudication, claim_for, denied, forget_cached_wiring, paid
 
 from icpa_router.handlers import record as record_module
 from icpa_router.handlers import route as route_module
+from icpa_shared.adapters.answers import CLAIM_RESPONSE, S3PayerAnswers
 from icpa_shared.adapters.audit_store import DynamoAuditStore
-from icpa_shared.adapters.claims import DynamoClaimRecords
+from icpa_shared.adapters.claims import DynamoClaimRecords, S3ClaimDocuments
 from icpa_shared.audit import verify_chain
 from icpa_shared.contracts import (
     ClaimRecord,
@@ -37,6 +38,7 @@ def ddb() -> Any:
     client = boto3.client("dynamodb")
     create_claims_table(client)
     create_audit_table(client)
+    boto3.client("s3").create_bucket(Bucket="icpa-documents")
     return client
 
 
@@ -48,6 +50,8 @@ def run_route(state: WorkflowState) -> tuple[WorkflowState, RoutingDecision]:
 
 def run_record(state: WorkflowState, final: FinalDecision, **extra: Any) -> ClaimRecord:
     state = state.model_copy(update={"final": final, **extra})
+    if state.adjudication is not None:  # Intake stored the claim document the answers are built from
+        S3ClaimDocuments("icpa-documents").put(claim_for(state))
     out = record_module.handler(StepInput(state=state, execution_id=EXECUTION).model_dump(mode="json"), None)
     return ClaimRecord.model_validate(out)
 
@@ -76,6 +80,9 @@ def test_happy_path_auto_approved_and_recorded(ddb: Any) -> None:
     item = ddb.get_item(TableName="icpa-claims", Key={"claim_id": {"S": "CLM-0001"}})["Item"]
     assert item["outcome"] == {"S": "APPROVED"}
     assert chain(ddb) == [("router", "AUTO_APPROVE"), ("decision", "APPROVED")]
+    # the FHIR ClaimResponse next to the claim document
+    response = json.loads(S3PayerAnswers("icpa-documents").get("CLM-0001", CLAIM_RESPONSE) or b"{}")
+    assert (response["resourceType"], response["payment"]["amount"]["value"]) == ("ClaimResponse", 640.0)
 
 
 def test_auto_deny_path_for_a_lapsed_policy(ddb: Any) -> None:

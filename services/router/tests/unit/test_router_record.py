@@ -10,6 +10,7 @@ from router_testkit import (
     a_review,
     a_routing,
     an_adjudication,
+    claim_for,
     denied,
     paid,
 )
@@ -19,16 +20,27 @@ from icpa_router.domain import codes
 from icpa_router.handlers.record import handle
 from icpa_router.usecases.record import RecordDeps
 from icpa_shared.audit import verify_chain
-from icpa_shared.contracts import DecidedBy, EscalationResult, Outcome, Route, WorkflowState
+from icpa_shared.contracts import ClaimSource, DecidedBy, EscalationResult, Outcome, Route, WorkflowState
 from icpa_shared.contracts import reasons as rc
-from icpa_shared.errors import ContractViolationError
+from icpa_shared.errors import ClaimNotFoundError, ContractViolationError
 from icpa_shared.testing.builders import a_source, a_step, an_intake_result, usd
 
 pytestmark = pytest.mark.unit
 
 
-def deps(f: Fakes) -> RecordDeps:
-    return RecordDeps(records=f.records, audit=f.audit, metrics=f.metrics, annotate=f.annotations, clock=lambda: f.now)
+def deps(f: Fakes, state: WorkflowState) -> RecordDeps:
+    """The fakes, with the claim document the state's adjudication was made from."""
+    if state.adjudication is not None:
+        f.documents.put(claim_for(state))
+    return RecordDeps(
+        records=f.records,
+        documents=f.documents,
+        answers=f.answers,
+        audit=f.audit,
+        metrics=f.metrics,
+        annotate=f.annotations,
+        clock=lambda: f.now,
+    )
 
 
 def test_an_auto_approved_claim_is_recorded_with_its_payable() -> None:
@@ -38,7 +50,7 @@ def test_an_auto_approved_claim_is_recorded_with_its_payable() -> None:
         a_routing(Route.AUTO_APPROVE, codes.ADJUDICATION_APPROVED, codes.FRAUD_SCORE_LOW),
         adjudication=an_adjudication(paid(1, "640.00"), paid(2, "12.50")),
     )
-    record = handle(a_step(state), deps(f))
+    record = handle(a_step(state), deps(f, state))
     assert (record.outcome, record.decided_by) == (Outcome.APPROVED, DecidedBy.AUTO)
     assert record.payable == usd("652.50")
     assert record.reason_codes == [codes.ADJUDICATION_APPROVED, codes.FRAUD_SCORE_LOW]
@@ -63,8 +75,8 @@ def test_a_retried_record_step_does_not_append_a_second_decision() -> None:
         a_routing(Route.AUTO_APPROVE, codes.ADJUDICATION_APPROVED, codes.FRAUD_SCORE_LOW),
         adjudication=an_adjudication(paid(1, "640.00")),
     )
-    handle(a_step(state), deps(f))
-    handle(a_step(state), deps(f))
+    handle(a_step(state), deps(f, state))
+    handle(a_step(state), deps(f, state))
     # Then the chain holds one decision for the one outcome
     assert [e.step for e in f.audit_store.events("CLM-0001")] == ["decision"]
 
@@ -76,7 +88,7 @@ def test_an_auto_denied_claim_pays_nothing() -> None:
         a_routing(Route.AUTO_DENY, codes.ADJUDICATION_DENIED, rc.POLICY_LAPSED),
         adjudication=an_adjudication(denied(1, rc.POLICY_LAPSED)),
     )
-    record = handle(a_step(state), deps(f))
+    record = handle(a_step(state), deps(f, state))
     assert (record.outcome, record.payable) == (Outcome.DENIED, usd("0.00"))
     assert record.reason_codes == [codes.ADJUDICATION_DENIED, rc.POLICY_LAPSED]
 
@@ -94,7 +106,7 @@ def test_a_human_decision_records_the_reviewer_and_rationale(
         a_routing(Route.HUMAN_REVIEW, codes.ADJUDICATION_APPROVED, codes.FRAUD_SCORE_ELEVATED),
         review=a_review(approve),
     )
-    record = handle(a_step(state), deps(f))
+    record = handle(a_step(state), deps(f, state))
     assert (record.outcome.value, record.decided_by, record.payable) == (outcome, DecidedBy.HUMAN, usd(payable))
     assert record.reason_codes == [codes.ADJUDICATION_APPROVED, codes.FRAUD_SCORE_ELEVATED, code]
     (event,) = f.audit_store.events("CLM-0001")
@@ -110,14 +122,14 @@ def test_a_timed_out_review_is_pended_with_the_escalation_reasons() -> None:
         a_routing(Route.HUMAN_REVIEW, codes.PARTIAL_OUTCOME, codes.FRAUD_SCORE_LOW),
         escalation=EscalationResult(review_id="REV-" + "1" * 32, notified=True, reason_codes=[rc.REVIEW_TIMED_OUT]),
     )
-    record = handle(a_step(state), deps(f))
+    record = handle(a_step(state), deps(f, state))
     assert (record.outcome, record.decided_by, record.payable) == (Outcome.PENDED, DecidedBy.NONE, usd("0.00"))
     assert record.reason_codes == [codes.PARTIAL_OUTCOME, codes.FRAUD_SCORE_LOW, rc.REVIEW_TIMED_OUT]
 
 
 def test_pended_without_an_escalation_result_still_says_why() -> None:
     state = a_decided_state(a_final("PENDED", "NONE"), a_routing(Route.HUMAN_REVIEW, codes.FRAUD_SCORE_HIGH))
-    record = handle(a_step(state), deps(Fakes()))
+    record = handle(a_step(state), deps(Fakes(), state))
     assert record.reason_codes == [codes.FRAUD_SCORE_HIGH, rc.REVIEW_TIMED_OUT]
 
 
@@ -143,14 +155,14 @@ def test_a_final_decision_that_contradicts_the_state_is_refused(
     f = Fakes()
     state = a_decided_state(a_final(*final), a_routing(routing), review=None if review is None else a_review(review))
     with pytest.raises(ContractViolationError):
-        handle(a_step(state), deps(f))
+        handle(a_step(state), deps(f, state))
     assert f.records.records == {} and f.audit_store.items == {}
 
 
 def test_missing_state_is_named() -> None:
     state = WorkflowState(source=a_source(), intake=an_intake_result(), final=a_final("APPROVED", "AUTO"))
     with pytest.raises(ContractViolationError, match=r"state\.routing, state\.adjudication"):
-        handle(a_step(state), deps(Fakes()))
+        handle(a_step(state), deps(Fakes(), state))
 
 
 def test_a_review_of_another_claim_is_refused() -> None:
@@ -158,4 +170,56 @@ def test_a_review_of_another_claim_is_refused() -> None:
         a_final("APPROVED", "HUMAN"), a_routing(Route.HUMAN_REVIEW), review=a_review(True, claim_id="CLM-0002")
     )
     with pytest.raises(ContractViolationError, match="another claim"):
-        handle(a_step(state), deps(Fakes()))
+        handle(a_step(state), deps(Fakes(), state))
+
+
+# --- the payer's answers, written next to the decision ------------------------------------------
+
+
+def test_a_decided_claim_gets_a_claim_response_and_an_x12_claim_an_835_too() -> None:
+    f = Fakes()
+    state = a_decided_state(
+        a_final("APPROVED", "AUTO"),
+        a_routing(Route.AUTO_APPROVE, codes.ADJUDICATION_APPROVED),
+        adjudication=an_adjudication(paid(1, "640.00"), denied(2, rc.PRIOR_AUTH_REQUIRED)),
+    )
+    step_deps = deps(f, state)
+    handle(a_step(state), step_deps)
+    answers = f.answers.answers["CLM-0001"]
+    assert answers.claim_response["payment"]["amount"] == {"value": 640.0, "currency": "USD"}
+    assert answers.remittance is None  # an ICPA JSON claim: no 835
+    x12 = ClaimSource(format="x12-837p", patient_control_number="PCN-1", sender_id="SUBMITTER", receiver_id="ICPA")
+    f.documents.put(claim_for(state, source=x12))
+    handle(a_step(state), step_deps)  # the same claim, had it come as an 837
+    remittance = f.answers.answers["CLM-0001"].remittance
+    assert remittance is not None and "CLP*PCN-1*1*690*640" in remittance and "CAS*CO*197*50" in remittance
+
+
+def test_a_denied_claim_answers_with_the_denial_and_a_pended_one_not_at_all() -> None:
+    f = Fakes()
+    state = a_decided_state(
+        a_final("DENIED", "HUMAN"),
+        a_routing(Route.HUMAN_REVIEW, codes.ADJUDICATION_APPROVED),
+        review=a_review(approve=False),
+    )
+    handle(a_step(state), deps(f, state))
+    response = f.answers.answers["CLM-0001"].claim_response
+    assert response["payment"]["amount"]["value"] == 0.0
+    reasons = [
+        c["code"] for entry in response["item"][0]["adjudication"] for c in entry.get("reason", {}).get("coding", [])
+    ]
+    assert codes.REVIEWER_DENIED in reasons and "96" in reasons  # the ICPA code and its CARC
+    pended = Fakes()
+    state = a_decided_state(a_final("PENDED", "NONE"), a_routing(Route.HUMAN_REVIEW, codes.FRAUD_SCORE_HIGH))
+    handle(a_step(state), deps(pended, state))
+    assert pended.answers.writes == 0
+
+
+def test_a_missing_claim_document_fails_the_step_with_a_typed_error() -> None:
+    f = Fakes()
+    state = a_decided_state(a_final("APPROVED", "AUTO"), a_routing(Route.AUTO_APPROVE, codes.ADJUDICATION_APPROVED))
+    step_deps = deps(f, state)
+    f.documents.claims.clear()
+    with pytest.raises(ClaimNotFoundError):
+        handle(a_step(state), step_deps)
+    assert f.audit_store.events("CLM-0001") == []  # not audited as decided: the step fails and is retried or caught

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from icpa_shared.contracts import ClaimRecord, Outcome, Route
+from icpa_shared.contracts import Claim, ClaimRecord, Outcome, Route
+from icpa_shared.payer.answers import PayerAnswers
 
 
 class DecisionMetrics(Protocol):
@@ -16,3 +17,11 @@ class DecisionMetrics(Protocol):
 
 class ClaimRecordWriter(Protocol):
     def put_record(self, record: ClaimRecord) -> None: ...
+
+
+class ClaimReader(Protocol):
+    def get(self, uri: str) -> Claim: ...
+
+
+class AnswerWriter(Protocol):
+    def put(self, answers: PayerAnswers) -> list[str]: ...
