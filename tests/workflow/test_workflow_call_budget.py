@@ -71,7 +71,9 @@ def _calls_per_claim(names: list[str]) -> list[Counter[Key]]:
                 result = cloud.process(sample(name), name)
                 cloud.wait_idle()  # the archiver runs after the execution ends
             assert str(result.outcome) == "APPROVED", (name, result.outcome)
-            out.append(Counter((c.principal, c.service, c.operation) for c in recorder.calls if c.principal in FUNCTIONS))
+            out.append(
+                Counter((c.principal, c.service, c.operation) for c in recorder.calls if c.principal in FUNCTIONS)
+            )
     return out
 
 

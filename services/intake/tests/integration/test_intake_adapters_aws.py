@@ -18,6 +18,7 @@ from icpa_intake.domain.records import in_progress_record, index_entry
 from icpa_shared.adapters.policies import DynamoPolicies
 from icpa_shared.contracts import ClaimRecord, DecidedBy, Outcome, SourceObject
 from icpa_shared.errors import ClaimNotFoundError, ContractViolationError, TransientDependencyError
+from icpa_shared.testing.aws import count_calls
 from icpa_shared.testing.builders import a_claim
 
 
@@ -124,7 +125,7 @@ def test_registration_writes_the_documented_item(aws: dict[str, Any]) -> None:
     item = aws["dynamodb"].get_item(TableName="icpa-claims", Key={"claim_id": {"S": "CLM-0001"}})["Item"]
     assert set(item) == {
         "claim_id", "member_id", "provider_npi", "service_date", "index", "record", "outcome",
-        "updated_at", "source_uri", "source_id", "claim_uri", "claim_digest",
+        "updated_at", "source_uri", "source_id", "claim_uri", "claim_digest", "decision_owner",
     }  # fmt: skip
     assert (item["member_id"]["S"], item["provider_npi"]["S"], item["service_date"]["S"]) == (
         "MBR000001", "1234567893", "2026-03-01",
@@ -250,3 +251,54 @@ def test_reason_json_is_written_next_to_the_original(aws: dict[str, Any]) -> Non
     assert uri == "s3://icpa-quarantine/CLM-0001/reason.json"
     body = aws["s3"].get_object(Bucket="icpa-quarantine", Key="CLM-0001/reason.json")["Body"].read()
     assert json.loads(body) == {"reason_codes": ["X_Y_Z"]}
+
+
+# --- the decision owner ------------------------------------------------------------------------
+
+OTHER_EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:claims:redelivered"
+
+
+def test_the_registering_execution_owns_the_decision_without_a_second_write(aws: dict[str, Any]) -> None:
+    table = DynamoClaimsTable("icpa-claims", aws["dynamodb"])
+    source_id = "s3://icpa-inbox/claims/x.json#etag=1"
+    assert table.register(registration(source_id)) is Registered.NEW
+    calls = count_calls(aws["dynamodb"])
+
+    owner = table.claim_decision("CLM-0001", source_id=source_id, execution_id=EXECUTION_ID)
+
+    assert owner.execution_id == EXECUTION_ID and calls == {}
+    item = aws["dynamodb"].get_item(TableName="icpa-claims", Key={"claim_id": {"S": "CLM-0001"}})["Item"]
+    assert item["decision_owner"] == {"S": EXECUTION_ID}
+
+
+def test_a_redelivered_execution_finds_the_registering_one_as_owner(aws: dict[str, Any]) -> None:
+    # Given the object registered (and so owned) by one execution, in another container
+    source_id = "s3://icpa-inbox/claims/x.json#etag=1"
+    DynamoClaimsTable("icpa-claims", aws["dynamodb"]).register(registration(source_id))
+    table = DynamoClaimsTable("icpa-claims", aws["dynamodb"])
+
+    # When a redelivery's execution claims it, and the owner asks again in a later invocation
+    other = table.claim_decision("CLM-0001", source_id=source_id, execution_id=OTHER_EXECUTION)
+    again = table.claim_decision("CLM-0001", source_id=source_id, execution_id=EXECUTION_ID)
+
+    # Then the registering execution is the owner both times
+    assert other.execution_id == EXECUTION_ID and other.outcome is Outcome.IN_PROGRESS
+    assert again.execution_id == EXECUTION_ID
+
+
+def test_a_taken_over_id_is_owned_by_the_execution_that_took_it(aws: dict[str, Any]) -> None:
+    table = DynamoClaimsTable("icpa-claims", aws["dynamodb"])
+    first = registration("s3://icpa-inbox/claims/a.json#etag=1")
+    table.register(first)
+    rejected = first.record.model_copy(update={"outcome": Outcome.REJECTED, "execution_id": OTHER_EXECUTION})
+    assert table.file_quarantined(rejected, source_id=first.source_id)
+
+    # another object takes the id over: its registration replaces the item, owner included
+    second = registration("s3://icpa-inbox/claims/b.json#etag=2")
+    assert table.register(second) is Registered.NEW
+    owner = DynamoClaimsTable("icpa-claims", aws["dynamodb"]).claim_decision(
+        "CLM-0001", source_id=second.source_id, execution_id=OTHER_EXECUTION
+    )
+    assert owner.execution_id == EXECUTION_ID  # the taking execution, not the quarantined one's
+    with pytest.raises(DuplicateClaimIdError):
+        table.claim_decision("CLM-0001", source_id=first.source_id, execution_id=OTHER_EXECUTION)

@@ -1,30 +1,51 @@
-"""The audit table on DynamoDB: append-only (conditional put, no update or delete)."""
+"""The audit table on DynamoDB: append-only (conditional put, no update or delete).
+
+The store remembers the chain head it last saw for a claim (read with the chain, or appended by
+it), so the read that checks "was this step already recorded?" also gives the recorder its head:
+one Query per append instead of two. The memory is only a hint: the append stays conditional on
+its sequence being free, so a stale head (another writer appended meanwhile) loses the write,
+is forgotten, and the recorder's retry reads the real head. The chain cannot fork.
+"""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
 
 from icpa_shared.adapters.aws import LazyClient, error_code, raise_typed
+from icpa_shared.adapters.items import string_attribute, to_attributes
 from icpa_shared.contracts.audit import AuditEvent
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb.client import DynamoDBClient
+
+HEADS_KEPT: Final = 256
+"""Claims whose head a warm container remembers (the oldest is forgotten first): bounded memory."""
 
 
 class DynamoAuditStore:
-    """Items: pk `claim_id` (S), sk `sequence` (N), `event` (the event's JSON, verbatim)."""
+    """Items: pk `claim_id` (S), sk `sequence` (N), `step` (S), `event` (the event's JSON, verbatim)."""
 
-    _ddb = LazyClient("dynamodb")
+    _ddb: LazyClient[DynamoDBClient] = LazyClient("dynamodb")
 
-    def __init__(self, table: str, dynamodb: Any = None, region: str | None = None) -> None:
+    def __init__(self, table: str, dynamodb: DynamoDBClient | None = None, region: str | None = None) -> None:
         self._table = table
         self._client = dynamodb
         self._region = region
+        self._heads: OrderedDict[str, AuditEvent | None] = OrderedDict()  # None: the chain is empty
+        self._lock = threading.Lock()
 
     def last_event(self, claim_id: str) -> AuditEvent | None:
+        with self._lock:
+            if claim_id in self._heads:
+                return self._heads[claim_id]
         try:
             resp = self._ddb.query(
                 TableName=self._table,
                 KeyConditionExpression="claim_id = :c",
-                ExpressionAttributeValues={":c": {"S": claim_id}},
+                ExpressionAttributeValues=to_attributes({":c": claim_id}),
                 ScanIndexForward=False,
                 Limit=1,
                 ConsistentRead=True,
@@ -33,18 +54,23 @@ class DynamoAuditStore:
             raise_typed(exc, "audit.last_event")
             raise
         items = resp.get("Items", [])
-        return AuditEvent.model_validate_json(items[0]["event"]["S"]) if items else None
+        head = _event(items[0]) if items else None
+        self._remember(claim_id, head)
+        return head
 
     def append(self, event: AuditEvent) -> bool:
+        self._forget(event.claim_id)  # until the write is known to have happened
         try:
             self._ddb.put_item(
                 TableName=self._table,
-                Item={
-                    "claim_id": {"S": event.claim_id},
-                    "sequence": {"N": str(event.sequence)},
-                    "step": {"S": event.step},
-                    "event": {"S": event.model_dump_json()},
-                },
+                Item=to_attributes(
+                    {
+                        "claim_id": event.claim_id,
+                        "sequence": event.sequence,
+                        "step": event.step,
+                        "event": event.model_dump_json(),
+                    }
+                ),
                 ConditionExpression="attribute_not_exists(claim_id) AND attribute_not_exists(#s)",
                 ExpressionAttributeNames={"#s": "sequence"},
             )
@@ -53,6 +79,7 @@ class DynamoAuditStore:
                 return False
             raise_typed(exc, "audit.append")
             raise
+        self._remember(event.claim_id, event)
         return True
 
     def events(self, claim_id: str) -> list[AuditEvent]:
@@ -60,13 +87,29 @@ class DynamoAuditStore:
         pages = self._ddb.get_paginator("query").paginate(
             TableName=self._table,
             KeyConditionExpression="claim_id = :c",
-            ExpressionAttributeValues={":c": {"S": claim_id}},
+            ExpressionAttributeValues=to_attributes({":c": claim_id}),
             ConsistentRead=True,
         )
         try:
             for resp in pages:
-                out.extend(AuditEvent.model_validate(json.loads(i["event"]["S"])) for i in resp["Items"])
+                out.extend(_event(item) for item in resp["Items"])
         except Exception as exc:
             raise_typed(exc, "audit.events")
             raise
+        self._remember(claim_id, out[-1] if out else None)  # sk order: the last is the head
         return out
+
+    def _remember(self, claim_id: str, head: AuditEvent | None) -> None:
+        with self._lock:
+            self._heads[claim_id] = head
+            self._heads.move_to_end(claim_id)
+            while len(self._heads) > HEADS_KEPT:
+                self._heads.popitem(last=False)
+
+    def _forget(self, claim_id: str) -> None:
+        with self._lock:
+            self._heads.pop(claim_id, None)
+
+
+def _event(item: Mapping[str, Any]) -> AuditEvent:
+    return AuditEvent.model_validate_json(string_attribute(item, "event") or "")

@@ -3,7 +3,7 @@ turned into the project's typed errors."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 from icpa_shared.errors import TransientDependencyError
 
@@ -46,8 +46,13 @@ class _Adapter(Protocol):
     _client: Any
 
 
-class LazyClient:
-    """An adapter's boto3 client, declared once on the class: `_ddb = LazyClient("dynamodb")`.
+ClientT = TypeVar("ClientT")
+
+
+class LazyClient(Generic[ClientT]):
+    """An adapter's boto3 client, declared once on the class with its types-boto3 type:
+    `_ddb: LazyClient[DynamoDBClient] = LazyClient("dynamodb")` (the type imported under
+    TYPE_CHECKING: stubs are for mypy, never imported at run time).
 
     Reading it gives the client the adapter was constructed with (kept in `self._client`: tests
     pass moto's or a stub) or, while that is None, the cached `client(service, region)` built on
@@ -57,12 +62,19 @@ class LazyClient:
     def __init__(self, service: str) -> None:
         self.service = service
 
-    def __get__(self, adapter: _Adapter | None, owner: type[object] | None = None) -> Any:
+    @overload
+    def __get__(self, adapter: None, owner: type[object] | None = None) -> LazyClient[ClientT]: ...
+
+    @overload
+    def __get__(self, adapter: _Adapter, owner: type[object] | None = None) -> ClientT: ...
+
+    def __get__(self, adapter: _Adapter | None, owner: type[object] | None = None) -> LazyClient[ClientT] | ClientT:
         if adapter is None:
             return self
         if adapter._client is None:
             adapter._client = client(self.service, getattr(adapter, "_region", None))
-        return adapter._client
+        built: ClientT = adapter._client
+        return built
 
 
 def error_code(exc: BaseException) -> str:

@@ -6,6 +6,7 @@ Fixtures stay in each service's conftest.py (pytest finds them per package); the
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from types import MappingProxyType
@@ -60,6 +61,18 @@ def patched_aws_env(monkeypatch: EnvPatch, *, unset: Iterable[str] = (), **overr
         yield
     finally:
         reset_clients()
+
+
+def count_calls(client: Any) -> Counter[str]:
+    """A Counter of the operations (`"Query"`, `"PutItem"`) `client` makes from now on: what a
+    test asserts when the number of AWS calls is the point (each is latency and money)."""
+    counts: Counter[str] = Counter()
+
+    def counted(model: Any, **_: Any) -> None:
+        counts[model.name] += 1
+
+    client.meta.events.register("before-call.*.*", counted)
+    return counts
 
 
 # --- the shared tables, on a (moto) DynamoDB client -----------------------------------------------
