@@ -81,7 +81,6 @@ def test_an_auto_approved_claim_stays_within_the_call_budget() -> None:
     # Given two claims that need no reviewer (the second with history already in the tables)
     per_claim = _calls_per_claim(["approve-office-visit.json", "approve-lab-panel.json"])
     for counts in per_claim:
-        print(_table(counts))
         # Then every function of the path made its calls, none beyond its budget
         assert {function for function, _, _ in counts} == set(PATH), _table(counts)
         over = {key: n for key, n in counts.items() if n > BUDGET.get(key, 0)}
