@@ -37,10 +37,10 @@ def handle(event: Mapping[str, Any], deps: ArchiverDeps | None = None) -> dict[s
     return {"archived": True, **receipt.model_dump(mode="json")}
 
 
-def handler(event: Mapping[str, Any], context: Any = None, deps: ArchiverDeps | None = None) -> dict[str, Any]:
+def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     bind_invocation(context)
     try:
-        return handle(event, deps)
+        return handle(event)
     except Exception as exc:
         get_logger().error("archive.failed", error=type(exc).__name__, detail=str(exc))
         raise

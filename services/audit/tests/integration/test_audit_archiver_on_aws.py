@@ -18,7 +18,7 @@ from icpa_audit.adapters.archive_bucket import S3ArchiveWriter
 from icpa_audit.adapters.audit_chain import AuditChainReader
 from icpa_audit.adapters.step_functions import StepFunctionsHistory
 from icpa_audit.domain.ports import ArchiverPorts
-from icpa_audit.handler import handler
+from icpa_audit.handler import handle, handler
 from icpa_audit.wiring import ArchiverDeps
 from icpa_shared.digest import sha256_hex
 from icpa_shared.errors import ContractViolationError, TransientDependencyError
@@ -105,7 +105,7 @@ def test_the_whole_history_is_archived_across_pages(cloud: Cloud) -> None:
 
     # When archived
     with stubber:
-        result = handler(finished_event(arn, "upload-0044-c3", output=approved_output()), None, deps)
+        result = handle(finished_event(arn, "upload-0044-c3", output=approved_output()), deps)
 
     # Then every event of every page is in the archive, in order
     stubber.assert_no_pending_responses()
@@ -146,7 +146,7 @@ def test_a_throttled_history_read_is_a_transient_error(cloud: Cloud, code: str) 
     with Stubber(sfn) as stubber:
         stubber.add_client_error("get_execution_history", service_error_code=code, http_status_code=400)
         with pytest.raises(TransientDependencyError, match=code):
-            handler(finished_event(arn, "upload-0045-d4", output=approved_output()), None, deps)
+            handle(finished_event(arn, "upload-0045-d4", output=approved_output()), deps)
     assert cloud.keys() == []
 
 
@@ -163,7 +163,7 @@ def test_a_slow_down_from_the_archive_bucket_is_a_transient_error(cloud: Cloud) 
     with Stubber(s3) as stubber:
         stubber.add_client_error("put_object", service_error_code="SlowDown", http_status_code=503)
         with pytest.raises(TransientDependencyError, match="archive.put: SlowDown"):
-            handler(finished_event(arn, "upload-0046-e5", output=approved_output()), None, deps)
+            handle(finished_event(arn, "upload-0046-e5", output=approved_output()), deps)
 
 
 def test_a_throttled_audit_read_is_a_transient_error(cloud: Cloud) -> None:
