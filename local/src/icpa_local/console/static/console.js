@@ -336,47 +336,46 @@ async function completeCognitoSignIn(params) {
 
 // --- views -------------------------------------------------------------------------------------
 
+// One page of a listing (`status` PENDING or DECIDED), after the rows already shown.
+async function listed(status, cursor) {
+  const query = new URLSearchParams({ status, limit: String(PAGE_SIZE) });
+  if (cursor) query.set("next", cursor);
+  return api("GET", `/reviews?${query}`);
+}
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
 async function renderQueue(cursor = null, rows = []) {
   let page;
   try {
-    page = await api("GET", `/reviews?limit=${PAGE_SIZE}${cursor ? `&next=${encodeURIComponent(cursor)}` : ""}`);
+    page = await listed("PENDING", cursor);
   } catch (error) {
     failed(error);
     return;
   }
   const all = rows.concat(page.reviews);
-  const body = all.map((r) =>
-    el(
-      "tr",
-      { "data-review-id": r.review_id },
-      el("th", { scope: "row" }, el("a", { href: `#/review/${r.review_id}` }, r.claim_id)),
-      el("td", {}, codes(r.reasons)),
-      el("td", { class: "num" }, score(r.fraud_score)),
-      el("td", { class: "num" }, money(r.payable)),
-      el("td", {}, waiting(r.created_at)),
-      el("td", {}, deadline(r.due_by)),
-    ),
-  );
   show(
     el("h1", {}, "Pending reviews"),
     el("p", {}, "Oldest first: the top claim has waited longest and is closest to its deadline."),
     all.length
-      ? el(
-          "table",
-          { id: "queue" },
-          el("caption", {}, `${all.length} claim${all.length === 1 ? "" : "s"} waiting for a reviewer`),
-          el(
-            "thead",
-            {},
+      ? table(
+          "queue",
+          `${plural(all.length, "claim")} waiting for a reviewer`,
+          ["Claim", "Why it needs a human", "Fraud score", "Payable", "Waiting", "Deadline"],
+          all.map((r) =>
             el(
               "tr",
-              {},
-              ["Claim", "Why it needs a human", "Fraud score", "Payable", "Waiting", "Deadline"].map((h) =>
-                el("th", { scope: "col" }, h),
-              ),
+              { "data-review-id": r.review_id },
+              el("th", { scope: "row" }, el("a", { href: `#/review/${r.review_id}` }, r.claim_id)),
+              el("td", {}, codes(r.reasons)),
+              el("td", { class: "num" }, score(r.fraud_score)),
+              el("td", { class: "num" }, money(r.payable)),
+              el("td", {}, waiting(r.created_at)),
+              el("td", {}, deadline(r.due_by)),
             ),
           ),
-          el("tbody", {}, body),
         )
       : el("p", { id: "queue-empty" }, "No claims are waiting for review."),
     el(
@@ -391,10 +390,7 @@ async function renderQueue(cursor = null, rows = []) {
 async function renderDecided(cursor = null, rows = []) {
   let page;
   try {
-    page = await api(
-      "GET",
-      `/reviews?status=DECIDED&limit=${PAGE_SIZE}${cursor ? `&next=${encodeURIComponent(cursor)}` : ""}`,
-    );
+    page = await listed("DECIDED", cursor);
   } catch (error) {
     failed(error);
     return;
@@ -404,38 +400,29 @@ async function renderDecided(cursor = null, rows = []) {
     el("h1", {}, "Decided reviews"),
     el("p", {}, "Most recently requested first, with who decided and why."),
     all.length
-      ? el(
-          "table",
-          { id: "decided" },
-          el("caption", {}, `${all.length} decided review${all.length === 1 ? "" : "s"}`),
-          el(
-            "thead",
-            {},
+      ? table(
+          "decided",
+          plural(all.length, "decided review"),
+          ["Claim", "Decision", "Decided by", "Rationale", "Decided at"],
+          all.map((r) =>
             el(
               "tr",
-              {},
-              ["Claim", "Decision", "Decided by", "Rationale", "Decided at"].map((h) => el("th", { scope: "col" }, h)),
-            ),
-          ),
-          el(
-            "tbody",
-            {},
-            all.map((r) =>
-              el(
-                "tr",
-                { "data-review-id": r.review_id },
-                el("th", { scope: "row" }, el("a", { href: `#/review/${r.review_id}` }, r.claim_id)),
-                el("td", {}, VERDICT_WORDS[r.decision.decision] || r.decision.decision),
-                el("td", { class: "reviewer" }, r.decision.reviewer_id),
-                el("td", { class: "rationale" }, r.decision.rationale),
-                el("td", {}, when(r.decision.decided_at)),
-              ),
+              { "data-review-id": r.review_id },
+              el("th", { scope: "row" }, el("a", { href: `#/review/${r.review_id}` }, r.claim_id)),
+              el("td", {}, VERDICT_WORDS[r.decision.decision] || r.decision.decision),
+              el("td", { class: "reviewer" }, r.decision.reviewer_id),
+              el("td", { class: "rationale" }, r.decision.rationale),
+              el("td", {}, when(r.decision.decided_at)),
             ),
           ),
         )
       : el("p", {}, "No review has been decided yet."),
     page.next
-      ? el("p", { class: "actions" }, el("button", { type: "button", onclick: () => renderDecided(page.next, all) }, "Show more"))
+      ? el(
+          "p",
+          { class: "actions" },
+          el("button", { type: "button", onclick: () => renderDecided(page.next, all) }, "Show more"),
+        )
       : null,
   );
 }

@@ -124,6 +124,21 @@ def summary_of(record: ReviewRecord) -> ReviewSummary:
     )
 
 
+def _reviewer_and_review(
+    review_id: str, request_context: Mapping[str, Any] | None, ports: ReviewPorts, access: ReviewerAccess
+) -> tuple[Reviewer, ReviewRecord] | NotAllowed | NotFound:
+    """Who calls (checked first: an unauthenticated caller learns nothing about review ids) and
+    the review they asked for."""
+    who = identify(request_context, access)
+    if isinstance(who, AuthError):
+        return NotAllowed(who)
+    record = ports.store.get(review_id) if is_review_id(review_id) else None
+    if record is None:
+        return NotFound()
+    bind_claim(record.claim_id)
+    return who, record
+
+
 # --- GET /reviews/{review_id} ------------------------------------------------------------------
 
 
@@ -136,13 +151,10 @@ def open_review(
     now: datetime,
 ) -> OpenOutcome:
     log = get_logger()
-    who = identify(request_context, access)
-    if isinstance(who, AuthError):
-        return NotAllowed(who)
-    record = ports.store.get(review_id) if is_review_id(review_id) else None
-    if record is None:
-        return NotFound()
-    bind_claim(record.claim_id)
+    found = _reviewer_and_review(review_id, request_context, ports, access)
+    if isinstance(found, NotAllowed | NotFound):
+        return found
+    who, record = found
 
     if record.status is ReviewStatus.PENDING and record.task_token is not None:
         # Opening a review is picking it up: the heartbeat tells the waiting task a reviewer
@@ -197,13 +209,10 @@ def review_timeline(
 ) -> TimelineOutcome:
     """The audit chain of the review's claim. Reached through a review id only: a reviewer reads
     the trail of a claim that came to review, not of any claim id they can guess."""
-    who = identify(request_context, access)
-    if isinstance(who, AuthError):
-        return NotAllowed(who)
-    record = ports.store.get(review_id) if is_review_id(review_id) else None
-    if record is None:
-        return NotFound()
-    bind_claim(record.claim_id)
+    found = _reviewer_and_review(review_id, request_context, ports, access)
+    if isinstance(found, NotAllowed | NotFound):
+        return found
+    _, record = found
     events = ports.audit.store.events(record.claim_id)
     verification = verify_chain(events)
     shown = events[:MAX_TIMELINE_EVENTS]
@@ -213,19 +222,7 @@ def review_timeline(
             claim_id=record.claim_id,
             intact=verification.ok,
             problem=verification.problem,
-            events=[
-                AuditEntry(
-                    sequence=e.sequence,
-                    occurred_at=e.occurred_at,
-                    service=e.service,
-                    step=e.step,
-                    decision=e.decision,
-                    reason_codes=list(e.reason_codes),
-                    reviewer_id=e.reviewer_id,
-                    rationale=e.rationale,
-                )
-                for e in shown
-            ],
+            events=[AuditEntry.model_validate(e.model_dump(include=set(AuditEntry.model_fields))) for e in shown],
             omitted=len(events) - len(shown),
         )
     )
