@@ -134,7 +134,13 @@ class RunStats:
     cpu_first: float  # CPU ms per claim over the first tenth of completions
     cpu_last: float
     window: int
+    cpu_seconds: float  # process CPU over the whole run (all threads)
     arns: dict[str, str]  # execution arn -> path
+
+    @property
+    def cpu_bound_rate(self) -> float:
+        """Claims/s if this process had one core to itself (CPU-bound: one core, the GIL)."""
+        return self.claims / self.cpu_seconds
 
 
 def drive(
@@ -192,7 +198,8 @@ def drive(
     elapsed = time.perf_counter() - started
     first = (cpu_marks[window] - cpu_marks[0]) * 1000 / window
     last = (cpu_marks[len(plan)] - cpu_marks[len(plan) - window]) * 1000 / window
-    return RunStats(label, len(plan), elapsed, dict(latencies), first, last, window, arns)
+    cpu = cpu_marks[len(plan)] - cpu_marks[0]
+    return RunStats(label, len(plan), elapsed, dict(latencies), first, last, window, cpu, arns)
 
 
 def path_of_or_none(arn: str) -> str | None:
@@ -230,6 +237,12 @@ def print_run(stats: RunStats, transitions_by_path: dict[str, Counter[int]]) -> 
             f"  {path.name:14s} n={len(values):4d}  p50 {pct(values, 0.5):7.0f} ms  p95 {pct(values, 0.95):7.0f} ms"
             f"  transitions {seen}"
         )
+    print(
+        f"  process CPU    {stats.cpu_seconds:.1f} s in {stats.elapsed:.1f} s wall"
+        f" ({stats.cpu_seconds / stats.elapsed:.0%} of one core; the rest went to other processes):"
+        f" CPU-bound rate {stats.cpu_bound_rate:.1f} claims/s"
+        f" = {60 * stats.cpu_bound_rate:.0f}/min"
+    )
     print(
         f"  CPU per claim  first {stats.window}: {stats.cpu_first:6.1f} ms   last {stats.window}: "
         f"{stats.cpu_last:6.1f} ms   ratio {stats.cpu_last / stats.cpu_first:.2f}"
@@ -386,9 +399,12 @@ def main() -> None:
         print_run(floor, transitions_floor)
         ratio = (real.claims / real.elapsed) / (floor.claims / floor.elapsed)
         print(f"real / floor throughput: {ratio:.2f}   real: {60 * real.claims / real.elapsed:.0f} claims/min")
+        cpu_ratio = real.cpu_bound_rate / floor.cpu_bound_rate
+        print(f"real / floor CPU-bound rate: {cpu_ratio:.2f}   real: {60 * real.cpu_bound_rate:.0f} claims/min")
 
-    for path in PATHS:
-        print_calls(census.get(path.name, []), args.census, f"AWS calls per {path.name} claim")
+    for census_path in PATHS if args.census else ():
+        name = census_path.name
+        print_calls(census.get(name, []), args.census, f"AWS calls per {name} claim")
     print(f"load average at end {os.getloadavg()[0]:.1f}")
 
 

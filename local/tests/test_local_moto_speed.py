@@ -203,7 +203,12 @@ def test_query_reads_only_the_partition(ddb: Any, monkeypatch: pytest.MonkeyPatc
     table_class = _table_class()
     calls: list[int] = []
     original = table_class.all_items
-    monkeypatch.setattr(table_class, "all_items", lambda self: calls.append(1) or original(self))
+
+    def all_items(self: Any) -> Any:
+        calls.append(1)
+        return original(self)
+
+    monkeypatch.setattr(table_class, "all_items", all_items)
     for query in QUERIES:
         _all_pages(ddb, query)
     assert calls == []
@@ -250,7 +255,12 @@ def test_history_skips_the_generic_serializer(cloud: LocalCloud, monkeypatch: py
     serialize = moto_patches.moto_module("moto.core.serialize")
     walked: list[int] = []
     original = serialize.ResponseSerializer.get_value
-    monkeypatch.setattr(serialize.ResponseSerializer, "get_value", lambda *a: walked.append(1) or original(*a))
+
+    def get_value(*args: Any) -> Any:
+        walked.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(serialize.ResponseSerializer, "get_value", get_value)
     arn = cloud.upload(b"{}", "claims/one.json")
     cloud.wait(arn)
     walked.clear()
@@ -270,7 +280,12 @@ def test_one_program_per_definition_and_executions_keep_their_own_state(
     speed._programs.clear()
     parses: list[int] = []
     original = parser.parse
-    monkeypatch.setattr(parser, "parse", staticmethod(lambda d: parses.append(1) or original(d)))
+
+    def parse(definition: str) -> Any:
+        parses.append(1)
+        return original(definition)
+
+    monkeypatch.setattr(parser, "parse", staticmethod(parse))
     steps.fraud_failures = [ModelThrottledError("slow down"), ModelThrottledError("slow down")]
     arns = [cloud.upload(b"{}", f"claims/c{n}.json") for n in range(4)]
     assert [cloud.wait(arn) for arn in arns] == ["SUCCEEDED"] * 4
@@ -312,7 +327,7 @@ def test_jsonpath_parsed_once_with_the_same_result() -> None:
 
 def test_plumbing_clients_are_built_once(cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
     built: list[str] = []
-    original = boto3.client
+    original: Any = boto3.client
     lock = threading.Lock()
 
     def counting(service: str, *args: Any, **kwargs: Any) -> Any:
