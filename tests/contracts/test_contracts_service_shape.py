@@ -25,7 +25,7 @@ CONTEXT_FOR_THE_USE_CASE: Final = {
 MAX_LINES: Final = 400
 LONGER_MODULES: Final = {
     "services/review-callback/src/icpa_review_callback/usecases/api.py": (
-        "the desk: list, open, timeline and decide share one audited refusal path (405 lines)"
+        "the desk: list, open, timeline and decide share one audited refusal path"
     ),
     "local/src/icpa_local/costs.py": "being written by the performance work (issue 13); split before it lands",
 }
