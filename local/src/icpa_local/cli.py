@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from icpa_local.cloud import DEFAULT_TIME_SCALE
-from icpa_local.commands import audit, demo, graph, process, reviews, serve, status
+from icpa_local.commands import audit, cost, demo, graph, process, reviews, serve, status
 from icpa_local.commands.common import EXIT_CLAIM_ERROR, EXIT_FAILED, EXIT_OK, EXIT_USAGE, session
 from icpa_local.commands.render import console
 from icpa_local.connect import ServerUnreachable
@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
-    for command in (demo, process, serve, status, reviews, audit, graph):
+    for command in (demo, process, serve, status, reviews, audit, graph, cost):
         command.register(sub, common)
 
     from icpa_local import load as load_cmd  # their own modules (load.py, redrive.py)
