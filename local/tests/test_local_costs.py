@@ -302,3 +302,15 @@ def test_icpa_cost_measures_every_route_in_a_throwaway_cloud(tmp_path: Any, caps
     # Dollars add up, and the data directory was never touched.
     assert data["monthly_total"] == pytest.approx(sum(data["monthly"].values()))
     assert not any(tmp_path.iterdir())
+
+
+def test_dollars_read_without_rounding_to_nothing() -> None:
+    from icpa_local.commands.cost import _usd
+
+    assert [_usd(v) for v in (0.0, 5e-7, 0.000003, 0.2, 1234.5)] == [
+        "0",
+        "<$0.000001",
+        "$0.000003",
+        "$0.200000",
+        "$1,234.50",
+    ]

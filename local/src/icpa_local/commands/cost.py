@@ -50,14 +50,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         type=int,
         default=DESIGN_CLAIMS_PER_MONTH,
         metavar="N",
-        help=f"monthly volume to price (default: {DESIGN_CLAIMS_PER_MONTH:,}, the design's 50 claims/min)",
+        help="monthly volume to price (default: %(default)s, the design's 50 claims a minute)",
     )
     cost.add_argument(
         "--per-route",
         type=int,
         default=3,
         metavar="K",
-        help="sample claims measured per route, after one warm-up claim each (default: 3, at most 3)",
+        help="sample claims measured per route (1..3), after one warm-up claim each (default: %(default)s)",
     )
     cost.add_argument("--json", action="store_true", help="one JSON document instead of tables (default: tables)")
     cost.set_defaults(func=run_cost)
@@ -123,7 +123,7 @@ def _usd(value: float) -> str:
         return "0"
     if value >= 1:
         return f"${value:,.2f}"
-    return f"${value:.6f}" if value >= 0.0000005 else "<$0.000001"
+    return f"${value:.6f}" if value >= 0.000001 else "<$0.000001"
 
 
 def _claims(value: int | None) -> str:
@@ -181,6 +181,7 @@ def _print(out: Any, data: dict[str, Any], seconds: float, claims: int) -> None:
     ]
     columns = [("per claim", "left")] + [(ROUTE_TITLES[r], "right") for r in routes]
     out.print(table("Usage measured per claim", columns, ([m] + [f(usage[r]) for r in routes] for m, f in measures)))
+    out.print()
     per_claim = data["cost_per_claim"]
     columns = [("USD per claim", "left")] + [(ROUTE_TITLES[r], "right") for r in routes] + [("blended", "right")]
     keys = [*routes, "blended"]
@@ -198,6 +199,7 @@ def _print(out: Any, data: dict[str, Any], seconds: float, claims: int) -> None:
             rows,
         )
     )
+    out.print()
     rows = [
         [d["component"], f"{d['from_claims_per_month']:,}", _claims(d["to_claims_per_month"])]
         for d in data["dominance"]
@@ -213,6 +215,7 @@ def _print(out: Any, data: dict[str, Any], seconds: float, claims: int) -> None:
             rows,
         )
     )
+    out.print()
     design = data["design"]
     all_in = data["per_claim_all_in"]
     verdict = "within" if all_in <= design["budget_per_claim"] else "OVER"
