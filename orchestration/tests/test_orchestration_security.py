@@ -22,6 +22,7 @@ WORKFLOW_FUNCTIONS = {
     "ReviewRequestFunction",
     "EscalationFunction",
     "QuarantineFunction",
+    "InterchangeSplitterFunction",
 }
 # Actions AWS only authorizes on Resource "*" (no resource-level permissions). Anything else
 # on "*" is a least-privilege failure.
@@ -151,7 +152,7 @@ def test_topics_and_queues_are_kms_encrypted(of_type: Any) -> None:
 
 def test_every_log_group_is_kms_encrypted_with_retention(of_type: Any) -> None:
     groups = of_type("AWS::Logs::LogGroup")
-    assert len(groups) == 12  # 10 functions, the state machine, the API's access log
+    assert len(groups) == 13  # 11 functions, the state machine, the API's access log
     for name, group in groups.items():
         assert group["Properties"]["KmsKeyId"] == KEY, name
         assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
@@ -178,7 +179,7 @@ def test_data_key_rotates_and_only_the_account_administers_it(resources: dict[st
 
 
 def test_every_function_is_traced_python311_x86(functions: dict[str, dict[str, Any]]) -> None:
-    assert len(functions) == 10
+    assert len(functions) == 11
     for name, props in functions.items():
         assert props["Tracing"] == "Active", name
         assert props["Runtime"] == "python3.11", name
@@ -244,7 +245,7 @@ def test_every_workflow_function_appends_to_the_audit_trail(role_statements: dic
         assert actions == AUDIT_ALLOWED, function
 
 
-def test_state_machine_invokes_exactly_its_eight_functions(role_statements: dict[str, list[dict[str, Any]]]) -> None:
+def test_state_machine_invokes_exactly_its_nine_functions(role_statements: dict[str, list[dict[str, Any]]]) -> None:
     invokes = [s for s in role_statements["StateMachineRole"] if "lambda:InvokeFunction" in as_list(s["Action"])]
 
     assert len(invokes) == 1

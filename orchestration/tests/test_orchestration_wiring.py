@@ -16,6 +16,7 @@ from icpa_orchestration import substitution_names
 CODE_URIS = {
     "IntakeFunction": "../dist/services.intake.src.icpa_intake/intake-lambda.zip",
     "QuarantineFunction": "../dist/services.intake.src.icpa_intake/quarantine-lambda.zip",
+    "InterchangeSplitterFunction": "../dist/services.intake.src.icpa_intake/interchange-splitter-lambda.zip",
     "FraudFunction": "../dist/services.fraud.src.icpa_fraud/fraud-lambda.zip",
     "AdjudicationFunction": "../dist/services.adjudication.src.icpa_adjudication/adjudication-lambda.zip",
     "RouterFunction": "../dist/services.router.src.icpa_router/router-lambda.zip",
@@ -37,6 +38,12 @@ EXPECTED_SETTINGS: dict[str, dict[str, str | None]] = {
         "ICPA_IDEMPOTENCY_TABLE": "IdempotencyTable",
     },
     "QuarantineFunction": {"ICPA_QUARANTINE_BUCKET": "QuarantineBucket", "ICPA_CLAIMS_TABLE": "ClaimsTable"},
+    # The workflow's ARN is built with !Sub (a !Ref would be a circular dependency).
+    "InterchangeSplitterFunction": {
+        "ICPA_DOCUMENTS_BUCKET": "DocumentsBucket",
+        "ICPA_QUARANTINE_BUCKET": "QuarantineBucket",
+        "ICPA_CLAIMS_STATE_MACHINE_ARN": None,
+    },
     "FraudFunction": {
         "ICPA_DOCUMENTS_BUCKET": "DocumentsBucket",
         "ICPA_CLAIMS_TABLE": "ClaimsTable",

@@ -5,8 +5,9 @@ moto models neither IAM nor KMS: a role missing a grant (the data key for a tabl
 reads) stays green locally and fails every claim on AWS. Here the real ASL and the real
 handlers run once over every path (auto approve and deny, human approve and deny through the
 review API, review timeout to PENDED, rejected, crash to ERROR, a retried review request, the
-archiver), with each principal's calls recorded (icpa_local.callrecorder), and
-icpa_orchestration.iam.check says which call no statement allows and which grant no call used.
+archiver, an X12 interchange split, re-sent and rejected), with each principal's calls
+recorded (icpa_local.callrecorder), and icpa_orchestration.iam.check says which call no
+statement allows and which grant no call used.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from icpa_local import moto_patches
 from icpa_local.callrecorder import STATE_MACHINE, CallRecorder, rule_principal, unrecorded
 from icpa_local.cloud import LocalCloud
 from icpa_local.functions import FUNCTIONS, load_handler
+from icpa_local.interchanges import execution_arn, split_execution_names
 from icpa_orchestration.iam.check import AllowListEntry, Call, Report, check, load_allowlist, usage_table
 from icpa_orchestration.iam.policy import action_matches
 from icpa_orchestration.iam.template import TemplateModel
@@ -61,6 +63,22 @@ def _review(cloud: LocalCloud, name: str, decision: str) -> str:
     return str(cloud.result(arn).outcome)
 
 
+def _x12(cloud: LocalCloud) -> set[str]:
+    """An X12 interchange split into its claim executions, the same interchange uploaded again
+    (the kept original is checked, nothing restarts), and a rejected one (its 999 written)."""
+    outcomes = set()
+    for key in ("x12-837i-approve-institutional.837", "x12-again.x12"):
+        arn = cloud.upload(sample("x12-837i-approve-institutional.837"), key)
+        assert cloud.wait(arn) == "SUCCEEDED"
+        for name in split_execution_names(cloud.history(arn)):
+            child = execution_arn(cloud.names.state_machine_arn(), name)
+            assert cloud.wait(child) == "SUCCEEDED"
+            outcomes.add(str(cloud.result(child).outcome))
+    rejected = "x12-rejected-missing-claim-charge.837"
+    outcomes.add(str(cloud.process(sample(rejected), rejected).outcome))
+    return outcomes
+
+
 def _run_every_path() -> tuple[list[Call], set[str]]:
     outcomes: set[str] = set()
     with CallRecorder() as recorder:
@@ -74,6 +92,7 @@ def _run_every_path() -> tuple[list[Call], set[str]]:
                 "rejected-malformed.json",
             ):
                 outcomes.add(str(cloud.process(sample(name), name).outcome))
+            outcomes |= _x12(cloud)
             outcomes.add(_review(cloud, "review-high-amount-surgery.json", "APPROVE"))
             outcomes.add(_review(cloud, "review-partial-prior-auth.json", "DENY"))
             moto_patches.set_time_scale(0.00001)  # nobody answers: the review times out -> PENDED

@@ -129,6 +129,8 @@ def claim_result(
     elif stored_record:
         outcome, reasons = stored_record["outcome"], list(stored_record.get("reason_codes", []))
         payable = (stored_record.get("payable") or {}).get("amount")
+    elif "InterchangeSplit" in execution.states:  # an X12 interchange: each claim has its own execution
+        outcome, reasons, payable = "SPLIT", [], None
     else:
         outcome = "ERROR"
         reasons = [str(execution.description.get("error") or execution.status)]

@@ -13,6 +13,7 @@ from icpa_intake.domain.ports import (
     ClaimRegistration,
     DecisionOwner,
     DuplicateClaimIdError,
+    DuplicateInterchangeError,
     OriginalCopy,
     Registered,
     SourceBlob,
@@ -192,9 +193,12 @@ class FakeInterchangeStore:
         self.bucket = bucket
         self.parts: dict[str, dict[str, Any]] = {}
 
-    def keep_original(self, source: SourceObject, interchange_id: str) -> str:
+    def keep_original(self, interchange_id: str, data: bytes, digest: str) -> str:
         key = original_key(interchange_id)
-        self.sources.add(key, self.sources.objects[(source.bucket, source.key)], bucket=self.bucket)
+        kept = self.sources.objects.get((self.bucket, key))
+        if kept is not None and kept != data:
+            raise DuplicateInterchangeError(interchange_id)
+        self.sources.add(key, data, bucket=self.bucket)
         return f"s3://{self.bucket}/{key}"
 
     def put_part(self, interchange_id: str, position: int, document: dict[str, Any]) -> SourceObject:

@@ -159,6 +159,19 @@ def test_a_retried_split_starts_nothing_twice_and_audits_once(world: World) -> N
     assert [(e.step, e.decision, e.occurred_at) for e in events] == [("split", "SPLIT", NOW)]
 
 
+def test_other_bytes_under_a_used_interchange_control_number_are_a_duplicate_interchange(world: World) -> None:
+    world.sources.add("claims/batch.837", FOUR_CLAIMS)
+    world.sources.add("claims/reused.837", FOUR_CLAIMS.replace(b"PCN1001", b"PCN9001"))
+    split(step_for("claims/batch.837"), split_deps(world, Validator(), clock=lambda: RECEIVED))
+    parts_before = dict(world.interchanges.parts)
+
+    with pytest.raises(InvalidClaimError) as caught:
+        split(step_for("claims/reused.837"), split_deps(world, Validator(), clock=lambda: RECEIVED))
+
+    assert list(caught.value.reasons) == [x12_reasons.X12_DUPLICATE_INTERCHANGE]
+    assert world.interchanges.parts == parts_before and len(world.executions.started) == 4
+
+
 def test_an_uploaded_json_cannot_claim_to_be_an_x12_part(world: World) -> None:
     world.sources.add("claims/batch.837", FOUR_CLAIMS)
     split(step_for("claims/batch.837"), split_deps(world, Validator(), clock=lambda: RECEIVED))

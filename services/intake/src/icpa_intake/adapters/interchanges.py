@@ -6,9 +6,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from icpa_intake.domain.ports import DuplicateInterchangeError
 from icpa_intake.domain.x12.parts import original_key, part_key
 from icpa_shared.adapters.aws import LazyClient, error_code, raise_if_transient
 from icpa_shared.contracts import SourceObject
+
+# PreconditionFailed: the key exists. ConditionalRequestConflict (409) is a concurrent put of the
+# same key: S3 asks to retry, and the retry then sees the key.
+_ALREADY_THERE = frozenset({"PreconditionFailed", "412"})
 
 
 class S3InterchangeStore:
@@ -18,18 +23,36 @@ class S3InterchangeStore:
         self.bucket = bucket
         self._client = s3
 
-    def keep_original(self, source: SourceObject, interchange_id: str) -> str:
-        copy_source: dict[str, str] = {"Bucket": source.bucket, "Key": source.key}
-        if source.version_id:
-            copy_source["VersionId"] = source.version_id
+    def keep_original(self, interchange_id: str, data: bytes, digest: str) -> str:
+        """A conditional put (If-None-Match: *): the first interchange with this id is kept;
+        the inbox may expire uploads, the answers to it (835, 999) need it."""
         key = original_key(interchange_id)
         try:
-            # Server-side copy: the inbox may expire uploads; the interchange answers (835) need it.
-            self._s3.copy_object(Bucket=self.bucket, Key=key, CopySource=copy_source, MetadataDirective="COPY")
+            self._s3.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=data,
+                IfNoneMatch="*",
+                Metadata={"sha256": digest},
+                ContentType="application/edi-x12",
+            )
+        except Exception as exc:
+            if error_code(exc) not in _ALREADY_THERE:
+                raise_if_transient(exc, "interchanges.keep_original")
+                raise
+            kept = self._kept_digest(key)
+            if kept != digest:
+                raise DuplicateInterchangeError(interchange_id) from None
+        return f"s3://{self.bucket}/{key}"
+
+    def _kept_digest(self, key: str) -> str | None:
+        try:
+            head = self._s3.head_object(Bucket=self.bucket, Key=key)
         except Exception as exc:
             raise_if_transient(exc, "interchanges.keep_original")
             raise
-        return f"s3://{self.bucket}/{key}"
+        digest = head.get("Metadata", {}).get("sha256")
+        return str(digest) if digest is not None else None
 
     def put_part(self, interchange_id: str, position: int, document: dict[str, Any]) -> SourceObject:
         key = part_key(interchange_id, position)

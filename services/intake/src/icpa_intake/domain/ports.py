@@ -141,11 +141,17 @@ class InterchangeValidator(Protocol):
     def validate(self, text: str) -> X12Validation: ...
 
 
+class DuplicateInterchangeError(Exception):
+    """Another interchange with the same sender, receiver and ISA13 but other bytes was kept."""
+
+
 class InterchangeStore(Protocol):
     """Where an accepted interchange's original and its per-claim parts are kept."""
 
-    def keep_original(self, source: SourceObject, interchange_id: str) -> str:
-        """Copies the original; returns its URI."""
+    def keep_original(self, interchange_id: str, data: bytes, digest: str) -> str:
+        """Keeps the original once; returns its URI. The same bytes again (a retry, a
+        redelivery, a re-upload) are fine; other bytes under the same id raise
+        DuplicateInterchangeError."""
         ...
 
     def put_part(self, interchange_id: str, position: int, document: dict[str, Any]) -> SourceObject:

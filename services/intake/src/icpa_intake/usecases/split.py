@@ -23,13 +23,13 @@ from icpa_intake import SERVICE, __version__
 from icpa_intake.domain.ports import (
     Acknowledgements,
     ClaimExecutions,
+    DuplicateInterchangeError,
     InterchangeStore,
     InterchangeValidator,
     SourceObjects,
 )
 from icpa_intake.domain.problems import Problem, invalid_claim
 from icpa_intake.domain.quarantine import fallback_claim_id
-from icpa_intake.domain.records import source_identity
 from icpa_intake.domain.x12 import reasons as x12_reasons
 from icpa_intake.domain.x12.interchange import MAX_CLAIMS_PER_INTERCHANGE, looks_like_x12, read_interchange
 from icpa_intake.domain.x12.mapping import claim_parts, interchange_id_for
@@ -92,7 +92,12 @@ def split_interchange(step: StepInput, deps: SplitDeps) -> InterchangeSplit:
 
     received = (source.event_time or deps.clock()).date()
     interchange_id = interchange_id_for(interchange)
-    original_uri = deps.store.keep_original(source, interchange_id)
+    digest = sha256_hex(blob.data)
+    try:
+        original_uri = deps.store.keep_original(interchange_id, blob.data, digest)
+    except DuplicateInterchangeError:
+        # TA1 025: the sender reused ISA13 for other content. Neither file's claims are touched.
+        raise invalid_claim([Problem(x12_reasons.X12_DUPLICATE_INTERCHANGE, "ISA13")], what="interchange") from None
     started = 0
     claim_ids: list[str] = []
     for part in claim_parts(interchange, received=received):
@@ -115,7 +120,7 @@ def split_interchange(step: StepInput, deps: SplitDeps) -> InterchangeSplit:
         claim_id=interchange_id,
         step="split",
         decision="SPLIT",
-        input_value={"source_id": source_identity(source), "claim_digest": sha256_hex(blob.data)},
+        input_value={"interchange_id": interchange_id, "claim_digest": digest},
         output_value={"claim_ids": claim_ids, "original_uri": original_uri},
         occurred_at=deps.clock(),
         execution_id=step.execution_id,

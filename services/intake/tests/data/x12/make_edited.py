@@ -99,11 +99,15 @@ def professional() -> list[str]:
 def institutional() -> list[str]:
     """institutional-claim.837i (LinuxForHealth, 837I X223A3), made valid under the 5010
     guide (pyx12 named its three errors: N403 needs 9 digits, CLM06 is not used on an 837I,
-    DTP*434 is RD8) and given an ICPA member, ICD-10 codes and 2026 dates."""
+    DTP*434 is RD8) and given an ICPA member, ICD-10 codes, 2026 dates and ISA13 000000908."""
     segs = segments((HERE / "linuxforhealth" / "institutional-claim.837i").read_text())
     out: list[str] = []
     for seg in segs:
-        if seg.startswith("N4*") and seg.endswith("*17111"):
+        if seg.startswith(("ISA*", "IEA*")):
+            # Its own ISA13: the professional file shares the source's sender, receiver and
+            # 000000907, and an interchange control number names one interchange per sender.
+            seg = seg.replace("*000000907", "*000000908")
+        elif seg.startswith("N4*") and seg.endswith("*17111"):
             seg = seg + "0001"
         elif seg.startswith("NM1*85*"):
             seg = re.sub(r"XX\*\d+", f"XX*{NPI}", seg)
@@ -152,7 +156,7 @@ def main() -> None:
         (edited / name).write_text(text)
     bundled = {
         "x12-837p-approve-deny-review.837": files["837p-four-claims.837"],
-        "x12-837i-approve-institutional.837i": files["837i-institutional.837i"],
+        "x12-837i-approve-institutional.837": files["837i-institutional.837i"],
         "x12-rejected-missing-claim-charge.837": files["broken-missing-claim-charge.837"],
     }
     for name, text in bundled.items():

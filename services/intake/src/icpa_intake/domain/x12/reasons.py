@@ -10,6 +10,8 @@ Interchange-level (the whole file is REJECTED, a 999 is written when the validat
 - X12_SEGMENT_COUNT: SE01, GE01 or IEA01 does not count what it encloses.
 - X12_TOO_MANY_CLAIMS: more CLM loops than one interchange may carry (a limit, not a crash).
 - X12_NO_CLAIMS: a well-formed interchange with no CLM loop.
+- X12_DUPLICATE_INTERCHANGE: the sender's ISA13 was already used for another interchange to
+  this receiver (X12's TA1 note 025); the first one's claims stand.
 - X12_<IK3/IK4 error>: the validator's segment and element errors (see adapters.x12_validator).
 
 Claim-level (that claim is REJECTED, the others go on):
@@ -31,6 +33,7 @@ X12_ENVELOPE_MISMATCH: Final = "X12_ENVELOPE_MISMATCH"
 X12_SEGMENT_COUNT: Final = "X12_SEGMENT_COUNT"
 X12_TOO_MANY_CLAIMS: Final = "X12_TOO_MANY_CLAIMS"
 X12_NO_CLAIMS: Final = "X12_NO_CLAIMS"
+X12_DUPLICATE_INTERCHANGE: Final = "X12_DUPLICATE_INTERCHANGE"
 X12_ICD9_DIAGNOSIS: Final = "X12_ICD9_DIAGNOSIS"
 X12_UNKNOWN_DIAGNOSIS_QUALIFIER: Final = "X12_UNKNOWN_DIAGNOSIS_QUALIFIER"
 X12_MISSING_SEGMENT: Final = "X12_MISSING_SEGMENT"
