@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import local_fakes
 import pytest
@@ -194,3 +196,40 @@ def test_processing_a_claim_id_again_is_rejected_and_says_why(
     code, out, err = icpa(capsys, data, "process", sample)
     assert code == 0 and "REJECTED" in out and "DUPLICATE_CLAIM_ID" in out
     assert "already has a claim with that id" in err and "fresh --data-dir" in err
+
+
+def test_decided_claims_answer_with_a_fhir_claim_response(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from fhir.resources.R4B.claimresponse import ClaimResponse
+
+    data = tmp_path / "data"
+    # Given an approved and a denied claim, both ICPA JSON
+    code, out, _ = icpa(
+        capsys,
+        data,
+        "process",
+        str(sample_path("approve-office-visit.json")),
+        str(sample_path("deny-lapsed-policy.json")),
+        "--json",
+    )
+    results = {r["outcome"]: r for r in map(json.loads, out.splitlines())}
+    assert code == 0 and set(results) == {"APPROVED", "DENIED"}
+
+    # When their answers are asked for -- Then each is a valid FHIR R4 ClaimResponse
+    answers: dict[str, Any] = {}
+    for outcome, result in results.items():
+        code, out, _ = icpa(capsys, data, "status", result["claim_id"], "--fhir")
+        assert code == 0
+        answers[outcome] = ClaimResponse.model_validate(json.loads(out))
+    approved = answers["APPROVED"]
+    assert approved.payment.amount.value == Decimal(results["APPROVED"]["payable_amount"])
+    assert answers["DENIED"].payment.amount.value == 0
+    denied_reasons = {
+        c.code for item in answers["DENIED"].item for a in item.adjudication if a.reason for c in a.reason.coding
+    }
+    assert {"POLICY_LAPSED", "27"} <= denied_reasons  # ICPA's code and its CARC value
+
+    # A JSON claim has no 835, and an unknown claim has no answer: both say so
+    code, _, err = icpa(capsys, data, "status", results["APPROVED"]["claim_id"], "--x12")
+    assert code != 0 and "only claims that came as an 837" in err
+    code, _, err = icpa(capsys, data, "status", "CLM-NOPE", "--fhir")
+    assert code != 0 and "no ClaimResponse" in err

@@ -14,20 +14,15 @@ import pytest
 
 from icpa_shared.contracts import (
     Adjudication,
-    AdjudicationOutcome,
-    AdjudicationTotals,
     Claim,
     ClaimSource,
-    LineAdjudication,
-    Money,
     Outcome,
     Patient,
 )
 from icpa_shared.contracts import reasons as rc
-from icpa_shared.contracts.money import total
 from icpa_shared.errors import ContractViolationError
 from icpa_shared.payer import CARC, Envelope, PayerIdentity, claim_response, remittance_835, settle
-from icpa_shared.testing.builders import a_claim, a_line, usd
+from icpa_shared.testing.builders import a_claim, a_line, a_line_adjudication, an_adjudication_of, usd
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 PAYER = PayerIdentity()
@@ -44,58 +39,13 @@ X12_SOURCE = ClaimSource(
 )
 
 
-def a_line_adjudication(number: int, submitted: str, **amounts: Any) -> LineAdjudication:
-    zero = usd("0")
-    fields: dict[str, Any] = {
-        "line_number": number,
-        "procedure_code": "99213",
-        "eligible": True,
-        "covered": True,
-        "submitted": usd(submitted),
-        "allowed": usd(submitted),
-        "deductible": zero,
-        "copay": zero,
-        "coinsurance": zero,
-        "reason_codes": [rc.COVERED],
-    }
-    money = ("allowed", "deductible", "copay", "coinsurance", "payable")
-    fields.update({k: usd(v) if k in money else v for k, v in amounts.items()})
-    member = fields["deductible"] + fields["copay"] + fields["coinsurance"]
-    fields.setdefault("payable", fields["allowed"] - member)
-    return LineAdjudication(**fields)
-
-
-def an_adjudication(claim: Claim, lines: list[LineAdjudication]) -> Adjudication:
-    def summed(name: str) -> Money:
-        return total((getattr(line, name) for line in lines), "USD")
-
-    names = ("submitted", "allowed", "deductible", "copay", "coinsurance", "payable")
-    covered = [line.covered for line in lines]
-    outcome = (
-        AdjudicationOutcome.APPROVED
-        if all(covered)
-        else AdjudicationOutcome.DENIED
-        if not any(covered)
-        else AdjudicationOutcome.PARTIAL
-    )
-    return Adjudication(
-        claim_id=claim.claim_id,
-        policy_id=claim.policy_id,
-        outcome=outcome,
-        lines=lines,
-        totals=AdjudicationTotals(**{name: summed(name) for name in names}),
-        service_version="1.0.0",
-        adjudicated_at=NOW,
-    )
-
-
 def a_partly_paid_claim() -> tuple[Claim, Adjudication]:
     claim = a_claim(
         lines=[a_line(1, charge=usd("178.00")), a_line(2, procedure_code="85025", charge=usd("42.50"))],
         patient=Patient(name="Orrin Vantablack", birth_date=date(1971, 11, 23)),
         source=X12_SOURCE,
     )
-    adjudication = an_adjudication(
+    adjudication = an_adjudication_of(
         claim,
         [
             a_line_adjudication(

@@ -7,15 +7,20 @@ from decimal import Decimal
 from typing import Any
 
 from icpa_shared.contracts import (
+    Adjudication,
+    AdjudicationOutcome,
+    AdjudicationTotals,
     Claim,
     ClaimLine,
     IntakeResult,
+    LineAdjudication,
     Money,
     Policy,
     SourceObject,
     StepInput,
     WorkflowState,
 )
+from icpa_shared.contracts.money import total
 
 VALID_NPI = "1234567893"
 FIXED_NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -119,3 +124,52 @@ def a_step(state: WorkflowState | None = None, **state_fields: Any) -> StepInput
         state=state,
         execution_id="arn:aws:states:us-east-1:123456789012:execution:icpa-claims:test-1",
     )
+
+
+_ADJUDICATED_AMOUNTS = ("allowed", "deductible", "copay", "coinsurance", "payable")
+
+
+def a_line_adjudication(number: int = 1, submitted: str = "150.00", **overrides: Any) -> LineAdjudication:
+    """A covered line paid in full unless amounts are given (strings); payable defaults to
+    allowed minus the member's share, so the line adds up."""
+    fields: dict[str, Any] = {
+        "line_number": number,
+        "procedure_code": "99213",
+        "eligible": True,
+        "covered": True,
+        "submitted": usd(submitted),
+        "allowed": usd(submitted),
+        "deductible": usd("0"),
+        "copay": usd("0"),
+        "coinsurance": usd("0"),
+        "reason_codes": ["COVERED"],
+    }
+    fields.update({k: usd(v) if k in _ADJUDICATED_AMOUNTS else v for k, v in overrides.items()})
+    fields.setdefault("payable", fields["allowed"] - (fields["deductible"] + fields["copay"] + fields["coinsurance"]))
+    return LineAdjudication(**fields)
+
+
+def an_adjudication_of(claim: Claim, lines: list[LineAdjudication], **overrides: Any) -> Adjudication:
+    """The adjudication of `claim` with these lines: totals summed, outcome from coverage."""
+    names = ("submitted", "allowed", "deductible", "copay", "coinsurance", "payable")
+    currency = claim.total_charge.currency
+    sums = {name: total((getattr(line, name) for line in lines), currency) for name in names}
+    covered = [line.covered for line in lines]
+    outcome = (
+        AdjudicationOutcome.APPROVED
+        if all(covered)
+        else AdjudicationOutcome.DENIED
+        if not any(covered)
+        else AdjudicationOutcome.PARTIAL
+    )
+    fields: dict[str, Any] = {
+        "claim_id": claim.claim_id,
+        "policy_id": claim.policy_id,
+        "outcome": outcome,
+        "lines": lines,
+        "totals": AdjudicationTotals(**sums),
+        "service_version": "1.0.0",
+        "adjudicated_at": FIXED_NOW,
+    }
+    fields.update(overrides)
+    return Adjudication(**fields)
