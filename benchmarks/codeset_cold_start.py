@@ -47,6 +47,19 @@ print((time.perf_counter() - t) * 1000)
 """
 
 
+# The code sets' own share, measured alone after the handler is imported: opening the manifest
+# and the first lookup (which reads the release in force into frozensets).
+CODESET_PROBE = """
+import datetime, time
+import icpa_intake.handlers.intake, icpa_intake.wiring
+t = time.perf_counter()
+from icpa_shared.codesets import CodeSystem
+from icpa_shared.codesets.files import bundled_code_sets
+bundled_code_sets().status(CodeSystem.ICD10CM, "J06.9", datetime.date(2026, 3, 1))
+print((time.perf_counter() - t) * 1000)
+"""
+
+
 def source_path(root: Path) -> str:
     roots = [*glob.glob(str(root / "services/*/src")), str(root / "shared/src")]
     return os.pathsep.join(roots)
@@ -54,7 +67,7 @@ def source_path(root: Path) -> str:
 
 def sample(root: Path, mode: str) -> float:
     data = (HERE / FIXTURE).read_bytes()
-    code = f"MODE = {mode!r}; DATA = {data!r}\n{PROBE}"
+    code = CODESET_PROBE if mode == "codeset-only" else f"MODE = {mode!r}; DATA = {data!r}\n{PROBE}"
     env = {**os.environ, "PYTHONPATH": source_path(root), "AWS_DEFAULT_REGION": "us-east-1"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     return float(out.stdout.strip().splitlines()[-1])
@@ -74,11 +87,16 @@ def main() -> None:
     for _ in range(args.runs):
         for name, (root, mode) in probes.items():
             samples[name].append(sample(root, mode))
+    alone = [sample(HERE, "codeset-only") for _ in range(args.runs)]
     medians = {name: statistics.median(values) for name, values in samples.items()}
     base = list(medians.values())[1]
     print(f"intake cold start (handler + wiring imports + first claim), median of {args.runs} fresh interpreters")
     for name, median in medians.items():
         print(f"  {name:36s} {median:7.1f} ms   {median / base:5.3f}x   (min {min(samples[name]):.1f})")
+    share = statistics.median(alone)
+    print(f"  code sets alone (manifest + first lookup) {share:7.1f} ms   (min {min(alone):.1f})")
+    floor = min(list(samples.values())[1])
+    print(f"  = {share / base:.1%} of the cold start without them (median), {min(alone) / floor:.1%} (min)")
 
 
 if __name__ == "__main__":
