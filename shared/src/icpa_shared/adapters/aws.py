@@ -3,7 +3,9 @@ turned into the project's typed errors."""
 
 from __future__ import annotations
 
-from typing import Any, Generic, Protocol, TypeVar, overload
+from typing import Any, Generic, Protocol, overload
+
+from typing_extensions import TypeVar
 
 from icpa_shared.errors import TransientDependencyError
 
@@ -46,7 +48,7 @@ class _Adapter(Protocol):
     _client: Any
 
 
-ClientT = TypeVar("ClientT")
+ClientT = TypeVar("ClientT", default=Any)  # an unannotated LazyClient is LazyClient[Any]
 
 
 class LazyClient(Generic[ClientT]):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from icpa_shared.adapters.aws import LazyClient, error_code, raise_typed
+from icpa_shared.adapters.items import string_attribute, to_attributes
 from icpa_shared.contracts.claim import Claim
 from icpa_shared.contracts.workflow import ClaimRecord
 from icpa_shared.errors import ClaimNotFoundError
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb.client import DynamoDBClient
+    from types_boto3_s3.client import S3Client
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -18,9 +23,9 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
 class S3ClaimDocuments:
     """Normalized claims as JSON objects in the documents bucket (SSE-KMS on AWS)."""
 
-    _s3 = LazyClient("s3")
+    _s3: LazyClient[S3Client] = LazyClient("s3")
 
-    def __init__(self, bucket: str, s3: Any = None) -> None:
+    def __init__(self, bucket: str, s3: S3Client | None = None) -> None:
         self.bucket = bucket
         self._client = s3
 
@@ -58,9 +63,9 @@ class DynamoClaimRecords:
     """The claims table. pk `claim_id`; the decision projection is stored as `record` (JSON)
     next to top-level attributes for indexes (member/provider by service date) and queries."""
 
-    _ddb = LazyClient("dynamodb")
+    _ddb: LazyClient[DynamoDBClient] = LazyClient("dynamodb")
 
-    def __init__(self, table: str, dynamodb: Any = None) -> None:
+    def __init__(self, table: str, dynamodb: DynamoDBClient | None = None) -> None:
         self.table = table
         self._client = dynamodb
 
@@ -68,14 +73,12 @@ class DynamoClaimRecords:
         try:
             self._ddb.update_item(
                 TableName=self.table,
-                Key={"claim_id": {"S": record.claim_id}},
+                Key=to_attributes({"claim_id": record.claim_id}),
                 UpdateExpression="SET #r = :r, outcome = :o, updated_at = :u",
                 ExpressionAttributeNames={"#r": "record"},
-                ExpressionAttributeValues={
-                    ":r": {"S": record.model_dump_json()},
-                    ":o": {"S": record.outcome.value},
-                    ":u": {"S": record.updated_at.isoformat()},
-                },
+                ExpressionAttributeValues=to_attributes(
+                    {":r": record.model_dump_json(), ":o": record.outcome.value, ":u": record.updated_at.isoformat()}
+                ),
             )
         except Exception as exc:
             raise_typed(exc, "claims.put_record")
@@ -83,12 +86,11 @@ class DynamoClaimRecords:
 
     def get_record(self, claim_id: str) -> ClaimRecord | None:
         try:
-            item = self._ddb.get_item(TableName=self.table, Key={"claim_id": {"S": claim_id}}, ConsistentRead=True).get(
-                "Item"
-            )
+            item = self._ddb.get_item(
+                TableName=self.table, Key=to_attributes({"claim_id": claim_id}), ConsistentRead=True
+            ).get("Item")
         except Exception as exc:
             raise_typed(exc, "claims.get_record")
             raise
-        if not item or "record" not in item:
-            return None
-        return ClaimRecord.model_validate_json(item["record"]["S"])
+        raw = string_attribute(item or {}, "record")
+        return None if raw is None else ClaimRecord.model_validate_json(raw)

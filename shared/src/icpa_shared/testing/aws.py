@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from icpa_shared.adapters.aws import reset_clients
+from icpa_shared.adapters.items import to_attributes
 from icpa_shared.contracts.policy import Policy
 
 REGION = "us-east-1"
@@ -117,7 +118,7 @@ def create_policies_table(ddb: Any, name: str = "icpa-policies", policies: Itera
 def put_policy(ddb: Any, policy: Policy, table: str = "icpa-policies") -> None:
     ddb.put_item(
         TableName=table,
-        Item={"policy_id": {"S": policy.policy_id}, "policy": {"S": policy.model_dump_json()}},
+        Item=to_attributes({"policy_id": policy.policy_id, "policy": policy.model_dump_json()}),
     )
 
 

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from icpa_shared.adapters.items import string_attribute, to_attributes
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb.client import DynamoDBClient
 
 DECISION_STEP = "decision"
 
@@ -21,7 +26,7 @@ def decisions_recorded_by(
     *,
     claims_table: str,
     audit_table: str,
-    dynamodb: Any,
+    dynamodb: DynamoDBClient,
 ) -> dict[str, dict[str, Any]]:
     """execution arn -> the ClaimRecord it recorded, for the executions among `arns` whose
     RecordDecision had run to its end (the record written and its decision audit event
@@ -32,7 +37,8 @@ def decisions_recorded_by(
     records: dict[str, dict[str, Any]] = {}
     for page in dynamodb.get_paginator("scan").paginate(TableName=claims_table, ConsistentRead=True):
         for item in page.get("Items", []):
-            record = json.loads(item["record"]["S"]) if "record" in item else {}
+            raw_record = string_attribute(item, "record")
+            record = json.loads(raw_record) if raw_record is not None else {}
             if record.get("execution_id") in wanted:
                 records[str(record["execution_id"])] = record
     decided: dict[str, dict[str, Any]] = {}
@@ -40,11 +46,12 @@ def decisions_recorded_by(
         events = dynamodb.query(
             TableName=audit_table,
             KeyConditionExpression="claim_id = :c",
-            ExpressionAttributeValues={":c": {"S": str(record["claim_id"])}},
+            ExpressionAttributeValues=to_attributes({":c": str(record["claim_id"])}),
             ConsistentRead=True,
         )["Items"]
         for item in events:
-            event = json.loads(item["event"]["S"]) if "event" in item else {}
+            raw_event = string_attribute(item, "event")
+            event = json.loads(raw_event) if raw_event is not None else {}
             if is_decision_of(event, arn):
                 decided[arn] = record
     return decided

@@ -9,23 +9,29 @@ at `max_items` (then `truncated`): one busy provider cannot make an assessment u
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from icpa_fraud.domain.ports import HistoryPage
 from icpa_shared.adapters.aws import LazyClient, raise_typed
+from icpa_shared.adapters.items import string_attribute, to_attributes
 from icpa_shared.contracts import ClaimIndexEntry
 from icpa_shared.observability.logging import get_logger
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb.client import DynamoDBClient
 
 MEMBER_INDEX = "member-date-index"
 PROVIDER_INDEX = "provider-date-index"
 
 
 class DynamoClaimHistory:
-    _ddb = LazyClient("dynamodb")
+    _ddb: LazyClient[DynamoDBClient] = LazyClient("dynamodb")
 
-    def __init__(self, table: str, *, max_items: int = 500, page_size: int = 100, dynamodb: Any = None) -> None:
+    def __init__(
+        self, table: str, *, max_items: int = 500, page_size: int = 100, dynamodb: DynamoDBClient | None = None
+    ) -> None:
         self.table = table
         self.max_items = max_items
         self.page_size = page_size
@@ -45,12 +51,9 @@ class DynamoClaimHistory:
             "FilterExpression": "claim_id <> :self",
             "ProjectionExpression": "claim_id, #i",
             "ExpressionAttributeNames": {"#k": key, "#i": "index"},
-            "ExpressionAttributeValues": {
-                ":k": {"S": value},
-                ":start": {"S": start.isoformat()},
-                ":end": {"S": end.isoformat()},
-                ":self": {"S": exclude},
-            },
+            "ExpressionAttributeValues": to_attributes(
+                {":k": value, ":start": start.isoformat(), ":end": end.isoformat(), ":self": exclude}
+            ),
         }
         entries: list[ClaimIndexEntry] = []
         read = 0
@@ -73,11 +76,11 @@ class DynamoClaimHistory:
 
 
 def _entry(item: dict[str, Any]) -> ClaimIndexEntry | None:
-    raw = item.get("index", {}).get("S")
+    raw = string_attribute(item, "index")
     if raw is None:
         return None  # a claim with no index entry (never accepted) has no history to offer
     try:
         return ClaimIndexEntry.model_validate_json(raw)
     except ValidationError:
-        get_logger().warning("history.unreadable_entry", claim_id=item.get("claim_id", {}).get("S"))
+        get_logger().warning("history.unreadable_entry", claim_id=string_attribute(item, "claim_id"))
         return None
