@@ -233,3 +233,55 @@ def test_decided_claims_answer_with_a_fhir_claim_response(tmp_path: Path, capsys
     assert code != 0 and "only claims that came as an 837" in err
     code, _, err = icpa(capsys, data, "status", "CLM-NOPE", "--fhir")
     assert code != 0 and "no ClaimResponse" in err
+
+
+def _pyx12_errors(text: str) -> list[str]:
+    import io
+    import logging
+
+    import pyx12.params
+    import pyx12.x12n_document
+
+    logging.getLogger("pyx12").setLevel(logging.CRITICAL)
+    report = io.StringIO()
+    pyx12.x12n_document.x12n_document(
+        param=pyx12.params.params(), src_file=io.StringIO(text), fd_997=io.StringIO(), fd_html=None, fd_json=report
+    )
+    found: list[str] = []
+    stack: list[Any] = [json.loads(report.getvalue() or "{}")]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            found += [str(e.get("err_str")) for e in node.get("errors", [])]
+            stack += [v for v in node.values() if isinstance(v, list | dict)]
+        elif isinstance(node, list):
+            stack += node
+    return found
+
+
+def test_x12_claims_answer_with_an_835_that_balances_and_validates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    # Given the bundled 837P (approve, deny, review, approve) and 837I interchanges
+    files = ("x12-837p-approve-deny-review.837", "x12-837i-approve-institutional.837")
+    code, _, _ = icpa(capsys, data, "process", *(str(sample_path(f)) for f in files), "--json")
+    code, out, _ = icpa(capsys, data, "status", "--json")
+    claims = {c["claim_id"]: c for c in map(json.loads, out.splitlines()) if c["claim_id"].startswith("X12-")}
+    decided = {cid: c for cid, c in claims.items() if c["outcome"] in ("APPROVED", "DENIED")}
+    assert {c["outcome"] for c in decided.values()} == {"APPROVED", "DENIED"} and len(decided) >= 4
+
+    # When each decided claim's 835 is printed -- Then pyx12 finds no error and it balances
+    for claim_id, claim in decided.items():
+        code, out, _ = icpa(capsys, data, "status", claim_id, "--x12")
+        assert code == 0, claim_id
+        assert _pyx12_errors(out.replace("\n", "")) == [], claim_id
+        segments = [s.split("*") for s in out.replace("\n", "").split("~") if s]
+        clp = next(s for s in segments if s[0] == "CLP")
+        cas = sum(Decimal(s[i]) for s in segments if s[0] == "CAS" for i in range(3, len(s), 3) if s[i])
+        assert Decimal(clp[3]) - cas == Decimal(clp[4]) == Decimal(next(s for s in segments if s[0] == "BPR")[2])
+        assert Decimal(clp[4]) == Decimal(claim["payable"]), claim_id
+    # A claim still waiting for a reviewer has no answer yet
+    waiting = next(cid for cid, c in claims.items() if c["outcome"] == "PENDING_REVIEW")
+    code, _, err = icpa(capsys, data, "status", waiting, "--x12")
+    assert code != 0 and "not decided" in err
