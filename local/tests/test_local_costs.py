@@ -314,3 +314,13 @@ def test_dollars_read_without_rounding_to_nothing() -> None:
         "$0.200000",
         "$1,234.50",
     ]
+
+
+@pytest.mark.parametrize("args", [["--claims-per-month", "0"], ["--per-route", "4"]])
+def test_icpa_cost_refuses_a_volume_or_sample_count_it_cannot_price(
+    args: list[str], tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from icpa_local.cli import EXIT_USAGE, main
+
+    assert main(["cost", *args, "--data-dir", str(tmp_path)]) == EXIT_USAGE
+    assert "--claims-per-month must be positive and --per-route 1..3" in capsys.readouterr().err

@@ -16,7 +16,7 @@ import json
 import sys
 from typing import Any
 
-from icpa_local.commands.common import EXIT_FAILED, EXIT_OK
+from icpa_local.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from icpa_local.commands.render import console, table
 from icpa_local.costs import (
     BUDGET_PER_CLAIM,
@@ -97,7 +97,7 @@ def report(
         ],
         "without_model": {
             "monthly_total": no_model_total,
-            "per_claim_all_in": no_model_total / claims_per_month,
+            "per_claim_all_in": no_model_total / claims_per_month if claims_per_month else None,
             "dominance": [
                 {"component": d.component, "from_claims_per_month": d.from_claims, "to_claims_per_month": d.to_claims}
                 for d in dominance(no_model, functions, prices, fixed)
@@ -135,7 +135,7 @@ def run_cost(args: argparse.Namespace) -> int:
 
     if args.claims_per_month <= 0 or not 1 <= args.per_route <= 3:
         sys.stderr.write("icpa cost: --claims-per-month must be positive and --per-route 1..3\n")
-        return EXIT_FAILED
+        return EXIT_USAGE
     out = console()
     if not args.json:
         out.print(f"measuring {args.per_route} sample claims a route in a throwaway local cloud ...")
