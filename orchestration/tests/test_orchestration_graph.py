@@ -178,7 +178,8 @@ def test_a_parked_review_highlights_up_to_the_wait_and_not_the_end(
 
 
 def test_a_failed_execution_marks_its_state_red_and_follows_the_catch(asl: dict[str, Any]) -> None:
-    path = lead_in(asl) + (
+    path = (
+        *lead_in(asl),
         "Intake",
         "ChooseDelivery",
         "AssessFraud",
@@ -352,3 +353,11 @@ def test_rendering_errors_are_typed() -> None:
         render("digraph {}", "svg", executable="icpa-no-such-dot")
     with pytest.raises(GraphvizRenderError, match="syntax error"):
         render("digraph { a -> }", "svg")
+
+
+def test_the_picture_says_how_to_read_it(asl: dict[str, Any]) -> None:
+    plain, highlighted = to_dot(asl), to_dot(asl, taken=("Intake",))
+
+    assert "Catch: the errors named go there (States.ALL: any error)" in plain
+    assert "the path this execution took" not in plain
+    assert "the path this execution took" in highlighted and "the state it failed in" in highlighted

@@ -444,6 +444,25 @@ class _Builder:
         return lines
 
 
+def _legend(highlight: bool) -> str:
+    """How to read the picture, under it (an HTML label of the graph)."""
+    rows = [
+        ("\u2192", "#000000", "Next, or a Choice rule (its condition; 'default' when none matches)"),
+        ("\u21e2", CATCH_COLOR, "Catch: the errors named go there (States.ALL: any error)"),
+        ("retry", "#6d4c00", "Retry on the state: errors: first wait x backoff, how often, longest wait"),
+        ("\u25c7 \u25a2", "#000000", "Choice, Task; dashed: Pass; double border: Succeed or Fail"),
+    ]
+    if highlight:
+        rows.append(("\u2501", TAKEN_COLOR, "the path this execution took"))
+        rows.append(("\u25a0", FAILED_COLOR, "the state it failed in"))
+    cells = "".join(
+        f'<TR><TD ALIGN="RIGHT"><FONT COLOR="{color}">{_html(mark)}</FONT></TD>'
+        f'<TD ALIGN="LEFT">{_html(text)}</TD></TR>'
+        for mark, color, text in rows
+    )
+    return f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="1">{cells}</TABLE>'
+
+
 def to_dot(definition: Mapping[str, Any], *, taken: Sequence[str] = (), failed: str | None = None) -> str:
     """The state machine `definition` (a parsed ASL document) as a Graphviz DOT digraph.
 
@@ -458,6 +477,7 @@ def to_dot(definition: Mapping[str, Any], *, taken: Sequence[str] = (), failed: 
         '  start [shape=circle, label="", width=0.22, style=filled, fillcolor="#424242", tooltip="start"];',
         '  end [shape=doublecircle, label="", width=0.18, style=filled, fillcolor="#424242", tooltip="end"];',
     ]
+    builder.lines.append(f"  graph [labelloc=b, labeljust=l, fontsize=10, label=<{_legend(builder.highlight)}>];")
     machine = builder.scope(definition, "machine", "  ")
     if machine.start:
         builder.edges.insert(0, _Edge("start", machine.start, "", "start"))
