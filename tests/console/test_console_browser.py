@@ -181,6 +181,7 @@ def test_a_reviewer_approves_in_the_browser_and_a_second_reviewer_sees_it_decide
     review_id = cloud.pending_review_for(arn)
     assert review_id is not None
     claim_id = cloud.result(arn).claim_id
+    assert claim_id is not None
 
     # The reviewer signs in and sees the queue, oldest first, with waiting time and deadline.
     first = a_browser()
