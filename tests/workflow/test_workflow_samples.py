@@ -31,6 +31,7 @@ EXPECTED = {
     "rejected-malformed.json": ("REJECTED", "NONE", "MALFORMED_JSON"),
     "rejected-not-utf8.json": ("REJECTED", "NONE", "NOT_UTF8"),
     "rejected-invalid-codes.json": ("REJECTED", "NONE", "INVALID_PROCEDURE_CODE"),
+    "rejected-codes-not-in-icd10cm.json": ("REJECTED", "NONE", "DIAGNOSIS_NOT_BILLABLE"),
     "rejected-total-mismatch.json": ("REJECTED", "NONE", "TOTAL_MISMATCH"),
     "rejected-future-dates.json": ("REJECTED", "NONE", "DATE_IN_FUTURE"),
     "rejected-unknown-member.json": ("REJECTED", "NONE", "UNKNOWN_MEMBER"),
