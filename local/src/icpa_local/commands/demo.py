@@ -17,6 +17,7 @@ from icpa_local.commands.render import console as make_console
 from icpa_local.commands.render import results_table
 from icpa_local.connect import find_server, remote_session
 from icpa_local.datadir import DataDir
+from icpa_local.interchanges import execution_arn, split_execution_names
 from icpa_local.session import CloudSession
 
 
@@ -75,14 +76,16 @@ def _run_demo(args: argparse.Namespace, console: Any, workdir: Path) -> int:
             if time.monotonic() > deadline:
                 console.print("[red]timed out waiting for the workflow[/]")
                 return EXIT_FAILED
-            for run in runs:
+            for run in list(runs):
                 if not run["done"]:
                     _advance(console, cloud, run)
+                    if run["done"]:
+                        runs += _split_claims(console, cloud, run)
             time.sleep(0.02)
         results = [cloud.result(r["arn"], r["file"]) for r in runs]
     console.print()
     console.print(results_table(results, "Outcomes"))
-    mismatched = [(r, m) for r, m in zip(results, manifest, strict=True) if r.outcome != m["expect"]]
+    mismatched = [(r, m) for r, m in zip(results, runs, strict=True) if r.outcome != m["expect"]]
     for result, entry in mismatched:
         console.print(f"[red]{entry['file']}: expected {entry['expect']}, got {result.outcome}[/]")
     console.print(
@@ -115,6 +118,20 @@ def _advance(console: Any, cloud: CloudSession, run: dict[str, Any]) -> None:
             f"on {review_id} through the review API ({code})"
         )
         run["answered"] = True
+
+
+def _split_claims(console: Any, cloud: CloudSession, run: dict[str, Any]) -> list[dict[str, Any]]:
+    """An X12 interchange's run ends once it is split: each of its claims then runs in an
+    execution of its own, followed like an uploaded claim (demo.json's `claims` say what to expect)."""
+    names = split_execution_names(cloud.history(run["arn"]))
+    if names:
+        console.print(f"  [cyan]{run['file']}[/]: split into {len(names)} claim executions")
+    expected = run.get("claims", [])
+    return [
+        {**claim, "file": f"{run['file']} #{n}", "arn": execution_arn(cloud.names.state_machine_arn(), name)}
+        | {"seen": 0, "answered": False, "done": False}
+        for n, (name, claim) in enumerate(zip(names, expected, strict=True), start=1)
+    ]
 
 
 def _demo_session(args: argparse.Namespace, workdir: Path) -> CloudSession:

@@ -91,9 +91,9 @@ def test_sv1_lines_with_procedure_modifiers_units_charge_pointers_and_dtp472() -
         "units": 2,
         "charge": {"amount": Decimal("150.00"), "currency": "USD"},
         "diagnosis_pointers": [1, 2],
-        "service_date": "2026-10-06",
+        "service_date": "2026-11-03",
     }
-    assert (first["service_date_from"], first["service_date_to"]) == ("2026-10-06", "2026-10-06")
+    assert (first["service_date_from"], first["service_date_to"]) == ("2026-11-03", "2026-11-03")
     assert first["total_charge"] == {"amount": Decimal("150.00"), "currency": "USD"}
     assert first["received_date"] == "2026-12-01"
 
@@ -131,7 +131,7 @@ def test_the_envelope_and_clm05_travel_as_the_claim_source(professional: list[Cl
 def test_837i_sv2_lines_statement_period_and_attending_context(institutional: ClaimPart) -> None:
     fields: dict[str, Any] = institutional.fields
     assert fields["claim_type"] == "institutional" and fields["source"]["format"] == "x12-837i"
-    assert (fields["service_date_from"], fields["service_date_to"]) == ("2026-10-01", "2026-10-01")
+    assert (fields["service_date_from"], fields["service_date_to"]) == ("2026-11-17", "2026-11-17")
     assert [(line["procedure_code"], line["units"], line["charge"]["amount"]) for line in fields["lines"]] == [
         ("85025", 1, Decimal("13.39")),
         ("99213", 1, Decimal("76.54")),
@@ -160,7 +160,7 @@ def test_two_claims_of_one_provider_in_the_public_837i_are_two_parts() -> None:
     ("edit", "code"),
     [
         (("HI*ABK:J069", "HI*ZZZ:J069"), reasons.X12_UNKNOWN_DIAGNOSIS_QUALIFIER),
-        (("DTP*472*D8*20261006", "DTP*472*D8*20261306"), reasons.X12_BAD_DATE),
+        (("DTP*472*D8*20261103", "DTP*472*D8*20261303"), reasons.X12_BAD_DATE),
     ],
 )
 def test_claim_level_defects_are_problems_of_that_claim_only(edit: tuple[str, str], code: str) -> None:

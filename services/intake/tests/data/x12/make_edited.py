@@ -5,7 +5,8 @@
 The public 5010 samples (linuxforhealth/, imsweb/) date from 1996-2006, code diagnoses in
 ICD-9 (BK/BF) and name members ICPA has no policy for, so ICPA rejects every one of them (as it
 should). The edited copies keep each file's envelope, loops and segments and change only: the
-dates (2026), the diagnoses (ICD-10-CM, ABK/ABF), the ids (ICPA policies, members and NPI of
+dates (November 2026: no bundled JSON sample's member has a claim near them, so the fraud
+service's duplicate checks stay quiet when all samples run together), the diagnoses (ICD-10-CM, ABK/ABF), the ids (ICPA policies, members and NPI of
 local/src/icpa_local/data/policies.json) and the segment counts (SE01). The broken variants
 each break one thing on purpose, named in their file name.
 """
@@ -81,17 +82,17 @@ def professional() -> list[str]:
         )
 
     subscriber("POL-GOLD001", "MBR000001", "SMITH TED", children=False)
-    body += claim_block("PCN1001", "150.00", ["J06.9"], [("99213", "150.00", "20261006")])
+    body += claim_block("PCN1001", "150.00", ["J06.9"], [("99213", "150.00", "20261103")])
     subscriber("POL-SILVER002", "MBR000003", "JONES ANNA", children=False)
-    body += claim_block("PCN1002", "1250.00", ["K63.5"], [("45378", "1250.00", "20260918")])
+    body += claim_block("PCN1002", "1250.00", ["K63.5"], [("45378", "1250.00", "20261104")])
     subscriber("POL-PLAT005", "MBR000006", "BROWN LEE", children=False)
-    body += claim_block("PCN1003", "4800.00", ["S83.241A"], [("29881", "4800.00", "20260910")])
+    body += claim_block("PCN1003", "4800.00", ["S83.241A"], [("29881", "4800.00", "20261105")])
     subscriber("POL-GOLD001", "MBR000001", "SMITH TED", children=True)
     hl += 1
     body += [f"HL*{hl}*{hl - 1}*23*0", "PAT*19", "NM1*QC*1*SMITH*JANE", "N3*236 N MAIN ST", "N4*MIAMI*FL*33413"]
     body += ["DMG*D8*20100301*F", "REF*1W*MBR000002"]
     body += claim_block(
-        "PCN1004", "178.00", ["J06.9", "R50.9"], [("99213", "150.00", "20261006"), ("85025", "28.00", "20261006")]
+        "PCN1004", "178.00", ["J06.9", "R50.9"], [("99213", "150.00", "20261103"), ("85025", "28.00", "20261103")]
     )
     return head + body + tail
 
@@ -118,7 +119,7 @@ def institutional() -> list[str]:
         elif seg.startswith("CLM*"):
             seg = "CLM*756048Q*89.93***13:A:1**A*Y*Y"
         elif seg.startswith("DTP*434"):
-            seg = "DTP*434*RD8*20261001-20261001"
+            seg = "DTP*434*RD8*20261117-20261117"
         elif seg.startswith("HI*BK:"):
             seg = "HI*ABK:J069"
         elif seg.startswith("HI*BF:"):
@@ -126,7 +127,7 @@ def institutional() -> list[str]:
         elif seg.startswith(("HI*BH:", "HI*BE:", "HI*BG:")):
             continue  # occurrence/value/condition codes dated 1926-1991: not needed here
         elif seg.startswith("DTP*472"):
-            seg = "DTP*472*D8*20261001"
+            seg = "DTP*472*D8*20261117"
         elif seg.startswith("SV2*0305"):
             seg = "SV2*0305*HC:85025*13.39*UN*1"
         elif seg.startswith("SV2*0730"):
