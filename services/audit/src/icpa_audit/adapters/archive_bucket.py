@@ -6,17 +6,20 @@ the same key. Object Lock requires an integrity checksum on every put, so one is
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from icpa_audit.domain.models import ARCHIVE_SUFFIX, ArchiveDocument, claim_prefix, decode_archive, encode_archive
 from icpa_audit.domain.ports import UnreadableArchiveError
 from icpa_shared.adapters.aws import LazyClient, error_code, raise_if_transient
 
+if TYPE_CHECKING:
+    from types_boto3_s3.client import S3Client
+
 
 class _Bucket:
-    _s3 = LazyClient("s3")
+    _s3: LazyClient[S3Client] = LazyClient("s3")
 
-    def __init__(self, bucket: str, s3: Any = None, region: str | None = None) -> None:
+    def __init__(self, bucket: str, s3: S3Client | None = None, region: str | None = None) -> None:
         self._bucket = bucket
         self._client = s3
         self._region = region

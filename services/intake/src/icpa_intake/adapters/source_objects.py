@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from icpa_intake.domain import reasons as intake_reasons
 from icpa_intake.domain.ports import SourceBlob
@@ -10,14 +10,17 @@ from icpa_shared.adapters.aws import LazyClient, error_code, raise_typed
 from icpa_shared.contracts import SourceObject
 from icpa_shared.errors import ClaimNotFoundError
 
+if TYPE_CHECKING:
+    from types_boto3_s3.client import S3Client
+
 _MISSING = frozenset({"NoSuchKey", "NoSuchVersion", "NoSuchBucket", "404"})
 _CHANGED = frozenset({"PreconditionFailed", "412"})
 
 
 class S3SourceObjects:
-    _s3 = LazyClient("s3")
+    _s3: LazyClient[S3Client] = LazyClient("s3")
 
-    def __init__(self, s3: Any = None) -> None:
+    def __init__(self, s3: S3Client | None = None) -> None:
         self._client = s3
 
     def read(self, source: SourceObject, *, max_bytes: int) -> SourceBlob:

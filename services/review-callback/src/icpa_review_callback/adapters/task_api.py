@@ -6,7 +6,8 @@ the operation and AWS's error code, never the token.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final
 
 from pydantic import SecretStr
 
@@ -14,25 +15,30 @@ from icpa_review_callback.adapters.errors import raise_dependency_error
 from icpa_review_callback.domain.errors import TaskApiError, TaskTokenGoneError
 from icpa_shared.adapters.aws import LazyClient, error_code
 
+if TYPE_CHECKING:
+    from types_boto3_stepfunctions.client import SFNClient
+
 # The execution no longer waits on this token: timed out, already completed, or ended.
 GONE_CODES: Final = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"})
 
 
 class StepFunctionsTaskApi:
-    _sfn = LazyClient("stepfunctions")
+    _sfn: LazyClient[SFNClient] = LazyClient("stepfunctions")
 
-    def __init__(self, stepfunctions: Any = None) -> None:
+    def __init__(self, stepfunctions: SFNClient | None = None) -> None:
         self._client = stepfunctions
 
     def send_success(self, task_token: SecretStr, output: str) -> None:
-        self._call("send_task_success", taskToken=task_token.get_secret_value(), output=output)
+        token = task_token.get_secret_value()
+        self._call("send_task_success", lambda: self._sfn.send_task_success(taskToken=token, output=output))
 
     def send_heartbeat(self, task_token: SecretStr) -> None:
-        self._call("send_task_heartbeat", taskToken=task_token.get_secret_value())
+        token = task_token.get_secret_value()
+        self._call("send_task_heartbeat", lambda: self._sfn.send_task_heartbeat(taskToken=token))
 
-    def _call(self, operation: str, **kwargs: Any) -> None:
+    def _call(self, operation: str, call: Callable[[], object]) -> None:
         try:
-            getattr(self._sfn, operation)(**kwargs)
+            call()
         except Exception as exc:
             code = error_code(exc)
             if code in GONE_CODES:
