@@ -28,9 +28,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
@@ -38,7 +38,11 @@ from icpa_review_callback.adapters.errors import raise_dependency_error
 from icpa_review_callback.domain.errors import InvalidCursorError
 from icpa_review_callback.domain.models import ReviewRecord, ReviewSnapshot
 from icpa_shared.adapters.aws import LazyClient, error_code
+from icpa_shared.adapters.items import from_attributes, to_attributes
 from icpa_shared.contracts import ReviewDecision, ReviewStatus
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb.client import DynamoDBClient
 
 STATUS_INDEX = "status-index"
 # Listings never read the token (nor the decision): only what a summary needs.
@@ -61,9 +65,9 @@ def timestamp(value: datetime) -> str:
 
 
 class DynamoReviewStore:
-    _ddb = LazyClient("dynamodb")
+    _ddb: LazyClient[DynamoDBClient] = LazyClient("dynamodb")
 
-    def __init__(self, table: str, dynamodb: Any = None) -> None:
+    def __init__(self, table: str, dynamodb: DynamoDBClient | None = None) -> None:
         self.table = table
         self._client = dynamodb
 
@@ -74,7 +78,7 @@ class DynamoReviewStore:
             "get",
             "get_item",
             TableName=self.table,
-            Key={"review_id": {"S": review_id}},
+            Key=to_attributes({"review_id": review_id}),
             ConsistentRead=True,
         ).get("Item")
         return record_from_item(item) if item else None
@@ -102,7 +106,7 @@ class DynamoReviewStore:
             "IndexName": STATUS_INDEX,
             "KeyConditionExpression": "#status = :status",
             "ExpressionAttributeNames": {"#status": "status", "#snapshot": "snapshot"},
-            "ExpressionAttributeValues": {":status": {"S": status.value}},
+            "ExpressionAttributeValues": to_attributes({":status": status.value}),
             "ProjectionExpression": ", ".join(attributes),
             "ScanIndexForward": oldest_first,
             "Limit": limit,
@@ -146,12 +150,12 @@ class DynamoReviewStore:
             ),
             condition="#status IN (:pending, :timed_out)",
             values={
-                ":pending": {"S": ReviewStatus.PENDING.value},
-                ":timed_out": {"S": ReviewStatus.TIMED_OUT.value},
-                ":token": {"S": task_token.get_secret_value()},
-                ":snapshot": {"S": snapshot.model_dump_json()},
-                ":due": {"S": timestamp(due_by)},
-                ":now": {"S": timestamp(now)},
+                ":pending": ReviewStatus.PENDING.value,
+                ":timed_out": ReviewStatus.TIMED_OUT.value,
+                ":token": task_token.get_secret_value(),
+                ":snapshot": snapshot.model_dump_json(),
+                ":due": timestamp(due_by),
+                ":now": timestamp(now),
             },
             names={**_STATUS, "#snapshot": "snapshot"},
         )
@@ -167,12 +171,12 @@ class DynamoReviewStore:
             ),
             condition="#status = :pending",
             values={
-                ":decided": {"S": ReviewStatus.DECIDED.value},
-                ":pending": {"S": ReviewStatus.PENDING.value},
-                ":decision": {"S": decision.model_dump_json()},
-                ":reviewer": {"S": decision.reviewer_id},
-                ":decided_at": {"S": timestamp(decision.decided_at)},
-                ":now": {"S": timestamp(now)},
+                ":decided": ReviewStatus.DECIDED.value,
+                ":pending": ReviewStatus.PENDING.value,
+                ":decision": decision.model_dump_json(),
+                ":reviewer": decision.reviewer_id,
+                ":decided_at": timestamp(decision.decided_at),
+                ":now": timestamp(now),
             },
         )
         return record_from_item(item) if item else None
@@ -184,10 +188,10 @@ class DynamoReviewStore:
             update="SET #status = :pending, updated_at = :now REMOVE decision, reviewer_id, decided_at",
             condition="#status = :decided AND decided_at = :decided_at",
             values={
-                ":pending": {"S": ReviewStatus.PENDING.value},
-                ":decided": {"S": ReviewStatus.DECIDED.value},
-                ":decided_at": {"S": timestamp(decided_at)},
-                ":now": {"S": timestamp(now)},
+                ":pending": ReviewStatus.PENDING.value,
+                ":decided": ReviewStatus.DECIDED.value,
+                ":decided_at": timestamp(decided_at),
+                ":now": timestamp(now),
             },
         )
         return item is not None
@@ -200,16 +204,16 @@ class DynamoReviewStore:
         from_statuses: Collection[ReviewStatus],
         decided_at: datetime | None = None,
     ) -> ReviewRecord | None:
-        statuses = {f":from{i}": {"S": status.value} for i, status in enumerate(from_statuses)}
+        statuses = {f":from{i}": status.value for i, status in enumerate(from_statuses)}
         condition = f"#status IN ({', '.join(statuses)})"
         values: dict[str, Any] = {
-            ":timed_out": {"S": ReviewStatus.TIMED_OUT.value},
-            ":now": {"S": timestamp(now)},
+            ":timed_out": ReviewStatus.TIMED_OUT.value,
+            ":now": timestamp(now),
             **statuses,
         }
         if decided_at is not None:
             condition += " AND decided_at = :decided_at"
-            values[":decided_at"] = {"S": timestamp(decided_at)}
+            values[":decided_at"] = timestamp(decided_at)
         item = self._update(
             "mark_timed_out",
             review_id,
@@ -225,7 +229,7 @@ class DynamoReviewStore:
             review_id,
             update="SET escalation_notified_at = :now, updated_at = :now",
             condition="attribute_exists(review_id) AND attribute_not_exists(escalation_notified_at)",
-            values={":now": {"S": timestamp(now)}},
+            values={":now": timestamp(now)},
             names={},
         )
         return item is not None
@@ -244,11 +248,11 @@ class DynamoReviewStore:
     ) -> dict[str, Any] | None:
         kwargs: dict[str, Any] = {
             "TableName": self.table,
-            "Key": {"review_id": {"S": review_id}},
+            "Key": to_attributes({"review_id": review_id}),
             "UpdateExpression": update,
             # attribute_exists keeps a conditional update from creating a half item.
             "ConditionExpression": f"attribute_exists(review_id) AND ({condition})",
-            "ExpressionAttributeValues": values,
+            "ExpressionAttributeValues": to_attributes(values),
             "ReturnValues": "ALL_NEW",
         }
         if names:  # DynamoDB refuses names the expressions do not use
@@ -280,50 +284,46 @@ class DynamoReviewStore:
 
 
 def item_from_record(record: ReviewRecord) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "review_id": {"S": record.review_id},
-        "claim_id": {"S": record.claim_id},
-        "status": {"S": record.status.value},
-        "created_at": {"S": timestamp(record.created_at)},
-        "updated_at": {"S": timestamp(record.updated_at)},
-        "due_by": {"S": timestamp(record.due_by)},
-        "execution_id": {"S": record.execution_id},
-        "claim_uri": {"S": record.snapshot.claim_uri},
-        "snapshot": {"S": record.snapshot.model_dump_json()},
+    item: dict[str, str] = {
+        "review_id": record.review_id,
+        "claim_id": record.claim_id,
+        "status": record.status.value,
+        "created_at": timestamp(record.created_at),
+        "updated_at": timestamp(record.updated_at),
+        "due_by": timestamp(record.due_by),
+        "execution_id": record.execution_id,
+        "claim_uri": record.snapshot.claim_uri,
+        "snapshot": record.snapshot.model_dump_json(),
     }
     if record.task_token is not None:
-        item["task_token"] = {"S": record.task_token.get_secret_value()}
+        item["task_token"] = record.task_token.get_secret_value()
     if record.decision is not None:
-        item["decision"] = {"S": record.decision.model_dump_json()}
-        item["reviewer_id"] = {"S": record.decision.reviewer_id}
-        item["decided_at"] = {"S": timestamp(record.decision.decided_at)}
+        item["decision"] = record.decision.model_dump_json()
+        item["reviewer_id"] = record.decision.reviewer_id
+        item["decided_at"] = timestamp(record.decision.decided_at)
     for name in ("timed_out_at", "escalation_notified_at"):
         value = getattr(record, name)
         if value is not None:
-            item[name] = {"S": timestamp(value)}
-    return item
+            item[name] = timestamp(value)
+    return to_attributes(item)
 
 
-def record_from_item(item: dict[str, Any]) -> ReviewRecord:
-    def text(name: str) -> str | None:
-        value = item.get(name)
-        return value["S"] if value else None
-
-    token = text("task_token")
-    decision = text("decision")
+def record_from_item(item: Mapping[str, Any]) -> ReviewRecord:
+    plain = from_attributes(item)
+    token, decision = plain.get("task_token"), plain.get("decision")
     return ReviewRecord(
-        review_id=item["review_id"]["S"],
-        claim_id=item["claim_id"]["S"],
-        execution_id=item["execution_id"]["S"],
-        status=ReviewStatus(item["status"]["S"]),
-        created_at=datetime.fromisoformat(item["created_at"]["S"]),
-        updated_at=datetime.fromisoformat(item["updated_at"]["S"]),
-        due_by=datetime.fromisoformat(item["due_by"]["S"]),
+        review_id=plain["review_id"],
+        claim_id=plain["claim_id"],
+        execution_id=plain["execution_id"],
+        status=ReviewStatus(plain["status"]),
+        created_at=datetime.fromisoformat(plain["created_at"]),
+        updated_at=datetime.fromisoformat(plain["updated_at"]),
+        due_by=datetime.fromisoformat(plain["due_by"]),
         task_token=SecretStr(token) if token else None,
-        snapshot=ReviewSnapshot.model_validate_json(item["snapshot"]["S"]),
+        snapshot=ReviewSnapshot.model_validate_json(plain["snapshot"]),
         decision=ReviewDecision.model_validate_json(decision) if decision else None,
-        timed_out_at=_optional_time(text("timed_out_at")),
-        escalation_notified_at=_optional_time(text("escalation_notified_at")),
+        timed_out_at=_optional_time(plain.get("timed_out_at")),
+        escalation_notified_at=_optional_time(plain.get("escalation_notified_at")),
     )
 
 
@@ -334,7 +334,7 @@ def _optional_time(value: str | None) -> datetime | None:
 def _encode_cursor(last_evaluated_key: dict[str, Any]) -> str:
     # The key holds ids and timestamps only (review_id, status, created_at): no token.
     # Unpadded URL-safe base64: travels in a query string as is.
-    plain = {name: value["S"] for name, value in last_evaluated_key.items()}
+    plain = from_attributes(last_evaluated_key)
     return base64.urlsafe_b64encode(json.dumps(plain, sort_keys=True).encode()).decode().rstrip("=")
 
 
@@ -354,4 +354,4 @@ def _decode_cursor(cursor: str, status: ReviewStatus) -> dict[str, Any]:
         or plain["status"] != status.value
     ):
         raise InvalidCursorError("the page token is not one this API issued")
-    return {name: {"S": value} for name, value in plain.items()}
+    return to_attributes(plain)
