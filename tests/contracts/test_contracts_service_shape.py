@@ -85,7 +85,8 @@ def test_handler_is_lambdas_signature_and_handle_takes_input_then_deps(path: Pat
     # handle(<input>, deps=None) (and the context, where listed): deps defaults to wiring's.
     assert "deps" in params, params
     defaults = dict(zip(params[len(params) - len(handle.args.defaults) :], handle.args.defaults, strict=True))
-    assert isinstance(defaults.get("deps"), ast.Constant) and defaults["deps"].value is None, params
+    deps_default = defaults.get("deps")
+    assert isinstance(deps_default, ast.Constant) and deps_default.value is None, params
     if "step_handler" in _decorator_names(handler):
         # A workflow step: the shared decorator parses the event into the contract, once.
         first = handle.args.args[0]
