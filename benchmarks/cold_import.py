@@ -51,6 +51,7 @@ COMPILER = ROOT / "build-support" / "compile-lambda-zips.py"
 INIT = {
     "icpa_intake.handlers.intake": "from icpa_intake.wiring import intake_deps; intake_deps()",
     "icpa_intake.handlers.quarantine": "from icpa_intake.wiring import quarantine_deps; quarantine_deps()",
+    "icpa_intake.handlers.split": "from icpa_intake.wiring import split_deps; split_deps()",
     "icpa_fraud.handler": "from icpa_fraud.wiring import default_deps; default_deps()",
     "icpa_adjudication.handler": "from icpa_adjudication.wiring import default_deps; default_deps()",
     "icpa_router.handlers.route": "from icpa_router.wiring import default_deps; default_deps()",
