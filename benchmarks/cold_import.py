@@ -12,7 +12,8 @@ perf_counter (interpreter start-up, the same for both, is excluded):
   boto3     import boto3 + the same first client
 
 Samples are interleaved (boto3, artifact, boto3, ...) so machine load hits both alike; medians
-and their ratio are printed. The target (issue 12) is artifact <= 1.5x boto3. A zip without
+and their ratio are printed (`--cpu`: the child's CPU time, steadier when the machine is busy).
+The target (issue 12) is artifact <= 1.5x boto3. A zip without
 `.pyc` (straight from `./pants package`) gets them here the way CI adds them
 (build-support/compile-lambda-zips.py); `--as-is` measures it without (the "before").
 
@@ -75,13 +76,14 @@ LAMBDA_ENV = {
 
 CHILD = """
 import time, json
-t0 = time.perf_counter()
+clock = time.{clock}
+t0 = clock()
 {import_}
-t1 = time.perf_counter()
+t1 = clock()
 {init}
-t2 = time.perf_counter()
+t2 = clock()
 {client}
-t3 = time.perf_counter()
+t3 = clock()
 print(json.dumps([t1 - t0, t2 - t1, t3 - t2]))
 """
 
@@ -121,8 +123,8 @@ def unpack(zip_path: Path, into: Path, compile_missing: bool) -> Artifact:
     return Artifact(zip_path.stem, zip_path, match.group(1), shipped)
 
 
-def sample(package: Path, import_: str, init: str, client: str) -> list[float]:
-    code = CHILD.format(import_=import_, init=init, client=client)
+def sample(package: Path, import_: str, init: str, client: str, clock: str) -> list[float]:
+    code = CHILD.format(import_=import_, init=init, client=client, clock=clock)
     env = {**os.environ, **LAMBDA_ENV, "PYTHONPATH": str(package)}
     out = subprocess.run(
         [sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True, env=env, cwd=package
@@ -130,12 +132,12 @@ def sample(package: Path, import_: str, init: str, client: str) -> list[float]:
     return [s * 1000 for s in json.loads(out.stdout)]
 
 
-def measure(artifact: Artifact, package: Path, runs: int) -> dict[str, list[list[float]]]:
+def measure(artifact: Artifact, package: Path, runs: int, clock: str) -> dict[str, list[list[float]]]:
     init = INIT.get(artifact.handler_module, "pass")
     samples: dict[str, list[list[float]]] = {"boto3": [], "artifact": []}
     for _ in range(runs):
-        samples["boto3"].append(sample(package, "pass", "pass", FIRST_CLIENT))
-        samples["artifact"].append(sample(package, "import lambda_function", init, FIRST_CLIENT))
+        samples["boto3"].append(sample(package, "pass", "pass", FIRST_CLIENT, clock))
+        samples["artifact"].append(sample(package, "import lambda_function", init, FIRST_CLIENT, clock))
     return samples
 
 
@@ -162,6 +164,9 @@ def main() -> None:
     parser.add_argument("--zip", action="append", type=Path, default=[], help="a zip (repeatable)")
     parser.add_argument("--as-is", action="store_true", help="do not add missing .pyc (measure the zip as built)")
     parser.add_argument("--importtime", metavar="NAME", help="also print -X importtime for this artifact")
+    parser.add_argument(
+        "--cpu", action="store_true", help="the child's CPU time instead of wall time (steadier on a loaded machine)"
+    )
     args = parser.parse_args()
     zips = args.zip or deployed_zips()
     missing = [str(z) for z in zips if not z.exists()]
@@ -171,7 +176,7 @@ def main() -> None:
         f"cold start per artifact, median of {args.runs} fresh interpreters each, Python "
         f"{platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}"
     )
-    print(f"  first client: {FIRST_CLIENT}")
+    print(f"  first client: {FIRST_CLIENT}; clock: {'CPU (process_time)' if args.cpu else 'wall (perf_counter)'}")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"  load average at start: {load} (samples interleave, so load hits both sides alike)")
     columns = ("import", "init", "client", "total", "boto3", "ratio")
@@ -181,7 +186,7 @@ def main() -> None:
         for zip_path in zips:
             package = Path(tmp) / zip_path.stem
             artifact = unpack(zip_path, package, compile_missing=not args.as_is)
-            samples = measure(artifact, package, args.runs)
+            samples = measure(artifact, package, args.runs, "process_time" if args.cpu else "perf_counter")
             parts = [statistics.median(s[i] for s in samples["artifact"]) for i in range(3)]
             total = statistics.median(sum(s) for s in samples["artifact"])
             base = statistics.median(sum(s) for s in samples["boto3"])
