@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any, Final
 
+from icpa_local.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, session
 from icpa_orchestration import definition_text
 from icpa_orchestration.graph import (
     FORMATS,
@@ -25,8 +26,6 @@ from icpa_orchestration.graph import (
     render,
     to_dot,
 )
-
-from icpa_local.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, session
 
 DOT_SUFFIXES: Final = (".dot", ".gv")
 
