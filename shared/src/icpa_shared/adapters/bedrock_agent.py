@@ -19,7 +19,8 @@ Anything that is not an AWS error (a bug) is raised as it is.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
 
 from icpa_shared.adapters.aws import error_code, raise_if_transient
 from icpa_shared.errors import (
@@ -28,6 +29,9 @@ from icpa_shared.errors import (
     ModelThrottledError,
     TransientDependencyError,
 )
+
+if TYPE_CHECKING:
+    from types_boto3_bedrock_agent_runtime.client import AgentsforBedrockRuntimeClient
 
 THROTTLED_CODES: Final = frozenset(
     {"throttlingexception", "throttling", "toomanyrequestsexception", "servicequotaexceededexception"}
@@ -81,7 +85,7 @@ def classify(exc: BaseException) -> AgentError | None:
     return None
 
 
-def read_completion(response: dict[str, Any], *, max_bytes: int = MAX_ANSWER_BYTES) -> str:
+def read_completion(response: Mapping[str, Any], *, max_bytes: int = MAX_ANSWER_BYTES) -> str:
     """The completion stream's chunks joined into text. Errors can arrive in the stream too
     (after the HTTP 200): they are raised while iterating and classified by the caller."""
     parts: list[bytes] = []
@@ -109,7 +113,7 @@ class BedrockAgentInvoker:
         *,
         read_timeout_seconds: int = DEFAULT_READ_TIMEOUT_SECONDS,
         connect_timeout_seconds: int = CONNECT_TIMEOUT_SECONDS,
-        client: Any = None,
+        client: AgentsforBedrockRuntimeClient | None = None,
         max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         self.agent_id = agent_id
@@ -124,7 +128,7 @@ class BedrockAgentInvoker:
         return f"bedrock-agent/{self.agent_id}"
 
     @property
-    def client(self) -> Any:
+    def client(self) -> AgentsforBedrockRuntimeClient:
         if self._client is None:
             import boto3  # lazy, as icpa_shared.adapters.aws.client is
 

@@ -4,20 +4,24 @@ for a rejected X12 interchange also `<claim_id>/ack.999` (the 999 acknowledgemen
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from icpa_intake.domain.ports import OriginalCopy
 from icpa_shared.adapters.aws import LazyClient, error_code, raise_typed
 from icpa_shared.contracts import SourceObject
+
+if TYPE_CHECKING:
+    from types_boto3_s3.client import S3Client
+    from types_boto3_s3.type_defs import CopySourceTypeDef
 
 _MISSING = frozenset({"NoSuchKey", "NoSuchVersion", "404"})
 _REPLACED = frozenset({"PreconditionFailed", "412"})
 
 
 class S3QuarantineStore:
-    _s3 = LazyClient("s3")
+    _s3: LazyClient[S3Client] = LazyClient("s3")
 
-    def __init__(self, bucket: str, s3: Any = None) -> None:
+    def __init__(self, bucket: str, s3: S3Client | None = None) -> None:
         self.bucket = bucket
         self._client = s3
 
@@ -25,8 +29,8 @@ class S3QuarantineStore:
         return f"s3://{self.bucket}/{claim_id}/"
 
     def keep_original(self, source: SourceObject, claim_id: str) -> OriginalCopy:
-        copy_source: dict[str, str] = {"Bucket": source.bucket, "Key": source.key}
-        extra: dict[str, str] = {}
+        copy_source: CopySourceTypeDef = {"Bucket": source.bucket, "Key": source.key}
+        extra: dict[str, Any] = {}
         if source.version_id:
             copy_source["VersionId"] = source.version_id
         elif source.etag:
