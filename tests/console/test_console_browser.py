@@ -19,6 +19,7 @@ import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
@@ -42,7 +43,9 @@ from icpa_local.functions import load_handler
 from icpa_local.reviewapi import ReviewApiServer
 from icpa_local.reviewers import ReviewerTokens
 from icpa_local.serve import Server, free_port
+from icpa_review_callback.adapters.reviews_table import DynamoReviewStore
 from icpa_shared.adapters.audit_store import DynamoAuditStore
+from icpa_shared.contracts import ReviewStatus
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -298,6 +301,40 @@ def test_the_console_never_sees_a_task_token_and_shows_a_bad_token_in_plain_word
     for text in answers:
         for token in tokens:
             assert token not in text
+
+
+def test_a_decision_on_a_review_that_timed_out_meanwhile_is_refused_in_plain_words(
+    console: RunningConsole, browsers: list[WebDriver]
+) -> None:
+    cloud = console.server.cloud
+    arn = cloud.upload(sample("review-waiting-period.json"), "review-waiting-period.json")
+    assert cloud.wait(arn, timeout=30) == "WAITING_FOR_REVIEW"
+    review_id = cloud.pending_review_for(arn)
+    assert review_id is not None
+    driver = a_browser()
+    browsers.append(driver)
+    sign_in(driver, console, REVIEWER)
+    driver.get(f"{console.url}#/review/{review_id}")
+    wait_for(driver, "#decision-form")
+    # While the page is open, the wait times out: the escalation step marks the review TIMED_OUT
+    # (done here directly) and the workflow moves on (here: stopped, so nothing waits on it).
+    store = DynamoReviewStore(cloud.names.reviews_table, cloud.client("dynamodb"))
+    assert store.mark_timed_out(review_id, now=datetime.now(UTC), from_statuses=(ReviewStatus.PENDING,))
+    cloud.client("stepfunctions").stop_execution(executionArn=arn, error="ReviewTimedOut")
+
+    driver.find_element(By.CSS_SELECTOR, "#decision-APPROVE").send_keys(Keys.SPACE)
+    driver.find_element(By.CSS_SELECTOR, "#rationale").send_keys("Waiting period was met.")
+    driver.find_element(By.CSS_SELECTOR, "#submit-decision").click()
+
+    notice = wait_for_text(driver, "#notice", "timed out").text
+    assert "went to supervisors" in notice and "not applied" in notice
+    try:  # the page shows the review as it now stands
+        WebDriverWait(driver, WAIT_SECONDS).until(
+            lambda d: d.find_element(By.CSS_SELECTOR, "#review-status").get_attribute("data-status") == "TIMED_OUT"
+        )
+    except TimeoutException as exc:
+        raise AssertionError(f"the review is not shown timed out: {page_text(driver)!r}") from exc
+    assert driver.find_elements(By.CSS_SELECTOR, "#decision-form") == []
 
 
 def test_the_console_files_are_sent_with_a_policy_that_forbids_inline_and_foreign_scripts(
