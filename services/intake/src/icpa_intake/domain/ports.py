@@ -167,6 +167,7 @@ class Acknowledgements(Protocol):
 
 class ClaimExecutions(Protocol):
     def start(self, name: str, state: dict[str, Any]) -> bool:
-        """Starts one claims-workflow execution named `name`; False when it already existed
-        (a retried split), True when this call started it."""
+        """Starts one claims-workflow execution named `name`. True: it runs with this input
+        (started now, or, as Step Functions answers a repeated call, still running from an
+        earlier one); False: the name already ran, so nothing was started."""
         ...

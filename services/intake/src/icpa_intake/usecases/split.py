@@ -49,6 +49,8 @@ class InterchangeSplit(BaseModel):
     original_uri: str
     claims: int = Field(ge=1)
     started: int = Field(ge=0)
+    """Claims whose execution runs after this call (0 when a re-sent interchange's claims had
+    all been decided; see ClaimExecutions.start)."""
     version: str
 
 

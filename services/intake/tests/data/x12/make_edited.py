@@ -6,7 +6,8 @@ The public 5010 samples (linuxforhealth/, imsweb/) date from 1996-2006, code dia
 ICD-9 (BK/BF) and name members ICPA has no policy for, so ICPA rejects every one of them (as it
 should). The edited copies keep each file's envelope, loops and segments and change only: the
 dates (November 2026: no bundled JSON sample's member has a claim near them, so the fraud
-service's duplicate checks stay quiet when all samples run together), the diagnoses (ICD-10-CM, ABK/ABF), the ids (ICPA policies, members and NPI of
+service's duplicate checks stay quiet when all samples run together), the diagnoses
+(ICD-10-CM, ABK/ABF), the ids (ICPA policies, members and NPI of
 local/src/icpa_local/data/policies.json) and the segment counts (SE01). The broken variants
 each break one thing on purpose, named in their file name.
 """
