@@ -138,6 +138,17 @@ def _counts(value: str, expected: int) -> bool:
     return value.isdigit() and len(value) <= 10 and int(value) == expected
 
 
+def _check_trailer(segments: list[Segment], i: int, trailer: str, control: str, count: int, where: str = "") -> None:
+    """segments[i] is `trailer`, its 02 repeats the header's control number and its 01 counts
+    what it closes (segments for SE, transactions for GE, groups for IEA)."""
+    if i >= len(segments) or segments[i].id != trailer:
+        raise _reject(reasons.X12_ENVELOPE_MISMATCH, f"{where}{trailer}")
+    if segments[i].get(2) != control:
+        raise _reject(reasons.X12_ENVELOPE_MISMATCH, f"{where}{trailer}02")
+    if not _counts(segments[i].get(1), count):
+        raise _reject(reasons.X12_SEGMENT_COUNT, f"{where}{trailer}01")
+
+
 def _envelope(segments: list[Segment]) -> list[Transaction]:
     """ISA (GS (ST..SE)* GE)* IEA, each trailer matching its header's control number and
     counting what it closes. Anything else is X12_ENVELOPE_MISMATCH at the segment."""
@@ -158,13 +169,7 @@ def _envelope(segments: list[Segment]) -> list[Transaction]:
             i += 1
             while i < n and segments[i].id not in ("SE", "ST", "GE", "IEA"):
                 i += 1
-            if i >= n or segments[i].id != "SE":
-                raise _reject(reasons.X12_ENVELOPE_MISMATCH, f"ST{st.get(2)}.SE")
-            se = segments[i]
-            if se.get(2) != st.get(2):
-                raise _reject(reasons.X12_ENVELOPE_MISMATCH, f"ST{st.get(2)}.SE02")
-            if not _counts(se.get(1), i - start + 1):
-                raise _reject(reasons.X12_SEGMENT_COUNT, f"ST{st.get(2)}.SE01")
+            _check_trailer(segments, i, "SE", st.get(2), i - start + 1, where=f"ST{st.get(2)}.")
             if st.get(1) != "837" or (st.get(3) or implementation) not in PROFESSIONAL | INSTITUTIONAL:
                 raise _reject(reasons.X12_UNSUPPORTED_TRANSACTION, f"ST{st.get(2)}.ST03")
             transactions.append(
@@ -177,21 +182,9 @@ def _envelope(segments: list[Segment]) -> list[Transaction]:
             )
             sets += 1
             i += 1
-        if i >= n or segments[i].id != "GE":
-            raise _reject(reasons.X12_ENVELOPE_MISMATCH, "GE")
-        ge = segments[i]
-        if ge.get(2) != gs.get(6):
-            raise _reject(reasons.X12_ENVELOPE_MISMATCH, "GE02")
-        if not _counts(ge.get(1), sets):
-            raise _reject(reasons.X12_SEGMENT_COUNT, "GE01")
+        _check_trailer(segments, i, "GE", gs.get(6), sets)
         i += 1
-    if i >= n or segments[i].id != "IEA":
-        raise _reject(reasons.X12_ENVELOPE_MISMATCH, "IEA")
-    iea = segments[i]
-    if iea.get(2) != isa.get(13):
-        raise _reject(reasons.X12_ENVELOPE_MISMATCH, "IEA02")
-    if not _counts(iea.get(1), groups):
-        raise _reject(reasons.X12_SEGMENT_COUNT, "IEA01")
+    _check_trailer(segments, i, "IEA", isa.get(13), groups)
     if i + 1 != n:
         raise _reject(reasons.X12_ENVELOPE_MISMATCH, f"SEG{i + 2}")
     return transactions
