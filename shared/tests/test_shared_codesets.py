@@ -133,3 +133,22 @@ def test_a_missing_or_invalid_manifest_is_a_code_set_error(tmp_path: Path) -> No
 
 def test_the_bundled_directory_is_package_data() -> None:
     assert (bundled_directory() / "manifest.json").is_file()
+
+
+def test_headers_are_read_only_when_a_code_is_not_billable() -> None:
+    bundled = open_code_sets()
+    reads: list[str] = []
+
+    def read(relative: str) -> bytes:
+        reads.append(relative)
+        node = bundled_directory()
+        for part in relative.split("/"):
+            node = node / part
+        return node.read_bytes()
+
+    codes = CodeSets(bundled.manifest, read)
+    assert codes.status(ICD, "E11.9", date(2026, 3, 1)) is CodeStatus.BILLABLE
+    assert reads == ["icd10cm-2026-04/billable.txt"]
+    assert codes.status(ICD, "E11", date(2026, 3, 1)) is CodeStatus.NOT_BILLABLE
+    assert codes.status(ICD, "Z99.999", date(2026, 3, 1)) is CodeStatus.UNKNOWN
+    assert reads == ["icd10cm-2026-04/billable.txt", "icd10cm-2026-04/headers.txt"]  # each file once

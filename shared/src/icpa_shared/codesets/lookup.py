@@ -1,9 +1,10 @@
 """Looking a code up in the release in force on a date of service.
 
 `CodeLookup` is the port domain code is given (intake's validation); `CodeSets` implements it
-over a manifest and a reader of the manifest's files (files.py reads a directory). Each
-release's files are read once, on the first lookup that needs them, into frozensets: importing
-this costs nothing, and a Lambda that never sees a claim of 2025 never reads 2025's file.
+over a manifest and a reader of the manifest's files (files.py reads a directory). Each file is
+read once, on the first lookup that needs it, into a frozenset: importing this costs nothing, a
+Lambda that never sees a claim of 2025 never reads 2025's files, and a release's headers are
+read only when a code is not in its billable list.
 """
 
 from __future__ import annotations
@@ -46,13 +47,6 @@ class LoadedRelease:
     billable: frozenset[str]
     headers: frozenset[str]
 
-    def status(self, code: str) -> CodeStatus:
-        if code in self.billable:
-            return CodeStatus.BILLABLE
-        if code in self.headers:
-            return CodeStatus.NOT_BILLABLE
-        return CodeStatus.UNKNOWN
-
 
 def parse_code_file(entry: CodeFile, data: bytes) -> frozenset[str]:
     """A manifest entry's file -> its codes, refused unless digest and count are the manifest's."""
@@ -72,7 +66,7 @@ class CodeSets:
         self.manifest = manifest
         self._read = read
         self._systems = manifest.systems()
-        self._loaded: dict[tuple[CodeSystem, date], LoadedRelease] = {}
+        self._loaded: dict[str, frozenset[str]] = {}  # by file path
         self._lock = threading.Lock()
 
     def status(self, system: CodeSystem, code: str, day: date) -> CodeStatus:
@@ -81,23 +75,24 @@ class CodeSets:
         release = self.manifest.release_for(system, day)
         if release is None:
             return CodeStatus.NO_RELEASE
-        return self.load(release).status(code)
+        if code in self._codes(release.billable):
+            return CodeStatus.BILLABLE
+        # Headers are read only when a code is not billable (most claims never need them).
+        if release.headers is not None and code in self._codes(release.headers):
+            return CodeStatus.NOT_BILLABLE
+        return CodeStatus.UNKNOWN
 
     def load(self, release: CodeSetRelease) -> LoadedRelease:
-        key = (release.system, release.effective_from)
-        loaded = self._loaded.get(key)
-        if loaded is None:
-            with self._lock:  # one load per release even when threads race for the first lookup
-                loaded = self._loaded.get(key)
-                if loaded is None:
-                    loaded = LoadedRelease(
-                        release=release,
-                        billable=parse_code_file(release.billable, self._read(release.billable.path)),
-                        headers=(
-                            parse_code_file(release.headers, self._read(release.headers.path))
-                            if release.headers
-                            else frozenset()
-                        ),
-                    )
-                    self._loaded[key] = loaded
-        return loaded
+        """Both files of a release, read and checked now (tools and tests)."""
+        headers = self._codes(release.headers) if release.headers is not None else frozenset()
+        return LoadedRelease(release=release, billable=self._codes(release.billable), headers=headers)
+
+    def _codes(self, entry: CodeFile) -> frozenset[str]:
+        codes = self._loaded.get(entry.path)
+        if codes is None:
+            with self._lock:  # one read per file even when threads race for the first lookup
+                codes = self._loaded.get(entry.path)
+                if codes is None:
+                    codes = parse_code_file(entry, self._read(entry.path))
+                    self._loaded[entry.path] = codes
+        return codes
