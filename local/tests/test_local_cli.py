@@ -67,7 +67,7 @@ def test_process_then_status_reviews_and_review_share_the_data_dir(
     code, out, _ = icpa(capsys, data, "status", "CLM-2026-0001", "--json")
     detail = json.loads(out)
     assert code == 0 and detail["execution"]["status"] == "SUCCEEDED"
-    assert [s["state"] for s in detail["steps"]][:2] == ["Intake", "ChooseDelivery"]
+    assert [s["state"] for s in detail["steps"]][:3] == ["ChooseSourceKind", "Intake", "ChooseDelivery"]
     assert all(s["entered_at"] for s in detail["steps"])
 
     code, out, _ = icpa(capsys, data, "reviews", "--json")
