@@ -52,26 +52,28 @@ def test_a_once_per_execution_append_reads_the_chain_once(ddb: Any) -> None:
     assert calls == {"Query": 1, "PutItem": 1}  # the dedup read gives the head too
 
 
-def test_appends_in_one_container_reuse_the_head_they_wrote(ddb: Any) -> None:
+def test_a_head_is_taken_once_by_the_append_it_was_read_for(ddb: Any) -> None:
     recorder = AuditRecorder(DynamoAuditStore(TABLE, ddb), "review-callback", "1.0.0")
-    record(recorder, "first")
+    record(recorder, "first", once_per_execution=True)
     calls = count_calls(ddb)
 
-    record(recorder, "second")
+    record(recorder, "second")  # no dedup read: the head is read for this append
     record(recorder, "third")
 
-    assert calls == {"PutItem": 2}
+    assert calls == {"Query": 2, "PutItem": 2}
     assert verify_chain(DynamoAuditStore(TABLE, ddb).events("CLM-0001")).ok
 
 
-def test_a_stale_remembered_head_loses_its_write_and_the_chain_does_not_fork(ddb: Any) -> None:
-    # Given two containers writing one claim's chain, the first remembering its own head
-    mine = AuditRecorder(DynamoAuditStore(TABLE, ddb), "router", "1.0.0")
+def test_a_head_gone_stale_loses_its_write_and_the_chain_does_not_fork(ddb: Any) -> None:
+    # Given two containers writing one claim's chain, the first having read the chain
+    store = DynamoAuditStore(TABLE, ddb)
+    mine = AuditRecorder(store, "router", "1.0.0")
     theirs = AuditRecorder(DynamoAuditStore(TABLE, ddb), "review-callback", "1.0.0")
     record(mine, "one")
-    record(theirs, "two")  # the first container's remembered head is now stale
+    store.events("CLM-0001")
+    record(theirs, "two")  # the head the first read is now stale
 
-    # When the first appends again
+    # When the first appends
     calls = count_calls(ddb)
     third = record(mine, "three")
 
@@ -96,8 +98,10 @@ def test_the_remembered_heads_are_bounded(ddb: Any) -> None:
     store = DynamoAuditStore(TABLE, ddb)
     recorder = AuditRecorder(store, "intake", "1.0.0")
     for n in range(HEADS_KEPT + 5):
-        record(recorder, "intake", claim_id=f"CLM-{n:04d}")
+        record(recorder, "intake", claim_id=f"CLM-{n:04d}", once_per_execution=True)
+        store.events(f"CLM-{n:04d}")  # a reader's chain read: its head waits to be taken
     calls = count_calls(ddb)
 
     assert store.last_event("CLM-0000") is not None and calls == {"Query": 1}  # forgotten: read again
-    assert store.last_event(f"CLM-{HEADS_KEPT + 4:04d}") is not None and calls == {"Query": 1}
+    assert store.last_event(f"CLM-{HEADS_KEPT + 4:04d}") is not None and calls == {"Query": 1}  # kept
+    assert store.last_event(f"CLM-{HEADS_KEPT + 4:04d}") is not None and calls == {"Query": 2}  # taken once

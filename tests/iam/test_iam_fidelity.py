@@ -27,6 +27,7 @@ from icpa_local.callrecorder import STATE_MACHINE, CallRecorder, rule_principal,
 from icpa_local.cloud import LocalCloud
 from icpa_local.functions import FUNCTIONS, load_handler
 from icpa_local.interchanges import execution_arn, split_execution_names
+from icpa_local.resources import ACCOUNT, REGION
 from icpa_orchestration.iam.check import AllowListEntry, Call, Report, check, load_allowlist, usage_table
 from icpa_orchestration.iam.policy import action_matches
 from icpa_orchestration.iam.template import TemplateModel
@@ -79,6 +80,30 @@ def _x12(cloud: LocalCloud) -> set[str]:
     return outcomes
 
 
+def _redeliver(cloud: LocalCloud, name: str) -> None:
+    """EventBridge delivers at least once: the same upload event again, through the inbox rule.
+    Its execution finds the object's decision taken (Intake's own conditional UpdateItem on the
+    claims item) and ends with the owner's."""
+    from moto.events.models import events_backends
+
+    started: list[tuple[str, dict[str, Any]]] = []
+
+    def seen(arn: str, event: dict[str, Any]) -> None:
+        started.append((arn, event))
+
+    moto_patches.STATE.on_execution_started.append(seen)
+    try:
+        first = cloud.upload(sample(name), name)
+        assert cloud.wait(first) == "SUCCEEDED"
+        event = next(e for arn, e in started if arn == first)
+        rule = events_backends[ACCOUNT][REGION].event_buses["default"].rules[cloud.names.inbox_rule]
+        rule.send_to_targets(event)  # type: ignore[arg-type]  # moto types the event as a TypedDict
+        again = started[-1][0]
+        assert again != first and cloud.wait(again) == "SUCCEEDED"
+    finally:
+        moto_patches.STATE.on_execution_started.remove(seen)
+
+
 def _run_every_path() -> tuple[list[Call], set[str]]:
     outcomes: set[str] = set()
     with CallRecorder() as recorder:
@@ -92,6 +117,7 @@ def _run_every_path() -> tuple[list[Call], set[str]]:
                 "rejected-malformed.json",
             ):
                 outcomes.add(str(cloud.process(sample(name), name).outcome))
+            _redeliver(cloud, "approve-lab-panel.json")
             outcomes |= _x12(cloud)
             outcomes.add(_review(cloud, "review-high-amount-surgery.json", "APPROVE"))
             outcomes.add(_review(cloud, "review-partial-prior-auth.json", "DENY"))

@@ -1,10 +1,12 @@
 """The audit table on DynamoDB: append-only (conditional put, no update or delete).
 
-The store remembers the chain head it last saw for a claim (read with the chain, or appended by
-it), so the read that checks "was this step already recorded?" also gives the recorder its head:
-one Query per append instead of two. The memory is only a hint: the append stays conditional on
-its sequence being free, so a stale head (another writer appended meanwhile) loses the write,
-is forgotten, and the recorder's retry reads the real head. The chain cannot fork.
+The chain read that answers "was this step already recorded?" (`events`) also leaves the head
+it found for the append that follows: the next `last_event` of that claim takes it instead of a
+second Query (one read per append, not two). It is taken once, then forgotten, so nothing
+outlives the append it was read for (and functions sharing a process, as in the local cloud,
+make the calls each makes alone on AWS). The append stays conditional on its sequence being
+free: if another writer appended in between, the write is refused and the recorder's retry
+reads the real head. The chain cannot fork.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ if TYPE_CHECKING:
     from types_boto3_dynamodb.client import DynamoDBClient
 
 HEADS_KEPT: Final = 256
-"""Claims whose head a warm container remembers (the oldest is forgotten first): bounded memory."""
+"""Heads read but not yet taken (a chain read by a reader that appends nothing): bounded memory,
+the oldest forgotten first."""
 
 
 class DynamoAuditStore:
@@ -34,13 +37,13 @@ class DynamoAuditStore:
         self._table = table
         self._client = dynamodb
         self._region = region
-        self._heads: OrderedDict[str, AuditEvent | None] = OrderedDict()  # None: the chain is empty
+        self._heads: OrderedDict[str, AuditEvent | None] = OrderedDict()  # None: the chain was empty
         self._lock = threading.Lock()
 
     def last_event(self, claim_id: str) -> AuditEvent | None:
         with self._lock:
             if claim_id in self._heads:
-                return self._heads[claim_id]
+                return self._heads.pop(claim_id)  # the head `events` just read, taken once
         try:
             resp = self._ddb.query(
                 TableName=self._table,
@@ -54,12 +57,10 @@ class DynamoAuditStore:
             raise_typed(exc, "audit.last_event")
             raise
         items = resp.get("Items", [])
-        head = _event(items[0]) if items else None
-        self._remember(claim_id, head)
-        return head
+        return _event(items[0]) if items else None
 
     def append(self, event: AuditEvent) -> bool:
-        self._forget(event.claim_id)  # until the write is known to have happened
+        self._forget(event.claim_id)
         try:
             self._ddb.put_item(
                 TableName=self._table,
@@ -79,7 +80,6 @@ class DynamoAuditStore:
                 return False
             raise_typed(exc, "audit.append")
             raise
-        self._remember(event.claim_id, event)
         return True
 
     def events(self, claim_id: str) -> list[AuditEvent]:
