@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -199,3 +200,11 @@ def test_the_validator_is_strict_enough_to_catch_a_wrong_code_value() -> None:
     broken = text.replace("*15*CLM-0001*", "*CI*CLM-0001*")  # CI is an 837 filing code, not an 835 one
     assert broken != text
     assert any("CLP06" in str(error) for error in pyx12_errors(broken))
+
+
+def test_a_settlement_that_does_not_balance_gets_no_835() -> None:
+    claim, adjudication = a_partly_paid_claim()
+    settlement = settle(claim, adjudication, Outcome.APPROVED, [], NOW.date())
+    tampered = replace(settlement, lines=(replace(settlement.lines[0], paid=usd("61.00")), *settlement.lines[1:]))
+    with pytest.raises(ContractViolationError, match="line 1 does not balance"):
+        remittance_835(tampered, payer=PAYER, envelope=Envelope(5, 5, NOW))

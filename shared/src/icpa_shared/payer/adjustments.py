@@ -186,7 +186,13 @@ def _settle_line(
             adjustments=tuple(adjustments),
             reason_codes=tuple(adjudicated.reason_codes),
         )
-    adjusted = sum((a.amount.amount for a in settled.adjustments), Decimal("0"))
-    if line.charge.amount - adjusted != settled.paid.amount:
-        raise ContractViolationError(f"line {line.line_number} does not balance: charge - adjustments != paid")
+    check_balanced(settled)
     return settled
+
+
+def check_balanced(line: LineSettlement) -> None:
+    """charge - adjustments = paid, or ContractViolationError (an 835 that does not balance is
+    rejected by every payee's system)."""
+    adjusted = sum((a.amount.amount for a in line.adjustments), Decimal("0"))
+    if line.charge.amount - adjusted != line.paid.amount:
+        raise ContractViolationError(f"line {line.line.line_number} does not balance: charge - adjustments != paid")

@@ -20,7 +20,7 @@ from typing import Final
 
 from icpa_shared.contracts import ClaimType, Money, Outcome
 from icpa_shared.errors import ContractViolationError
-from icpa_shared.payer.adjustments import Adjustment, LineSettlement, Settlement
+from icpa_shared.payer.adjustments import Adjustment, LineSettlement, Settlement, check_balanced
 from icpa_shared.payer.identity import PayerIdentity
 
 IMPLEMENTATION: Final = "005010X221A1"
@@ -94,10 +94,8 @@ def _service_line(line: LineSettlement) -> list[str]:
 
 
 def _check_balance(settlement: Settlement) -> None:
-    for line in settlement.lines:
-        adjusted = sum((a.amount.amount for a in line.adjustments), Decimal("0"))
-        if line.charge.amount - adjusted != line.paid.amount:
-            raise ContractViolationError(f"line {line.line.line_number} does not balance")
+    for line in settlement.lines:  # a settlement built by hand, not by settle(), is checked too
+        check_balanced(line)
     if sum((line.charge.amount for line in settlement.lines), Decimal("0")) != settlement.charge.amount:
         raise ContractViolationError("the lines' charges are not the claim's total")
 
