@@ -37,6 +37,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
+from icpa_local.cloud import LocalCloud
 from icpa_local.console import Console
 from icpa_local.datadir import DataDir
 from icpa_local.functions import load_handler
@@ -62,6 +63,15 @@ pytestmark = pytest.mark.skipif(
 
 def sample(name: str) -> bytes:
     return resources.files("icpa_local").joinpath(f"samples/{name}").read_bytes()
+
+
+def a_claim_waiting_for_review(cloud: LocalCloud, name: str) -> tuple[str, str]:
+    """Upload a sample and wait until it waits on a reviewer: (execution arn, review id)."""
+    arn = cloud.upload(sample(name), name)
+    assert cloud.wait(arn, timeout=30) == "WAITING_FOR_REVIEW"
+    review_id = cloud.pending_review_for(arn)
+    assert review_id is not None
+    return arn, review_id
 
 
 def fraud_with_markup_in_its_evidence() -> Any:
@@ -175,14 +185,11 @@ def test_a_reviewer_approves_in_the_browser_and_a_second_reviewer_sees_it_decide
 ) -> None:
     cloud = console.server.cloud
     # Given claims waiting for a reviewer, the one this test decides first (oldest first).
-    arn = cloud.upload(sample("review-high-amount-surgery.json"), "review-high-amount-surgery.json")
-    assert cloud.wait(arn, timeout=30) == "WAITING_FOR_REVIEW"
+    arn, review_id = a_claim_waiting_for_review(cloud, "review-high-amount-surgery.json")
     others = [
         cloud.upload(sample(name), name) for name in ("review-partial-prior-auth.json", "review-charge-outlier.json")
     ]
     assert cloud.wait_settled(others, timeout=30) == []
-    review_id = cloud.pending_review_for(arn)
-    assert review_id is not None
     claim_id = cloud.result(arn).claim_id
     assert claim_id is not None
 
@@ -307,10 +314,7 @@ def test_a_decision_on_a_review_that_timed_out_meanwhile_is_refused_in_plain_wor
     console: RunningConsole, browsers: list[WebDriver]
 ) -> None:
     cloud = console.server.cloud
-    arn = cloud.upload(sample("review-waiting-period.json"), "review-waiting-period.json")
-    assert cloud.wait(arn, timeout=30) == "WAITING_FOR_REVIEW"
-    review_id = cloud.pending_review_for(arn)
-    assert review_id is not None
+    arn, review_id = a_claim_waiting_for_review(cloud, "review-waiting-period.json")
     driver = a_browser()
     browsers.append(driver)
     sign_in(driver, console, REVIEWER)
