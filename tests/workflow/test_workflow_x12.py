@@ -57,6 +57,7 @@ def test_an_837p_with_four_claims_starts_four_executions_each_with_its_own_outco
 
     # each normalized claim carries its provenance: the envelope and its place in it
     claim_id = cloud.result(children[3]).claim_id
+    assert claim_id is not None
     stored = json.loads(document(cloud, cloud.names.documents_bucket, f"claims/{claim_id}.json"))
     assert stored["member_id"] == "MBR000002" and stored["subscriber_id"] == "SUB000001"  # the dependent
     assert {k: stored["source"][k] for k in ("format", "interchange_control_number", "claim_position")} == {
