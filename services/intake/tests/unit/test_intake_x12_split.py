@@ -138,6 +138,26 @@ def test_too_many_claims_is_refused_before_the_validator_reads_the_file(world: W
     assert list(caught.value.reasons) == [x12_reasons.X12_TOO_MANY_CLAIMS] and validator.calls == 0
 
 
+def test_an_interchange_over_the_size_limit_is_refused_before_it_is_read(world: World) -> None:
+    world.sources.add("claims/huge.837", FOUR_CLAIMS + b"NTE*ADD*" + b"X" * 4096 + b"~")
+    validator = Validator()
+
+    with pytest.raises(InvalidClaimError) as caught:
+        split(step_for("claims/huge.837"), split_deps(world, validator, max_file_bytes=4096, clock=lambda: RECEIVED))
+
+    assert list(caught.value.reasons) == ["FILE_TOO_LARGE"] and validator.calls == 0
+
+
+def test_one_endless_segment_is_an_envelope_rejection_not_a_hang(world: World) -> None:
+    endless = FOUR_CLAIMS[:106] + b"GS" + b"*X" * 200_000  # no terminator after ISA: one segment
+    world.sources.add("claims/endless.837", endless)
+
+    with pytest.raises(InvalidClaimError) as caught:
+        split(step_for("claims/endless.837"), split_deps(world, Validator(), clock=lambda: RECEIVED))
+
+    assert list(caught.value.reasons) == [x12_reasons.X12_ENVELOPE_MISMATCH]  # a GS without its GE
+
+
 def test_a_txt_that_is_not_x12_is_rejected_not_crashed(world: World) -> None:
     world.sources.add("claims/notes.txt", b"call the patient back on monday")
 
