@@ -87,7 +87,8 @@ def test_a_timeout_on_the_wire_is_transient() -> None:
             raise ReadTimeoutError(endpoint_url="https://states.us-east-1.amazonaws.com")
 
     with pytest.raises(TransientDependencyError):
-        StepFunctionsTaskApi(SlowStepFunctions()).send_success(SECRET, "{}")
+        slow: Any = SlowStepFunctions()  # a stand-in client: only send_task_success, and it times out
+        StepFunctionsTaskApi(slow).send_success(SECRET, "{}")
 
 
 def test_a_refusal_is_a_task_api_error_that_does_not_quote_the_request() -> None:

@@ -306,7 +306,8 @@ def test_a_network_failure_is_transient() -> None:
             raise EndpointConnectionError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
 
     with pytest.raises(TransientDependencyError):
-        DynamoReviewStore(REVIEWS_TABLE, Unreachable()).get(review_id_for("x"))
+        unreachable: Any = Unreachable()  # a stand-in client: only get_item, and it fails
+        DynamoReviewStore(REVIEWS_TABLE, unreachable).get(review_id_for("x"))
 
 
 def test_an_item_without_optional_attributes_reads_as_a_record() -> None:
