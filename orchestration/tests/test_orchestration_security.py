@@ -334,6 +334,7 @@ def test_api_routes_are_exactly_the_review_routes(functions: dict[str, dict[str,
     assert routes == {
         ("ReviewApiFunction", "GET", "/reviews"),
         ("ReviewApiFunction", "GET", "/reviews/{review_id}"),
+        ("ReviewApiFunction", "GET", "/reviews/{review_id}/audit"),
         ("ReviewApiFunction", "POST", "/reviews/{review_id}/decision"),
     }
 
