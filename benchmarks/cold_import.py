@@ -71,6 +71,8 @@ LAMBDA_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "ICPA_ENVIRONMENT": "dev",
     "POWERTOOLS_METRICS_NAMESPACE": "ICPA",
+    # The splitter's own (the template passes it the workflow's ARN).
+    "ICPA_CLAIMS_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:icpa-claims-workflow",
     "PYTHONDONTWRITEBYTECODE": "1",
 }
 
@@ -126,9 +128,9 @@ def unpack(zip_path: Path, into: Path, compile_missing: bool) -> Artifact:
 def sample(package: Path, import_: str, init: str, client: str, clock: str) -> list[float]:
     code = CHILD.format(import_=import_, init=init, client=client, clock=clock)
     env = {**os.environ, **LAMBDA_ENV, "PYTHONPATH": str(package)}
-    out = subprocess.run(
-        [sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True, env=env, cwd=package
-    )
+    out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, env=env, cwd=package)
+    if out.returncode != 0:
+        raise SystemExit(f"{package.name}: the probe failed:\n{code}\n{out.stderr[-2000:]}")
     return [s * 1000 for s in json.loads(out.stdout)]
 
 

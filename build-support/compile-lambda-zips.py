@@ -9,7 +9,10 @@ instead of 265-300 ms, measured on the 2-core CI machine). This step appends
   sources, no source read or stat at import; the zip is immutable once deployed;
 - same zip in, same bytes out: entries added in name order with the zip's fixed 1980-01-01
   timestamp, fixed modes and compression, the archive path (not a temp dir) as the code's file
-  name; running it again on a compiled zip changes nothing.
+  name; running it again on a compiled zip changes nothing. Same bytes means: this script in a
+  fresh python3.11 of the same build (marshal marks objects shared by reference count, so
+  compile_zip called inside a process that imported the same modules may write other, equally
+  valid, bytes).
 
 A source that does not compile fails the step (exit 2, files listed): Lambda would fail on it.
 
