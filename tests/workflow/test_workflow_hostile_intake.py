@@ -14,7 +14,7 @@ from icpa_local.cloud import LocalCloud
 
 from .conftest import sample, sample_json
 
-REJECTED_PATH = ["Intake", "QuarantineClaim", "ChooseQuarantineOutcome", "ClaimRejected"]
+REJECTED_PATH = ["ChooseSourceKind", "Intake", "QuarantineClaim", "ChooseQuarantineOutcome", "ClaimRejected"]
 
 
 def office_visit_text() -> str:

@@ -12,7 +12,15 @@ from icpa_shared.errors import ModelThrottledError
 
 from .conftest import Topics, sample, sample_json
 
-DECIDING_PREFIX = ["Intake", "ChooseDelivery", "AssessFraud", "Adjudicate", "RouteClaim", "ChooseRoute"]
+DECIDING_PREFIX = [
+    "ChooseSourceKind",
+    "Intake",
+    "ChooseDelivery",
+    "AssessFraud",
+    "Adjudicate",
+    "RouteClaim",
+    "ChooseRoute",
+]
 AUTO_APPROVE_PATH = [*DECIDING_PREFIX, "AutoApproved", "RecordDecision"]
 AUTO_DENY_PATH = [*DECIDING_PREFIX, "AutoDenied", "RecordDecision"]
 HUMAN_PREFIX = [*DECIDING_PREFIX, "AwaitHumanReview"]
@@ -30,9 +38,9 @@ def audit_steps(cloud: LocalCloud, claim_id: str) -> list[str]:
 def test_auto_approve(cloud: LocalCloud) -> None:
     # Given a clean office visit on an active policy -- When it is uploaded
     result = cloud.process(sample("approve-office-visit.json"), "approve-office-visit.json")
-    # Then the workflow approves it without a human, in at most 8 billed transitions
+    # Then the workflow approves it without a human, in at most 9 billed transitions
     assert (result.status, result.outcome, result.route) == ("SUCCEEDED", "APPROVED", "AUTO")
-    assert result.states == AUTO_APPROVE_PATH and result.transitions <= 8
+    assert result.states == AUTO_APPROVE_PATH and result.transitions <= 9
     assert result.payable_amount is not None and float(result.payable_amount) > 0
     record = cloud.claim_record("CLM-2026-0001")
     assert record is not None and record["outcome"] == "APPROVED" and record["decided_by"] == "AUTO"
@@ -134,7 +142,13 @@ def test_permanent_error_rejects_and_quarantines_the_original(cloud: LocalCloud)
     body = sample("rejected-invalid-codes.json")
     result = cloud.process(body, "rejected-invalid-codes.json")
     assert (result.status, result.outcome, result.route) == ("SUCCEEDED", "REJECTED", "NONE")
-    assert result.states == ["Intake", "QuarantineClaim", "ChooseQuarantineOutcome", "ClaimRejected"]
+    assert result.states == [
+        "ChooseSourceKind",
+        "Intake",
+        "QuarantineClaim",
+        "ChooseQuarantineOutcome",
+        "ClaimRejected",
+    ]
     assert {"INVALID_DIAGNOSIS_CODE", "INVALID_PROCEDURE_CODE"} <= set(result.reasons)
     # not retried: a permanent error fails once
     failures = [e for e in cloud.history(result.execution_arn) if e["type"] == "LambdaFunctionFailed"]

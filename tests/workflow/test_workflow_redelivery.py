@@ -141,7 +141,7 @@ def test_one_object_delivered_three_times_is_decided_once(
     for result in results:
         if result is owner:
             continue
-        assert result.states == ["Intake", "ChooseDelivery", "AlreadyDecided"]
+        assert result.states == ["ChooseSourceKind", "Intake", "ChooseDelivery", "AlreadyDecided"]
         delivery = output_of(cloud, result.execution_arn)["intake"]["delivery"]
         assert delivery["role"] == "DUPLICATE"
         assert delivery["owner_execution_id"] == owner.execution_arn
