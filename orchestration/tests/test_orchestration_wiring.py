@@ -60,7 +60,11 @@ EXPECTED_SETTINGS: dict[str, dict[str, str | None]] = {
         "ICPA_BEDROCK_AGENT_ALIAS_ID": "BedrockAgentAliasId",
     },
     "RouterFunction": {},
-    "RecordDecisionFunction": {"ICPA_CLAIMS_TABLE": "ClaimsTable"},
+    "RecordDecisionFunction": {
+        "ICPA_CLAIMS_TABLE": "ClaimsTable",
+        # the payer's answers (ClaimResponse, 835) are written next to the claim document
+        "ICPA_DOCUMENTS_BUCKET": "DocumentsBucket",
+    },
     "ReviewRequestFunction": {
         "ICPA_REVIEWS_TABLE": "ReviewsTable",
         "ICPA_REVIEW_TOPIC_ARN": "ReviewersTopic",
