@@ -24,6 +24,7 @@ from importlib import resources
 from typing import Any, Final
 
 from icpa_local.session import TERMINAL, CloudSession
+from icpa_shared.adapters.items import to_attributes
 
 POLICY_SIZE: Final = 20  # the Policy contract's most members
 PROVIDERS: Final = ("1234567893", "1555012347", "1666023456", "1777034566", "1888045675")
@@ -121,7 +122,7 @@ def seed(session: CloudSession, policies: list[dict[str, Any]]) -> None:
     for policy in policies:
         ddb.put_item(
             TableName=session.names.policies_table,
-            Item={"policy_id": {"S": policy["policy_id"]}, "policy": {"S": json.dumps(policy)}},
+            Item=to_attributes({"policy_id": policy["policy_id"], "policy": json.dumps(policy)}),
         )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from icpa_local.functions import FUNCTIONS
 from icpa_local.resources import ACCOUNT, Names, table_definitions
+from icpa_shared.adapters.items import to_attributes
 
 
 def _dummy_zip() -> bytes:
@@ -105,6 +106,6 @@ def seed_policies(client: Callable[[str], Any], names: Names, policies: list[dic
     for policy in policies:
         ddb.put_item(
             TableName=names.policies_table,
-            Item={"policy_id": {"S": policy["policy_id"]}, "policy": {"S": json.dumps(policy)}},
+            Item=to_attributes({"policy_id": policy["policy_id"], "policy": json.dumps(policy)}),
         )
     return len(policies)

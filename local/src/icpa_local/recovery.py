@@ -13,6 +13,7 @@ from icpa_audit.adapters.recorded_decisions import decisions_recorded_by
 from icpa_audit.domain.models import ARCHIVE_SUFFIX
 from icpa_local import moto_patches, persistence
 from icpa_local.resources import ACCOUNT, REGION, Names
+from icpa_shared.adapters.items import to_attributes
 
 log = logging.getLogger("icpa_local")
 
@@ -122,7 +123,7 @@ def expire_interrupted_invocations(client: Callable[[str], Any], names: Names) -
         TableName=names.idempotency_table,
         FilterExpression="#s = :p",
         ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues={":p": {"S": "INPROGRESS"}},
+        ExpressionAttributeValues=to_attributes({":p": "INPROGRESS"}),
     )
     for page in pages:
         for item in page.get("Items", []):

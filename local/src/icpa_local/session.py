@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from icpa_local.resources import Names
 from icpa_local.results import ClaimResult, claim_result, read_execution
+from icpa_shared.adapters.items import string_attribute, to_attributes
 
 __all__ = [
     "CLI_REVIEWER",
@@ -177,14 +178,15 @@ class CloudSession(ABC):
             IndexName="status-index",
             KeyConditionExpression="#s = :p",
             ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":p": {"S": "PENDING"}},
+            ExpressionAttributeValues=to_attributes({":p": "PENDING"}),
         )
         out: dict[str, str] = {}
         for page in pages:
             for item in page.get("Items", []):
-                execution = item.get("execution_id", {}).get("S")
-                if execution:
-                    out[execution] = str(item["review_id"]["S"])
+                execution = string_attribute(item, "execution_id")
+                review_id = string_attribute(item, "review_id")
+                if execution and review_id:
+                    out[execution] = review_id
         return out
 
     def wait(self, arn: str, *, timeout: float = 60.0, stop_at_review: bool = True) -> str:
@@ -260,12 +262,13 @@ class CloudSession(ABC):
     def claim_record(self, claim_id: str) -> dict[str, Any] | None:
         item = (
             self.client("dynamodb")
-            .get_item(TableName=self.names.claims_table, Key={"claim_id": {"S": claim_id}}, ConsistentRead=True)
+            .get_item(TableName=self.names.claims_table, Key=to_attributes({"claim_id": claim_id}), ConsistentRead=True)
             .get("Item")
         )
-        if not item or "record" not in item:
+        raw = string_attribute(item or {}, "record")
+        if raw is None:
             return None
-        record: dict[str, Any] = json.loads(item["record"]["S"])
+        record: dict[str, Any] = json.loads(raw)
         return record
 
     def result(self, arn: str, file: str = "") -> ClaimResult:
@@ -363,14 +366,15 @@ class CloudSession(ABC):
         page = self.client("dynamodb").query(
             TableName=self.names.audit_table,
             KeyConditionExpression="claim_id = :c",
-            ExpressionAttributeValues={":c": {"S": claim_id}},
+            ExpressionAttributeValues=to_attributes({":c": claim_id}),
             Limit=1,
             ConsistentRead=True,
         )
         items = page.get("Items", [])
-        if not items or "event" not in items[0]:
+        event = string_attribute(items[0], "event") if items else None
+        if event is None:
             return None
-        return parse_time(json.loads(items[0]["event"]["S"]).get("occurred_at"))
+        return parse_time(json.loads(event).get("occurred_at"))
 
     def steps(self, arn: str) -> list[Step]:
         """The states an execution entered, with when it entered and left each one."""
