@@ -203,4 +203,4 @@ def test_the_built_client_makes_one_attempt_with_bounded_timeouts() -> None:
         built.invoke("x", session_id="s-1")
     assert len(wire.requests) == 1
     config = built.client.meta.config
-    assert (config.read_timeout, config.connect_timeout) == (45, 5)
+    assert (config.read_timeout, config.connect_timeout) == (45, 5)  # type: ignore[attr-defined]  # set by Config(**kwargs), unstubbed

@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from botocore.history import BaseHistoryHandler
+
 STATE_MACHINE: Final = "ClaimsStateMachine"  # the template's logical id of the workflow
 
 
@@ -81,7 +83,7 @@ def record(principal: str, service: str, operation: str, params: dict[str, Any] 
             recorder.calls.append(call)
 
 
-class _HistoryHandler:
+class _HistoryHandler(BaseHistoryHandler):
     """botocore.history handler: API_CALL events carry service, operation and params."""
 
     def emit(self, event_type: str, payload: Any, source: str) -> None:

@@ -71,13 +71,14 @@ def test_the_agent_explainers_client_makes_one_attempt_within_the_configured_tim
             headers: Any = {"x-amzn-ErrorType": "ServiceUnavailableException", "content-type": "application/json"}
             return AWSResponse(request.url, 503, headers, RawBody(b'{"message": "busy"}'))
 
-        client.meta.events.register("before-send.bedrock-agent-runtime.InvokeAgent", unavailable)
+        client.meta.events.register("before-send.bedrock-agent-runtime.InvokeAgent", unavailable)  # type: ignore[arg-type]
 
         # When it explains, Then it fails typed after one request (Step Functions owns retries)
         with pytest.raises(TransientDependencyError):
             explainer.explain(adjudicated(a_claim(), a_policy()))
     assert len(sent) == 1
-    assert (client.meta.config.read_timeout, client.meta.config.connect_timeout) == (45, 10)
+    config: Any = client.meta.config  # read_timeout/connect_timeout come from Config(**kwargs), unstubbed
+    assert (config.read_timeout, config.connect_timeout) == (45, 10)
 
 
 def test_the_agent_explainer_without_agent_ids_fails_at_cold_start(monkeypatch: pytest.MonkeyPatch) -> None:
