@@ -41,8 +41,6 @@ BUDGET: Final[dict[Key, int]] = {
     ("RecordDecisionFunction", "dynamodb", "UpdateItem"): 1,  # the claim record
     ("RecordDecisionFunction", "dynamodb", "Query"): 1,
     ("RecordDecisionFunction", "dynamodb", "PutItem"): 1,
-    ("RecordDecisionFunction", "s3", "GetObject"): 1,  # the claim document, for the payer's answer
-    ("RecordDecisionFunction", "s3", "PutObject"): 1,  # the payer's answer next to it
     ("RecordDecisionFunction", "s3", "GetObject"): 1,  # the claim document the payer's answers are built from
     ("RecordDecisionFunction", "s3", "PutObject"): 1,  # the FHIR ClaimResponse (JSON claim: no 835)
     ("ArchiverFunction", "stepfunctions", "GetExecutionHistory"): 1,
