@@ -41,11 +41,23 @@ registry and its one version check.
 9. Speed (`history`): GetExecutionHistory answered with the same JSON as moto's generic
    serializer, built without its per-member attribute picking (20 ms -> a few ms per call).
 10. Speed (`speed`): JSONPath strings parsed once (jsonpath_ng builds a parser per call).
+11. Callbacks to a closed task (`task_tokens`): moto took SendTaskSuccess/Failure/Heartbeat for
+    a stopped execution's token (its status stays RUNNING until the waiting thread wakes), an
+    ended one's (SendTaskFailure) and an already answered task's. They fail with TaskTimedOut,
+    as on AWS; a token no execution issued stays InvalidToken.
 """
 
 from __future__ import annotations
 
-from icpa_local.moto_patches import dynamodb_query, events, history, lambda_inprocess, speed, timescale
+from icpa_local.moto_patches import (
+    dynamodb_query,
+    events,
+    history,
+    lambda_inprocess,
+    speed,
+    task_tokens,
+    timescale,
+)
 from icpa_local.moto_patches.events import (
     ASYNC_ATTEMPTS,
     ASYNC_RETRY_SECONDS,
@@ -106,6 +118,7 @@ def _patches() -> list[Patch]:
         *speed.patches(),
         *dynamodb_query.patches(),
         *history.patches(),
+        *task_tokens.patches(),
     ]
 
 
