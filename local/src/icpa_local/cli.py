@@ -62,10 +62,10 @@ class Parser(argparse.ArgumentParser):
         super().error(message)
 
 
-def _common() -> argparse.ArgumentParser:
+def _common() -> Parser:
     """Options every command takes, before or after the command's name (defaults are applied
     after parsing, so one given before the command is not reset by the command's parser)."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument(
         "--time-scale",
         type=float,
