@@ -3,6 +3,8 @@ quarantine step) that another execution owns the object's decision, and adds not
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from intake_testkit import EXECUTION_ID, World, fixture_bytes, step_for
 
 from icpa_intake.usecases.intake import accept_upload
@@ -56,3 +58,33 @@ def test_a_redelivery_of_a_rejected_object_ends_with_the_first_quarantine(world:
     assert (second.delivery.owner_execution_id, second.delivery.reason) == (EXECUTION_ID, reasons.ALREADY_DECIDED)
     assert [e.step for e in world.audit.events(first.claim_id)] == ["quarantine"]
     assert world.claims.items[first.claim_id]["record"].execution_id == EXECUTION_ID
+
+
+def test_a_redelivery_finds_an_intake_event_written_before_rfc8785() -> None:
+    """The audit chain moved to RFC 8785: an event recorded in the legacy form digested its input
+    in that form, and a redelivery must still recognise it instead of appending a second one."""
+    from icpa_intake.usecases.intake import record_once
+    from icpa_shared.audit import AuditRecorder, event_hash
+    from icpa_shared.contracts import AuditEvent
+    from icpa_shared.digest import LEGACY_FORM, sha256_hex
+    from icpa_shared.testing.fakes import MemoryAuditStore
+
+    claim_id, seen = "CLM-2019-0001", {"source_id": "s3://inbox/claims/Z\u00fcrich-\u20ac.json"}
+    later = {"output_value": {"outcome": "ACCEPTED"}, "occurred_at": datetime(2019, 5, 1, tzinfo=UTC)}
+    recorded = MemoryAuditStore()
+    AuditRecorder(store=recorded, service="intake", service_version="1.0.0").record(
+        claim_id=claim_id, step="intake", input_value=seen, decision="ACCEPTED", **later
+    )
+    (current,) = recorded.events(claim_id)
+    fields = {**current.model_dump(mode="json"), "canonical": LEGACY_FORM}
+    fields["input_digest"] = sha256_hex(seen, LEGACY_FORM)  # as the pre-RFC 8785 code digested it
+    legacy = AuditEvent.model_validate({**fields, "hash": event_hash(fields)})
+    assert legacy.input_digest != sha256_hex(seen)  # non-ASCII: the two forms' bytes differ
+    store = MemoryAuditStore()
+    assert store.append(legacy)
+
+    found = record_once(
+        store, version="1.1.0", claim_id=claim_id, step="intake", input_value=seen, decision="ACCEPTED", **later
+    )
+
+    assert found == legacy and store.events(claim_id) == [legacy]

@@ -40,7 +40,7 @@ from icpa_intake.domain.records import (
 )
 from icpa_intake.domain.validation import Limits
 from icpa_intake.domain.x12.parts import is_part_key
-from icpa_shared.audit import AuditRecorder, AuditStore
+from icpa_shared.audit import AuditRecorder, AuditStore, digest_in_form_of
 from icpa_shared.codesets import CodeLookup
 from icpa_shared.codesets.files import bundled_code_sets
 from icpa_shared.contracts import AuditEvent, Delivery, DeliveryRole, IntakeResult, Policy, StepInput, reasons
@@ -185,10 +185,10 @@ def record_once(
     store: AuditStore, *, version: str, claim_id: str, step: str, input_value: Any, **fields: Any
 ) -> AuditEvent:
     """Audit events are recorded once per fact, so a retried or redelivered step (intake or
-    quarantine) does not add a second event for the same input."""
-    digest = sha256_hex(input_value)
+    quarantine) does not add a second event for the same input (each event's digest in its own
+    canonical form, so an event written before RFC 8785 still matches its redelivery)."""
     for event in store.events(claim_id):
-        if event.step == step and event.input_digest == digest:
+        if event.step == step and event.input_digest == digest_in_form_of(event, input_value):
             return event
     recorder = AuditRecorder(store=store, service=SERVICE, service_version=version)
     return recorder.record(claim_id=claim_id, step=step, input_value=input_value, **fields)
