@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,11 @@ from rich.console import Console
 
 from icpa_local.cli import build_parser, main
 from icpa_local.commands.process import claim_paths
-from icpa_local.commands.render import message, table
+from icpa_local.commands.render import message, results_table, table
+from icpa_local.commands.reviews import reviews_table
+from icpa_local.commands.status import claims_table
+from icpa_local.results import ClaimResult
+from icpa_local.session import ClaimStatus
 
 REVIEW_ID = "REV-" + "a" * 32
 CLAIM_IDS = ["CLM-2026-0001", "Q-08b041760d68619a", "CLM-" + "X" * 60]
@@ -87,6 +92,77 @@ def test_tables_never_cut_an_id_at_80_columns_or_less(width: int) -> None:
         for value in (row[0], row[1]):
             assert re.search(rf"(^|\s){re.escape(value)}(\s|$)", text, re.MULTILINE), (value, text)
     assert "…" not in text
+
+
+REASONS = ["ADJUDICATION_APPROVED", "FRAUD_SCORE_ELEVATED", "CHARGE_OUTLIER", "PRIOR_AUTH_PARTIAL"]
+EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:icpa-claims-workflow:"
+
+
+def _each_table() -> dict[str, tuple[object, list[str]]]:
+    """Every table the CLI prints that carries an id, built as the commands build it, with the
+    longest ids they show: claim ids (ICPA and quarantine), review ids, file names."""
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    results = [
+        ClaimResult(
+            file=f"{name}.json",
+            claim_id=claim,
+            execution_arn=EXECUTION + name,
+            status="SUCCEEDED",
+            outcome=outcome,
+            route="HUMAN",
+            reasons=REASONS,
+            payable_amount="12345.67",
+            transitions=10,
+            duration_ms=12345,
+        )
+        for name, claim, outcome in (
+            ("review-high-amount-surgery", CLAIM_IDS[0], "PENDING_REVIEW"),
+            ("rejected-not-utf8", CLAIM_IDS[1], "REJECTED"),
+        )
+    ]
+    statuses = [
+        ClaimStatus(
+            claim_id=claim,
+            outcome="PENDING_REVIEW",
+            route="HUMAN",
+            reasons=REASONS,
+            payable="12345.67",
+            received_at=now - timedelta(hours=5),
+            updated_at=now - timedelta(minutes=3),
+            execution_arn=EXECUTION + "x",
+            review_id=REVIEW_ID,
+            source_uri=f"s3://icpa-inbox/claims/{claim.lower()}-resubmitted-after-appeal.json",
+        )
+        for claim in CLAIM_IDS[:2]
+    ]
+    reviews = [
+        {
+            "review_id": REVIEW_ID,
+            "claim_id": claim,
+            "created_at": (now - timedelta(hours=2)).isoformat(),
+            "due_by": (now + timedelta(days=2)).isoformat(),
+            "reasons": REASONS,
+            "fraud_score": 0.6612,
+            "payable": {"amount": "12345.67"},
+        }
+        for claim in CLAIM_IDS[:2]
+    ]
+    return {
+        "process": (results_table(results, "Outcomes"), [*CLAIM_IDS[:2]]),
+        "status": (claims_table(statuses, now), [*CLAIM_IDS[:2]]),
+        "reviews": (reviews_table(reviews, now), [REVIEW_ID, *CLAIM_IDS[:2]]),
+    }
+
+
+@pytest.mark.parametrize("name", ["process", "status", "reviews"])
+@pytest.mark.parametrize("width", [80, 100, 160])
+def test_each_cli_table_fits_its_page_and_never_cuts_an_id(name: str, width: int) -> None:
+    renderable, ids = _each_table()[name]
+    text = _render(renderable, width)
+    assert all(len(line) <= width for line in text.splitlines()), text
+    for value in ids:
+        assert re.search(rf"(^|\s){re.escape(value)}(\s|$)", text, re.MULTILINE), (name, value, text)
+    assert "…" not in text, text
 
 
 def test_a_table_that_fits_stays_a_table_and_drops_its_optional_columns_first() -> None:

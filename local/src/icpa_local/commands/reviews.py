@@ -42,17 +42,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     review.set_defaults(func=run_review)
 
 
-def run_reviews(args: argparse.Namespace) -> int:
-    with session(args, read_only=True) as cloud:
-        code, reviews = cloud.list_reviews(reviewer=CLI_REVIEWER)
-    if code != 200:
-        reason = message(reviews[0] if reviews else None)
-        sys.stderr.write(f"icpa reviews: the review API refused ({code}): {reason}\n")
-        return EXIT_FAILED
-    if args.json:
-        json_lines(reviews)
-        return EXIT_OK
-    now = datetime.now(UTC)
+def reviews_table(reviews: list[dict[str, Any]], now: datetime) -> Any:
+    """`icpa reviews`: one row a pending review, as the review API lists it."""
     columns = [
         ("review", "left"),
         ("claim", "left"),
@@ -76,7 +67,20 @@ def run_reviews(args: argparse.Namespace) -> int:
                 str((r.get("payable") or {}).get("amount", "-")),
             ]
         )
-    console().print(table(f"Pending reviews ({len(reviews)})", columns, rows, drop=("fraud", "waiting")))
+    return table(f"Pending reviews ({len(reviews)})", columns, rows, drop=("fraud", "waiting"))
+
+
+def run_reviews(args: argparse.Namespace) -> int:
+    with session(args, read_only=True) as cloud:
+        code, reviews = cloud.list_reviews(reviewer=CLI_REVIEWER)
+    if code != 200:
+        reason = message(reviews[0] if reviews else None)
+        sys.stderr.write(f"icpa reviews: the review API refused ({code}): {reason}\n")
+        return EXIT_FAILED
+    if args.json:
+        json_lines(reviews)
+        return EXIT_OK
+    console().print(reviews_table(reviews, datetime.now(UTC)))
     if reviews:
         console().print('decide one: icpa review <review> approve|deny --rationale "..."')
     return EXIT_OK

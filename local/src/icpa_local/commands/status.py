@@ -24,17 +24,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     status.set_defaults(func=run_status)
 
 
-def run_status(args: argparse.Namespace) -> int:
-    with session(args, read_only=True) as cloud:
-        now = datetime.now(UTC)
-        if args.claim_id and (args.fhir or args.x12):
-            return _answer(cloud, args.claim_id, REMITTANCE if args.x12 else CLAIM_RESPONSE)
-        if args.claim_id:
-            return _claim_detail(cloud, args.claim_id, now, as_json=args.json)
-        statuses = cloud.claim_statuses()
-    if args.json:
-        json_lines(s.as_json(now) for s in statuses)
-        return EXIT_OK
+def claims_table(statuses: list[ClaimStatus], now: datetime) -> Any:
+    """`icpa status`: one row a claim."""
     columns = [
         ("claim", "left"),
         ("file", "left"),
@@ -58,9 +49,21 @@ def run_status(args: argparse.Namespace) -> int:
         ]
         for s in statuses
     )
-    console().print(
-        table(f"Claims ({len(statuses)})", columns, rows, wrap={"file", "reasons"}, drop=("updated", "age", "file"))
-    )
+    return table(f"Claims ({len(statuses)})", columns, rows, wrap={"file", "reasons"}, drop=("updated", "age", "file"))
+
+
+def run_status(args: argparse.Namespace) -> int:
+    with session(args, read_only=True) as cloud:
+        now = datetime.now(UTC)
+        if args.claim_id and (args.fhir or args.x12):
+            return _answer(cloud, args.claim_id, REMITTANCE if args.x12 else CLAIM_RESPONSE)
+        if args.claim_id:
+            return _claim_detail(cloud, args.claim_id, now, as_json=args.json)
+        statuses = cloud.claim_statuses()
+    if args.json:
+        json_lines(s.as_json(now) for s in statuses)
+        return EXIT_OK
+    console().print(claims_table(statuses, now))
     return EXIT_OK
 
 
