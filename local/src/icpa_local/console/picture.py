@@ -15,6 +15,7 @@ from typing import Final
 from icpa_local.session import CloudSession
 from icpa_orchestration import definition_text
 from icpa_orchestration.graph import path_from_history, render, to_dot
+from icpa_shared.adapters.items import string_attribute, to_attributes
 
 GRAPH_PATH: Final = "/_icpa/reviews/{review_id}/graph.svg"
 _GRAPH_PATH: Final = re.compile(r"^/_icpa/reviews/(REV-[0-9a-f]{32})/graph\.svg$")
@@ -37,13 +38,14 @@ def review_picture(cloud: CloudSession, review_id: str) -> bytes | None:
         cloud.client("dynamodb")
         .get_item(
             TableName=cloud.names.reviews_table,
-            Key={"review_id": {"S": review_id}},
+            Key=to_attributes({"review_id": review_id}),
             ProjectionExpression="execution_id",
             ConsistentRead=True,
         )
         .get("Item")
     )
-    if not item or "execution_id" not in item:
+    execution_id = string_attribute(item or {}, "execution_id")
+    if execution_id is None:
         return None
-    path = path_from_history(cloud.history(item["execution_id"]["S"]))
+    path = path_from_history(cloud.history(execution_id))
     return render(to_dot(json.loads(definition_text()), **path.as_kwargs()), "svg")
