@@ -4,6 +4,7 @@ quarantine step) that another execution owns the object's decision, and adds not
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from intake_testkit import EXECUTION_ID, World, fixture_bytes, step_for
 
@@ -70,7 +71,7 @@ def test_a_redelivery_finds_an_intake_event_written_before_rfc8785() -> None:
     from icpa_shared.testing.fakes import MemoryAuditStore
 
     claim_id, seen = "CLM-2019-0001", {"source_id": "s3://inbox/claims/Z\u00fcrich-\u20ac.json"}
-    later = {"output_value": {"outcome": "ACCEPTED"}, "occurred_at": datetime(2019, 5, 1, tzinfo=UTC)}
+    later: dict[str, Any] = {"output_value": {"outcome": "ACCEPTED"}, "occurred_at": datetime(2019, 5, 1, tzinfo=UTC)}
     recorded = MemoryAuditStore()
     AuditRecorder(store=recorded, service="intake", service_version="1.0.0").record(
         claim_id=claim_id, step="intake", input_value=seen, decision="ACCEPTED", **later
