@@ -136,6 +136,28 @@ def test_a_review_already_decided_resumes_the_new_wait_with_the_stored_decision(
     assert desk.audit("CLM-0001")[-1].reviewer_id == REVIEWER_SUB
 
 
+def test_a_retried_request_after_the_decision_closed_its_wait_ends_quietly() -> None:
+    # The reviewer's callback answered this very wait; the invoke is then retried with its token.
+    desk = Desk()
+    request_handler.handle(a_review_step(), desk.deps)
+    decision = ReviewDecision(
+        review_id=REVIEW_ID,
+        claim_id="CLM-0001",
+        reviewer_id=REVIEWER_SUB,
+        decision="APPROVE",
+        rationale="Documentation supports the service.",
+        decided_at=FIXED_NOW + timedelta(hours=1),
+    )
+    desk.store.mark_decided(decision, FIXED_NOW + timedelta(hours=1))
+    desk.tasks.waiting.clear()  # Step Functions: the task is closed (TaskTimedOut to a callback)
+
+    result = request_handler.handle(a_review_step(), desk.deps)
+
+    assert result.status is ReviewStatus.DECIDED
+    assert desk.tasks.successes == []
+    assert [e.step for e in desk.audit("CLM-0001")] == ["review_requested"]  # nothing was resumed
+
+
 def test_a_timed_out_review_reopens_when_the_execution_waits_again() -> None:
     desk = Desk()
     request_handler.handle(a_review_step(), desk.deps)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from pydantic import SecretStr
 
+from icpa_review_callback.domain.errors import TaskTokenGoneError
 from icpa_review_callback.domain.ids import review_id_for
 from icpa_review_callback.domain.models import ReviewRecord, ReviewRequested, ReviewSnapshot
 from icpa_review_callback.domain.ports import ReviewPorts
@@ -122,10 +123,17 @@ def _resume_decided(
     decision = record.decision
     if decision is None:
         raise ContractViolationError(f"review {record.review_id} is DECIDED without a decision")
-    ports.tasks.send_success(token, decision.model_dump_json())
     result = ReviewRequested(
         review_id=record.review_id, claim_id=record.claim_id, status=ReviewStatus.DECIDED, due_by=record.due_by
     )
+    try:
+        ports.tasks.send_success(token, decision.model_dump_json())
+    except TaskTokenGoneError:
+        # This wait is closed already: the reviewer's own callback answered it (a retried
+        # invoke after the decision), or the execution stopped. Nothing is left to resume, and
+        # failing the invoke would only fail a task that is over (AWS answers TaskTimedOut).
+        get_logger().info("review.resume_not_needed", review_id=record.review_id)
+        return result
     ports.audit.record(
         claim_id=record.claim_id,
         step="review_resumed",
