@@ -11,7 +11,7 @@ from pydantic import BaseModel, SecretStr
 from review_callback_builders import REVIEW_TIMEOUT, FixedClock
 
 from icpa_review_callback import SERVICE, __version__
-from icpa_review_callback.domain.errors import InvalidCursorError, TaskTokenGoneError
+from icpa_review_callback.domain.errors import InvalidCursorError, TaskClosedError
 from icpa_review_callback.domain.identity import ReviewerAccess
 from icpa_review_callback.domain.models import ReviewRecord, ReviewSnapshot
 from icpa_review_callback.domain.ports import ReviewPorts
@@ -159,7 +159,7 @@ class FakeTaskApi:
             raise TransientDependencyError(f"stepfunctions.{operation}: ThrottlingException")
         value = token.get_secret_value()
         if value not in self.waiting:
-            raise TaskTokenGoneError(f"stepfunctions.{operation}: TaskTimedOut")
+            raise TaskClosedError(f"stepfunctions.{operation}: TaskTimedOut")
         return value
 
     def send_success(self, task_token: SecretStr, output: str) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Final
 from pydantic import SecretStr
 
 from icpa_review_callback.adapters.errors import raise_dependency_error
-from icpa_review_callback.domain.errors import TaskApiError, TaskTokenGoneError
+from icpa_review_callback.domain.errors import TaskApiError, TaskClosedError, TaskTokenGoneError
 from icpa_shared.adapters.aws import LazyClient, error_code
 
 if TYPE_CHECKING:
@@ -41,6 +41,8 @@ class StepFunctionsTaskApi:
             call()
         except Exception as exc:
             code = error_code(exc)
+            if code == "TaskTimedOut":
+                raise TaskClosedError(f"stepfunctions.{operation}: {code}") from None
             if code in GONE_CODES:
                 raise TaskTokenGoneError(f"stepfunctions.{operation}: {code}") from None
             raise_dependency_error(exc, f"stepfunctions.{operation}")

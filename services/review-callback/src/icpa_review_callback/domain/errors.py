@@ -12,6 +12,11 @@ class TaskTokenGoneError(IcpaError):
     default_reason = "TASK_TOKEN_GONE"
 
 
+class TaskClosedError(TaskTokenGoneError):
+    """TaskTimedOut: the token was real, but its task is closed (answered already, timed out,
+    or its execution ended). A callback to it has nothing left to do."""
+
+
 class TaskApiError(IcpaError):
     """Step Functions refused a callback for a reason that is neither transient nor a gone
     token (e.g. AccessDenied): a configuration problem, surfaced as a 500."""

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from pydantic import SecretStr
 
-from icpa_review_callback.domain.errors import TaskTokenGoneError
+from icpa_review_callback.domain.errors import TaskClosedError
 from icpa_review_callback.domain.ids import review_id_for
 from icpa_review_callback.domain.models import ReviewRecord, ReviewRequested, ReviewSnapshot
 from icpa_review_callback.domain.ports import ReviewPorts
@@ -128,7 +128,7 @@ def _resume_decided(
     )
     try:
         ports.tasks.send_success(token, decision.model_dump_json())
-    except TaskTokenGoneError:
+    except TaskClosedError:
         # This wait is closed already: the reviewer's own callback answered it (a retried
         # invoke after the decision), or the execution stopped. Nothing is left to resume, and
         # failing the invoke would only fail a task that is over (AWS answers TaskTimedOut).
