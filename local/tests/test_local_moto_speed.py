@@ -228,10 +228,6 @@ def cloud(steps: FakeSteps) -> Iterator[LocalCloud]:
         yield c
 
 
-def _responses_class() -> Any:
-    return moto_patches.moto_module("moto.stepfunctions.responses").StepFunctionResponse
-
-
 def test_history_matches_moto_serializer(cloud: LocalCloud, steps: FakeSteps) -> None:
     # Given executions that succeed, retry a typed error and get caught -- Then the history
     # read through boto3 is the one moto's serializer gives, event by event.
@@ -243,7 +239,7 @@ def test_history_matches_moto_serializer(cloud: LocalCloud, steps: FakeSteps) ->
     for arn in arns:
         cloud.wait(arn)
         fast = cloud.history(arn)
-        with unpatched(_responses_class(), "get_execution_history"):
+        with unpatched(moto_patches.moto_module("moto.core.responses").ActionResult, "execute_result"):
             released = cloud.history(arn)
         assert fast == released
         assert len(fast) > 4

@@ -38,13 +38,18 @@ registry and its one version check.
 8. Speed (`dynamodb_query`): moto's Query sorts the whole table and then filters by the hash
    key, so a keyed lookup grew with the table. Here moto's own query runs on the partition only
    (the table's own storage by hash key; a partition map per index kept by the writes).
-9. Speed (`history`): GetExecutionHistory answered with the same JSON as moto's generic
-   serializer, built without its per-member attribute picking (20 ms -> a few ms per call).
+9. Speed (`json_results`): JSON-protocol answers (DynamoDB, Step Functions) built with the same
+   JSON as moto's generic serializer, without its per-member attribute picking (GetExecutionHistory
+   20 ms -> a few ms per call; a DynamoDB answer ~0.7 ms -> ~0.1 ms).
 10. Speed (`speed`): JSONPath strings parsed once (jsonpath_ng builds a parser per call).
 11. Callbacks to a closed task (`task_tokens`): moto took SendTaskSuccess/Failure/Heartbeat for
     a stopped execution's token (its status stays RUNNING until the waiting thread wakes), an
     ended one's (SendTaskFailure) and an already answered task's. They fail with TaskTimedOut,
     as on AWS; a token no execution issued stays InvalidToken.
+12. Speed (`transport`): in-process requests are not SigV4-signed while nothing reads a
+    signature (moto intercepting in-process, its IAM authentication off); presigned URLs still are.
+13. Speed (`transport`): the stubber's service and route lookups are remembered (per URL, and
+    per backend class), not redone for every request; moto's dispatch is unchanged.
 """
 
 from __future__ import annotations
@@ -52,11 +57,12 @@ from __future__ import annotations
 from icpa_local.moto_patches import (
     dynamodb_query,
     events,
-    history,
+    json_results,
     lambda_inprocess,
     speed,
     task_tokens,
     timescale,
+    transport,
 )
 from icpa_local.moto_patches.events import (
     ASYNC_ATTEMPTS,
@@ -117,8 +123,9 @@ def _patches() -> list[Patch]:
         *timescale.patches(),
         *speed.patches(),
         *dynamodb_query.patches(),
-        *history.patches(),
+        *json_results.patches(),
         *task_tokens.patches(),
+        *transport.patches(),
     ]
 
 

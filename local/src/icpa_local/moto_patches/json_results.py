@@ -1,16 +1,19 @@
-"""9. GetExecutionHistory without the generic serializer (section 9 of icpa_local.moto_patches).
+"""JSON-protocol responses without the generic serializer's per-member picking (section 9 of
+icpa_local.moto_patches).
 
 moto serializes every response by walking the botocore output shape member by member, and for
 each member builds an attribute-picker context and tries its aliases. A history event's shape
 has ~60 optional members, so one GetExecutionHistory call cost ~20 ms, for 0.24 ms in the backend
-(measured here, 2026-12-01), and a claim reads its history at least twice.
+(measured here, 2026-12-01); a DynamoDB GetItem/Query/PutItem answer ~0.7 ms of ~1.3 ms per call
+(cProfile, same day), more than the table work itself, and a claim makes ~20 DynamoDB calls.
 
-This patch answers GetExecutionHistory with the same JSON, built by a walk that visits the same
-shapes in the same order but resolves each structure member's candidate keys once per shape
-(they depend on the shape only, for the dict values the interpreter's history holds) instead of
-once per event. Types are converted as moto's JSON serializer does (timestamps with moto's own
-converter; enums to their value; integers, floats, blobs). A result that is not a dict, or a
-response class with transformers, falls back to moto's serializer.
+This patch answers every JSON-protocol (awsJson: DynamoDB, Step Functions) result with the same
+JSON, built by a walk that visits the same shapes in the same order but resolves each structure
+member's candidate keys once per shape (they depend on the shape only, for the dict values the
+backends return) instead of once per member per call. Types are converted as moto's JSON
+serializer does (timestamps with moto's own converter; enums to their value; integers, floats,
+blobs). Anything else falls back to moto's serializer: a result that is not a dict (errors,
+model objects), a response class with transformers, another protocol (rest-json, query, XML).
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ def _structure_plan(serializer: Any, shape: Any) -> _Plan | None:
     return built
 
 
-class _Walk:
+class JsonWalk:
     def __init__(self, serializer: Any) -> None:
         self.serializer = serializer
 
@@ -94,10 +97,10 @@ class _Walk:
 
     def structure(self, value: Any, shape: Any) -> Any:
         if not isinstance(value, dict):
-            raise _Fallback
+            raise WalkFallback
         plan = _structure_plan(self.serializer, shape)
         if plan is None:
-            raise _Fallback
+            raise WalkFallback
         out: dict[str, Any] = {}
         for _member_key, member_shape, keys, name in plan:
             member = None
@@ -113,47 +116,42 @@ class _Walk:
         return out
 
 
-class _Fallback(Exception):
+class WalkFallback(Exception):
     """The fast walk does not cover this value: moto's serializer answers."""
 
 
-def _fast_result_class() -> type:
-    responses = moto_module("moto.core.responses")
+def fast_json_response(result: Any, context: Any) -> Any:
+    """(status, headers, body) as moto's JSON serializer would answer `result`, or None when the
+    walk does not cover it (then moto's serializer answers)."""
     serialize = moto_module("moto.core.serialize")
     settings = moto_module("moto.settings")
-
-    class HistoryResult(responses.ActionResult):  # type: ignore[misc, name-defined]
-        def execute_result(self, context: Any) -> Any:
-            if getattr(context.response, "RESPONSE_KEY_PATH_TO_TRANSFORMER", None):
-                return super().execute_result(context)
-            serializer = context.serializer_class(
-                operation_model=context.operation_model, pretty_print=settings.PRETTIFY_RESPONSES
-            )
-            shape = context.operation_model.output_shape
-            if shape is None or type(serializer) is not serialize.JSONSerializer:  # Step Functions' protocol
-                return super().execute_result(context)
-            try:
-                body = _Walk(serializer).structure(self.result, shape)
-            except _Fallback:
-                return super().execute_result(context)
-            resp = serializer._create_default_response()
-            serialized = serializer._serialized_result_to_response(resp, self.result, shape, body)
-            return serialized["status_code"], serialized["headers"], serialized["body"]
-
-    return HistoryResult
+    if getattr(context.response, "RESPONSE_KEY_PATH_TO_TRANSFORMER", None) or not isinstance(result, dict):
+        return None
+    if context.serializer_class is not serialize.JSONSerializer:
+        return None
+    operation = context.operation_model
+    shape = operation.output_shape
+    if shape is None or operation.has_event_stream_output:
+        return None
+    serializer = context.serializer_class(operation_model=operation, pretty_print=settings.PRETTIFY_RESPONSES)
+    try:
+        body = JsonWalk(serializer).structure(result, shape)
+    except WalkFallback:
+        return None
+    resp = serializer._create_default_response()
+    serialized = serializer._serialized_result_to_response(resp, result, shape, body)
+    return serialized["status_code"], serialized["headers"], serialized["body"]
 
 
-def _wrap_get_execution_history(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    result_class = _fast_result_class()
+def _wrap_execute_result(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def execute_result(self: Any, context: Any) -> Any:
+        answer = fast_json_response(self.result, context)
+        return original(self, context) if answer is None else answer
 
-    def get_execution_history(self: Any) -> Any:
-        answer = original(self)
-        return result_class(answer.result)
-
-    get_execution_history.__wrapped__ = original  # type: ignore[attr-defined]
-    return get_execution_history
+    execute_result.__wrapped__ = original  # type: ignore[attr-defined]
+    return execute_result
 
 
 def patches() -> list[Patch]:
-    responses = moto_module("moto.stepfunctions.responses")
-    return [Patch.around(responses.StepFunctionResponse, "get_execution_history", _wrap_get_execution_history)]
+    responses = moto_module("moto.core.responses")
+    return [Patch.around(responses.ActionResult, "execute_result", _wrap_execute_result)]
