@@ -11,7 +11,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from icpa_shared import digest
 from icpa_shared.digest import (
     JCS,
     LEGACY_FORM,
@@ -158,3 +162,58 @@ def test_an_unknown_form_is_refused() -> None:
 
 def test_bytes_are_hashed_as_given() -> None:
     assert sha256_hex(b"abc") == hashlib.sha256(b"abc").hexdigest()
+
+
+_json_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(2**60), max_value=2**60),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=12),
+    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=4)),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_json_values)
+def test_every_value_has_rfc8785s_bytes(value: object) -> None:
+    # The encoder's fast path (plain JSON) and rfc8785 agree byte for byte, floats, big
+    # integers, astral keys and control characters included; where rfc8785 refuses, so does jcs.
+    try:
+        expected = rfc8785.dumps(value)
+    except rfc8785.IntegerDomainError:
+        return  # doubles beyond 2**53: test_integers_are_doubles_as_jcs_says
+    except rfc8785.CanonicalizationError:
+        with pytest.raises(NotCanonicalError):
+            jcs(value)
+        return
+    assert jcs(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"\U0001f600": 1, "\ufb33": 2},  # astral key: UTF-16 order differs from code point order
+        {"a": 0.5},
+        {"a": [1, 2**53]},
+        {"\ud800": "lone surrogate key"},
+    ],
+)
+def test_values_json_dumps_would_get_wrong_take_the_rfc8785_path(value: object) -> None:
+    assert not digest._plain_json(value)
+
+
+def test_plain_values_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(_: object) -> bytes:
+        raise AssertionError("plain JSON went through rfc8785")
+
+    monkeypatch.setattr(digest.rfc8785, "dumps", refuse)
+    claim = {"claim_id": "CLM-1", "lines": [{"code": "99213", "charge": "125.00", "units": 1}], "ok": True}
+    assert jcs(claim) == b'{"claim_id":"CLM-1","lines":[{"charge":"125.00","code":"99213","units":1}],"ok":true}'
+    deep: list[object] = []
+    for _ in range(5000):  # deeper than the recursion limit: the check is iterative
+        deep = [deep]
+    assert digest._plain_json(deep)
