@@ -94,21 +94,20 @@ def _plain_json(value: Any) -> bool:
     stack = [value]
     while stack:
         item = stack.pop()
-        kind = type(item)
-        if kind is str or kind is bool or item is None:
+        if item is None or isinstance(item, str | bool):
             continue
-        if kind is int:
+        if isinstance(item, int):
             if not -_SAFE_INTEGER <= item <= _SAFE_INTEGER:
                 return False
-        elif kind is dict:
+        elif isinstance(item, dict):
             for key in item:
-                if type(key) is not str or (key and max(key) >= _SURROGATES):
+                if not isinstance(key, str) or (key and max(key) >= _SURROGATES):
                     return False
             stack.extend(item.values())
-        elif kind is list:
+        elif isinstance(item, list):
             stack.extend(item)
         else:
-            return False
+            return False  # float (JCS prints doubles its own way), or not JSON
     return True
 
 
