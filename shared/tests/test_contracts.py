@@ -17,7 +17,7 @@ from icpa_shared.contracts import (
     StepInput,
     WorkflowState,
 )
-from icpa_shared.testing.builders import FIXED_NOW, a_claim, a_line, a_policy, a_step, usd
+from icpa_shared.testing.builders import FIXED_NOW, a_claim, a_line, a_policy, a_step, an_intake_result, usd
 
 
 class TestMoney:
@@ -264,3 +264,23 @@ class TestClaimSource:
     def test_a_malformed_source_is_refused(self, bad: dict[str, object]) -> None:
         with pytest.raises(ValidationError):
             ClaimSource.model_validate(bad)
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        {"sequence": 0, "hash": "a" * 64},  # no event has sequence 0
+        {"sequence": 3, "hash": "not-a-sha256"},
+        {"sequence": "3; DROP", "hash": "a" * 64},
+        {"sequence": 3, "hash": "a" * 64, "previous_hash": "b" * 64},  # nothing else rides along
+    ],
+)
+def test_a_garbage_audit_head_in_state_is_refused_by_the_contract(garbage: dict[str, object]) -> None:
+    # Given a step's input whose intake result carries a malformed audit head
+    step = a_step(intake=an_intake_result()).model_dump(mode="json")
+    step["state"]["intake"]["audit_head"] = garbage
+
+    # Then the step input does not parse (the handler raises ContractViolationError): no event
+    # is ever built on it
+    with pytest.raises(ValidationError, match="audit_head"):
+        StepInput.model_validate(step)

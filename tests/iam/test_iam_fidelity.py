@@ -5,9 +5,9 @@ moto models neither IAM nor KMS: a role missing a grant (the data key for a tabl
 reads) stays green locally and fails every claim on AWS. Here the real ASL and the real
 handlers run once over every path (auto approve and deny, human approve and deny through the
 review API, review timeout to PENDED, rejected, crash to ERROR, a retried review request, the
-archiver, an X12 interchange split, re-sent and rejected), with each principal's calls
-recorded (icpa_local.callrecorder), and icpa_orchestration.iam.check says which call no
-statement allows and which grant no call used.
+archiver, an X12 interchange split, re-sent and rejected, steps retried after their audit
+write), with each principal's calls recorded (icpa_local.callrecorder), and
+icpa_orchestration.iam.check says which call no statement allows and which grant no call used.
 """
 
 from __future__ import annotations
@@ -156,6 +156,22 @@ def _run_every_path() -> tuple[list[Call], set[str]]:
             arn = cloud.upload(sample("review-waiting-period.json"), "review-waiting-period.json")
             assert cloud.wait(arn, stop_at_review=False, timeout=30) == "SUCCEEDED"
             outcomes.add(str(cloud.result(arn).outcome))
+
+        # A step retried after its audit write (the ASL's Retry on a Lambda error once the
+        # function had run): its append on the head in state is refused, and it reads the chain
+        # to find its own event (the audit Query each step still needs off the happy path).
+        def retried_after_write(function: str) -> Any:
+            real = load_handler(function)
+
+            def twice(event: dict[str, Any], context: Any) -> Any:
+                real(event, context)
+                return real(event, context)
+
+            return twice
+
+        retried = {f: retried_after_write(f) for f in ("FraudFunction", "AdjudicationFunction", "RouterFunction")}
+        with LocalCloud(time_scale=0.001, handler_overrides=retried) as cloud:
+            outcomes.add(str(cloud.process(sample("approve-office-visit.json"), "approve-office-visit.json").outcome))
     calls = [Call(c.principal, c.service, c.operation, c.params) for c in recorder.calls]
     return calls, outcomes
 

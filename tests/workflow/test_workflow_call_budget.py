@@ -29,17 +29,16 @@ BUDGET: Final[dict[Key, int]] = {
     ("IntakeFunction", "s3", "PutObject"): 1,  # the normalized claim document
     ("IntakeFunction", "dynamodb", "Query"): 1,  # the claim's audit chain (dedup + head)
     ("FraudFunction", "s3", "GetObject"): 1,  # the claim document
-    ("FraudFunction", "dynamodb", "Query"): 3,  # member and provider history, the audit chain
+    ("FraudFunction", "dynamodb", "Query"): 2,  # member and provider history (the audit head is in state)
     ("FraudFunction", "dynamodb", "GetItem"): 1,  # the policy
+    # Fraud, Adjudication, Router and RecordDecision append on the audit head the step before
+    # returned (in state): no chain Query first unless the put is refused (a stale head)
     ("FraudFunction", "dynamodb", "PutItem"): 1,  # the audit event
     ("AdjudicationFunction", "s3", "GetObject"): 1,
     ("AdjudicationFunction", "dynamodb", "GetItem"): 1,
-    ("AdjudicationFunction", "dynamodb", "Query"): 1,
     ("AdjudicationFunction", "dynamodb", "PutItem"): 1,
-    ("RouterFunction", "dynamodb", "Query"): 1,
     ("RouterFunction", "dynamodb", "PutItem"): 1,
     ("RecordDecisionFunction", "dynamodb", "UpdateItem"): 1,  # the claim record
-    ("RecordDecisionFunction", "dynamodb", "Query"): 1,
     ("RecordDecisionFunction", "dynamodb", "PutItem"): 1,
     ("RecordDecisionFunction", "s3", "GetObject"): 1,  # the claim document the payer's answers are built from
     ("RecordDecisionFunction", "s3", "PutObject"): 1,  # the FHIR ClaimResponse (JSON claim: no 835)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from icpa_shared.contracts.audit import AuditEvent
+from icpa_shared.contracts.audit import AuditEvent, AuditHead
 from icpa_shared.digest import JCS, LEGACY_FORM, sha256_hex
 
 
@@ -38,7 +38,26 @@ def digest_in_form_of(event: AuditEvent, value: Any) -> str:
     return sha256_hex(value, event.canonical)
 
 
-def build_event(previous: AuditEvent | None, **fields: Any) -> AuditEvent:
+def head_of(event: AuditEvent) -> AuditHead:
+    """What a step's result carries of the event it appended (the next step builds on it)."""
+    return AuditHead(sequence=event.sequence, hash=event.hash)
+
+
+class CarriesAuditHead(Protocol):
+    """A step's result in the workflow state (IntakeResult, FraudAssessment, ...)."""
+
+    @property
+    def audit_head(self) -> AuditHead | None: ...
+
+
+def newest_head(*results: CarriesAuditHead | None) -> AuditHead | None:
+    """The latest head among the results a step names: the steps the ASL ran before it in this
+    execution (never a field the execution's input could have set), None when none has one."""
+    known = [result.audit_head for result in results if result is not None and result.audit_head is not None]
+    return max(known, key=lambda head: head.sequence) if known else None
+
+
+def build_event(previous: AuditEvent | AuditHead | None, **fields: Any) -> AuditEvent:
     draft = {
         "schema_version": "1.0",
         "canonical": JCS,
@@ -80,33 +99,44 @@ class AuditRecorder:
         reviewer_id: str | None = None,
         rationale: str | None = None,
         once_per_execution: bool = False,
+        head: AuditHead | None = None,
     ) -> AuditEvent:
         """Append an event. With `once_per_execution`, a step that already has an event for this
         execution (a Lambda retry, a resumed execution) returns that event instead of adding a
-        second one: the chain says once what happened once."""
+        second one: the chain says once what happened once.
+
+        `head` is the chain's head as the step's input carries it (the event its predecessor
+        appended): the event is built on it and appended with no read first. The append is
+        conditional on the next sequence being free, so a stale head (another event appended
+        meanwhile, or this step's own event, written by an attempt a retry repeats) is refused
+        and the step takes the path it takes without a head: read the chain, return this step's
+        event for this execution if there is one, else append on the real head."""
+        fields: dict[str, Any] = {
+            "claim_id": claim_id,
+            "step": step,
+            "service": self.service,
+            "service_version": self.service_version,
+            "execution_id": execution_id,
+            "input_digest": sha256_hex(input_value),
+            "output_digest": sha256_hex(output_value),
+            "decision": decision,
+            "reason_codes": list(reason_codes),
+            "model_id": model_id,
+            "model_version": model_version,
+            "reviewer_id": reviewer_id,
+            "rationale": rationale,
+            "occurred_at": occurred_at,
+        }
+        if head is not None:
+            event = build_event(head, **fields)
+            if self.store.append(event):
+                return event
         if once_per_execution and execution_id is not None:
             for existing in self.store.events(claim_id):
                 if existing.step == step and existing.execution_id == execution_id:
                     return existing
         for _ in range(8):
-            previous = self.store.last_event(claim_id)
-            event = build_event(
-                previous,
-                claim_id=claim_id,
-                step=step,
-                service=self.service,
-                service_version=self.service_version,
-                execution_id=execution_id,
-                input_digest=sha256_hex(input_value),
-                output_digest=sha256_hex(output_value),
-                decision=decision,
-                reason_codes=list(reason_codes),
-                model_id=model_id,
-                model_version=model_version,
-                reviewer_id=reviewer_id,
-                rationale=rationale,
-                occurred_at=occurred_at,
-            )
+            event = build_event(self.store.last_event(claim_id), **fields)
             if self.store.append(event):
                 return event
         raise AuditChainConflict(f"could not append to the audit chain of {claim_id}")

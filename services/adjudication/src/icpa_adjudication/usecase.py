@@ -12,7 +12,7 @@ from icpa_adjudication import __version__
 from icpa_adjudication.domain.adjudicate import adjudicate, with_explanation
 from icpa_adjudication.domain.explanation import Explainer
 from icpa_adjudication.domain.ports import ClaimSource, FeeScheduleRepository, PolicyRepository
-from icpa_shared.audit import AuditRecorder
+from icpa_shared.audit import AuditRecorder, head_of, newest_head
 from icpa_shared.contracts import Adjudication, StepInput
 from icpa_shared.errors import ContractViolationError
 from icpa_shared.observability.logging import get_logger
@@ -42,7 +42,7 @@ def adjudicate_step(step: StepInput, deps: AdjudicationDeps) -> Adjudication:
     explanation = deps.explainer.explain(result)
     result = with_explanation(result, explanation.text, explanation.model_id)
 
-    deps.audit.record(
+    event = deps.audit.record(
         claim_id=result.claim_id,
         step="adjudication",
         decision=result.outcome.value,
@@ -54,7 +54,9 @@ def adjudicate_step(step: StepInput, deps: AdjudicationDeps) -> Adjudication:
         model_id=explanation.model_id,
         model_version=explanation.model_version,
         once_per_execution=True,  # a retry or a re-run after a crash: the chain says it once
+        head=newest_head(intake, step.state.fraud),  # the steps before
     )
+    result = result.model_copy(update={"audit_head": head_of(event)})
     get_logger().info(
         "claim.adjudicated",
         outcome=result.outcome.value,

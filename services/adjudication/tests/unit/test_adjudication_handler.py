@@ -16,12 +16,12 @@ from icpa_adjudication import __version__
 from icpa_adjudication.domain.errors import UnknownFeeScheduleError
 from icpa_adjudication.domain.explanation import TemplateExplainer
 from icpa_adjudication.handler import handle
-from icpa_shared.audit import verify_chain
-from icpa_shared.contracts import AdjudicationOutcome, Claim
+from icpa_shared.audit import head_of, verify_chain
+from icpa_shared.contracts import AdjudicationOutcome, AuditHead, Claim, FraudAssessment
 from icpa_shared.contracts import reasons as rc
 from icpa_shared.errors import ClaimNotFoundError, ContractViolationError, ModelThrottledError, UnknownPolicyError
-from icpa_shared.testing.builders import a_claim, a_line, a_policy, a_step, an_intake_result, usd
-from icpa_shared.testing.fakes import MemoryAuditStore
+from icpa_shared.testing.builders import FIXED_NOW, a_claim, a_line, a_policy, a_step, an_intake_result, usd
+from icpa_shared.testing.fakes import MemoryAuditStore, an_appended_head
 
 pytestmark = pytest.mark.unit
 
@@ -112,3 +112,47 @@ def test_an_unknown_fee_schedule_is_its_own_error() -> None:
     w = world(claim, fee_schedules=MemoryFeeSchedules())
     with pytest.raises(UnknownFeeScheduleError):
         handle(a_step(intake=an_intake_result(claim)), w.deps)
+
+
+def test_the_decision_is_audited_on_the_newest_head_in_state_without_reading_the_chain() -> None:
+    # Given Intake's and Fraud's events, their heads in state (Fraud's the newer)
+    claim = a_claim()
+    w = world(claim)
+    intake_head = an_appended_head(w.audit_store, claim.claim_id, "intake")
+    fraud_head = an_appended_head(w.audit_store, claim.claim_id, "fraud")
+    step = a_step(intake=an_intake_result(claim, audit_head=intake_head), fraud=a_fraud_with(claim, fraud_head))
+    w.audit_store.reads = 0
+
+    result = handle(step, w.deps)
+
+    # Then the event follows Fraud's, no chain read, and the result carries the new head
+    assert w.audit_store.reads == 0
+    *_, event = w.audit_store.events(claim.claim_id)
+    assert (event.step, event.sequence, event.previous_hash) == ("adjudication", 3, fraud_head.hash)
+    assert result.audit_head == head_of(event)
+    assert verify_chain(w.audit_store.events(claim.claim_id)).ok
+
+
+def test_a_decision_retried_after_its_audit_write_adds_no_second_event() -> None:
+    claim = a_claim()
+    w = world(claim)
+    head = an_appended_head(w.audit_store, claim.claim_id, "intake")
+    step = a_step(intake=an_intake_result(claim, audit_head=head))
+
+    first = handle(step, w.deps)
+    again = handle(step, w.deps)  # the ASL's Retry: the same input, its head now stale
+
+    events = w.audit_store.events(claim.claim_id)
+    assert [e.step for e in events] == ["intake", "adjudication"] and verify_chain(events).ok
+    assert again.audit_head == first.audit_head == head_of(events[1])
+
+
+def a_fraud_with(claim: Claim, head: AuditHead) -> FraudAssessment:
+    return FraudAssessment(
+        claim_id=claim.claim_id,
+        score=0.0,
+        rules_score=0.0,
+        service_version="1.2.0",
+        assessed_at=FIXED_NOW,
+        audit_head=head,
+    )

@@ -2,7 +2,7 @@
 
 from typing import Final
 
-__version__ = "1.1.0"  # kept equal to pyproject.toml by tests/test_fraud_version.py
+__version__ = "1.2.0"  # kept equal to pyproject.toml by tests/test_fraud_version.py
 
 # The one name Fraud logs, audits and emits metrics under.
 SERVICE: Final = "fraud"

@@ -17,7 +17,7 @@ from icpa_fraud.domain.ports import ClaimDocuments, ClaimHistoryStore, FraudMetr
 from icpa_fraud.domain.reference import ReferenceData
 from icpa_fraud.domain.signals import ClaimHistory, windows
 from icpa_fraud.domain.thresholds import Thresholds
-from icpa_shared.audit import AuditRecorder, AuditStore
+from icpa_shared.audit import AuditRecorder, AuditStore, head_of, newest_head
 from icpa_shared.contracts import FraudAssessment, StepInput
 from icpa_shared.errors import ContractViolationError, ModelThrottledError
 from icpa_shared.observability.logging import get_logger
@@ -76,7 +76,7 @@ def assess_claim(step: StepInput, deps: FraudDeps) -> FraudAssessment:
     except ModelThrottledError:
         deps.metrics.model_throttled()  # counted, then re-raised for the ASL's backoff
         raise
-    AuditRecorder(store=deps.audit, service=SERVICE, service_version=deps.version).record(
+    event = AuditRecorder(store=deps.audit, service=SERVICE, service_version=deps.version).record(
         claim_id=claim.claim_id,
         step="fraud",
         decision="SCORED",
@@ -88,7 +88,9 @@ def assess_claim(step: StepInput, deps: FraudDeps) -> FraudAssessment:
         model_id=assessment.model.model_id if assessment.model else None,
         model_version=assessment.model.model_version if assessment.model else None,
         once_per_execution=True,  # a retry or a re-run after a crash: the chain says it once
+        head=newest_head(intake),  # Intake's event: no chain read before the append
     )
+    assessment = assessment.model_copy(update={"audit_head": head_of(event)})
     annotate(SERVICE, claim_id=claim.claim_id, fraud_score=assessment.score, fraud_signals=len(assessment.signals))
     deps.metrics.claim_assessed(
         assessment.signal_codes, model_consulted=assessment.model is not None, score=assessment.score

@@ -18,10 +18,12 @@ from fraud_testkit import (
 )
 
 from icpa_fraud.handler import handle
-from icpa_shared.audit import verify_chain
-from icpa_shared.contracts import StepInput, WorkflowState
+from icpa_fraud.usecase import FraudDeps
+from icpa_shared.audit import head_of, verify_chain
+from icpa_shared.contracts import AuditHead, Claim, StepInput, WorkflowState
 from icpa_shared.errors import ContractViolationError
 from icpa_shared.testing.builders import a_claim, a_line, a_policy, a_source, an_intake_result, usd
+from icpa_shared.testing.fakes import MemoryAuditStore, an_appended_head
 
 
 def test_a_clean_claim_is_scored_zero_by_the_rules_and_audited() -> None:
@@ -108,3 +110,42 @@ def test_a_document_of_another_claim_is_a_contract_violation() -> None:
 
     with pytest.raises(ContractViolationError):
         handle(step, deps)
+
+
+def _after_intake(claim: Claim, deps: FraudDeps) -> tuple[StepInput, AuditHead]:
+    """Intake's event on the claim's chain, and the AssessFraud input carrying its head."""
+    head = an_appended_head(deps.audit, claim.claim_id, "intake", EXECUTION_ID)  # type: ignore[arg-type]
+    step = step_for(claim)
+    intake = an_intake_result(claim, audit_head=head)
+    return step.model_copy(update={"state": step.state.model_copy(update={"intake": intake})}), head
+
+
+def test_the_assessment_is_audited_on_intakes_head_without_reading_the_chain() -> None:
+    # Given Intake's head in state
+    claim = a_claim()
+    deps = fraud_deps(claim)
+    step, intake_head = _after_intake(claim, deps)
+    store: MemoryAuditStore = deps.audit  # type: ignore[assignment]
+    store.reads = 0
+
+    assessment = handle(step, deps)
+
+    # Then the event follows Intake's, no chain read, and the result carries the new head
+    intake_event, fraud_event = store.events(claim.claim_id)
+    assert store.reads == 1  # the line above's
+    assert (fraud_event.step, fraud_event.previous_hash) == ("fraud", intake_head.hash)
+    assert assessment.audit_head == head_of(fraud_event)
+    assert verify_chain([intake_event, fraud_event]).ok
+
+
+def test_an_assessment_retried_after_its_audit_write_adds_no_second_event() -> None:
+    claim = a_claim()
+    deps = fraud_deps(claim)
+    step, _ = _after_intake(claim, deps)
+
+    first = handle(step, deps)
+    again = handle(step, deps)  # the ASL's Retry: the same input, the same (now stale) head
+
+    events = deps.audit.events(claim.claim_id)  # type: ignore[attr-defined]
+    assert [e.step for e in events] == ["intake", "fraud"] and verify_chain(events).ok
+    assert again.audit_head == first.audit_head == head_of(events[1])

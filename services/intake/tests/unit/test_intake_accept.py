@@ -10,7 +10,7 @@ from intake_testkit import EXECUTION_ID, NOW, World, fixture_bytes, fixture_json
 
 from icpa_intake.handlers.intake import handle
 from icpa_intake.usecases.intake import accept_upload
-from icpa_shared.audit import verify_chain
+from icpa_shared.audit import head_of, verify_chain
 from icpa_shared.contracts import Outcome
 from icpa_shared.digest import sha256_hex
 from icpa_shared.errors import ClaimNotFoundError, InvalidClaimError
@@ -44,6 +44,8 @@ def test_an_icpa_claim_is_accepted_stored_registered_and_audited(world: World) -
     assert [(e.step, e.decision, e.service) for e in events] == [("intake", "ACCEPTED", "intake")]
     assert events[0].occurred_at == NOW
     assert verify_chain(events).ok
+    # and the result carries that event's head, for Fraud to append on without a chain read
+    assert result.audit_head == head_of(events[0])
 
 
 def test_a_fhir_claim_is_accepted_as_fhir(world: World) -> None:
@@ -109,6 +111,7 @@ def test_the_same_object_delivered_twice_registers_and_audits_once(world: World)
     assert second == first
     assert world.claims.writes == 1
     assert len(world.audit.events("CLM-I0001")) == 1
+    assert second.audit_head == head_of(world.audit.events("CLM-I0001")[0])  # the event found again
 
 
 def test_another_object_with_a_claim_id_on_file_is_a_duplicate(world: World) -> None:

@@ -1,4 +1,4 @@
 """ICPA router service."""
 
-__version__ = "1.1.0"  # kept equal to pyproject.toml by tests/test_router_version.py
+__version__ = "1.2.0"  # kept equal to pyproject.toml by tests/test_router_version.py
 SERVICE = "router"  # the one name the service logs, audits and emits metrics under

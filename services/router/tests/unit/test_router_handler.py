@@ -9,12 +9,13 @@ from icpa_router import __version__
 from icpa_router.domain import codes
 from icpa_router.handlers.route import handle
 from icpa_router.usecases.route import RouteDeps
-from icpa_shared.audit import verify_chain
+from icpa_shared.audit import head_of, verify_chain
 from icpa_shared.contracts import Route
 from icpa_shared.contracts import reasons as rc
 from icpa_shared.digest import sha256_hex
 from icpa_shared.errors import ContractViolationError
 from icpa_shared.testing.builders import a_step
+from icpa_shared.testing.fakes import an_appended_head
 
 pytestmark = pytest.mark.unit
 
@@ -39,7 +40,9 @@ def test_routes_audits_annotates_and_counts() -> None:
     assert (event.model_id, event.model_version) == ("anthropic.claude-fraud", "2026-10")
     assert verify_chain([event]).ok
     # the digests let an auditor check the event against the state the execution history holds
-    assert event.output_digest == sha256_hex(decision)
+    # (the result as the history holds it, less the head: the head is this event's own hash)
+    assert decision.audit_head is not None and decision.audit_head.hash == event.hash
+    assert event.output_digest == sha256_hex(decision.model_copy(update={"audit_head": None}))
     assert event.input_digest == sha256_hex(
         {
             "fraud": step.state.fraud.model_dump(mode="json") if step.state.fraud else None,
@@ -67,3 +70,22 @@ def test_routing_without_fraud_or_adjudication_is_a_contract_violation(missing: 
     with pytest.raises(ContractViolationError):
         handle(step, deps(f))
     assert f.audit_store.items == {} and f.metrics.routed == []
+
+
+def test_the_route_is_audited_on_adjudications_head_without_reading_the_chain() -> None:
+    # Given the events before it, Adjudication's head (the newest) in state
+    f = Fakes()
+    fraud_head = an_appended_head(f.audit_store, "CLM-0001", "fraud")
+    adjudication_head = an_appended_head(f.audit_store, "CLM-0001", "adjudication")
+    fraud = a_fraud(0.05).model_copy(update={"audit_head": fraud_head})
+    adjudication = an_adjudication(paid()).model_copy(update={"audit_head": adjudication_head})
+    f.audit_store.reads = 0
+
+    decision = handle(a_step(fraud=fraud, adjudication=adjudication), deps(f))
+
+    # Then the event follows Adjudication's with no chain read; the decision carries its head
+    assert f.audit_store.reads == 0
+    *_, event = f.audit_store.events("CLM-0001")
+    assert (event.step, event.sequence, event.previous_hash) == ("router", 3, adjudication_head.hash)
+    assert decision.audit_head == head_of(event)
+    assert verify_chain(f.audit_store.events("CLM-0001")).ok

@@ -24,6 +24,7 @@ from icpa_shared.contracts import ClaimSource, DecidedBy, EscalationResult, Outc
 from icpa_shared.contracts import reasons as rc
 from icpa_shared.errors import ClaimNotFoundError, ContractViolationError
 from icpa_shared.testing.builders import a_source, a_step, an_intake_result, usd
+from icpa_shared.testing.fakes import an_appended_head
 
 pytestmark = pytest.mark.unit
 
@@ -223,3 +224,39 @@ def test_a_missing_claim_document_fails_the_step_with_a_typed_error() -> None:
     with pytest.raises(ClaimNotFoundError):
         handle(a_step(state), step_deps)
     assert f.audit_store.events("CLM-0001") == []  # not audited as decided: the step fails and is retried or caught
+
+
+def _routed(f: Fakes) -> WorkflowState:
+    """An auto-approved state whose routing result carries the Router's head."""
+    head = an_appended_head(f.audit_store, "CLM-0001", "router")
+    routing = a_routing(Route.AUTO_APPROVE, codes.ADJUDICATION_APPROVED, codes.FRAUD_SCORE_LOW)
+    return a_decided_state(a_final("APPROVED", "AUTO"), routing.model_copy(update={"audit_head": head}))
+
+
+def test_the_decision_is_audited_on_the_routers_head_without_reading_the_chain() -> None:
+    f = Fakes()
+    state = _routed(f)
+    assert state.routing is not None and state.routing.audit_head is not None
+    f.audit_store.reads = 0
+
+    handle(a_step(state), deps(f, state))
+
+    assert f.audit_store.reads == 0
+    router_event, decision_event = f.audit_store.events("CLM-0001")
+    assert (decision_event.step, decision_event.previous_hash) == ("decision", state.routing.audit_head.hash)
+    assert verify_chain([router_event, decision_event]).ok
+
+
+def test_after_a_reviewers_event_the_decision_goes_after_it_not_on_the_routers_head() -> None:
+    # Given the Router's head in state, then a reviewer's event the state does not carry
+    f = Fakes()
+    state = _routed(f)
+    an_appended_head(f.audit_store, "CLM-0001", "review_decided")
+
+    handle(a_step(state), deps(f, state))
+    handle(a_step(state), deps(f, state))  # and a Lambda retry after it
+
+    # Then the decision was appended once, after the reviewer's event: one chain, no fork
+    events = f.audit_store.events("CLM-0001")
+    assert [e.step for e in events] == ["router", "review_decided", "decision"]
+    assert verify_chain(events).ok

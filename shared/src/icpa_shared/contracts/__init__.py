@@ -6,7 +6,7 @@ from icpa_shared.contracts.adjudication import (
     AdjudicationTotals,
     LineAdjudication,
 )
-from icpa_shared.contracts.audit import AuditEvent
+from icpa_shared.contracts.audit import AuditEvent, AuditHead
 from icpa_shared.contracts.claim import Address, Claim, ClaimLine, ClaimSource, ClaimType, Patient
 from icpa_shared.contracts.fraud import FraudAssessment, FraudSignal, ModelJudgement
 from icpa_shared.contracts.money import Money
@@ -35,6 +35,7 @@ __all__ = [
     "AdjudicationOutcome",
     "AdjudicationTotals",
     "AuditEvent",
+    "AuditHead",
     "Claim",
     "ClaimLine",
     "ClaimSource",

@@ -11,6 +11,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from icpa_shared.contracts.audit import AuditHead
 from icpa_shared.contracts.money import Money, total
 from icpa_shared.contracts.types import (
     SCHEMA_VERSION,
@@ -80,6 +81,7 @@ class Adjudication(BaseModel):
     explanation_model_id: Annotated[str, StringConstraints(max_length=200)] | None = None
     service_version: ServiceVersion
     adjudicated_at: AwareDatetime
+    audit_head: AuditHead | None = None  # the audit event this step appended (absent: read the chain)
 
     @model_validator(mode="after")
     def _totals_are_sums(self) -> Self:

@@ -47,3 +47,17 @@ class AuditEvent(BaseModel):
     occurred_at: AwareDatetime
     previous_hash: Sha256Hex | None = None
     hash: Sha256Hex
+
+
+class AuditHead(BaseModel):
+    """The event a step appended, as the step's result carries it in the workflow state: the
+    next step builds its event on it (an append with no read of the chain first). Only a hint:
+    the append stays conditional on its sequence being free, and a step whose head is stale
+    (another event appended meanwhile, a retry after its own write) reads the chain instead.
+    The event's output digest covers the step's result with `audit_head` null: the head is the
+    event's own hash, so it cannot be inside what that hash covers."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sequence: int = Field(ge=1, le=100_000)
+    hash: Sha256Hex

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from icpa_shared.contracts.audit import AuditHead
 from icpa_shared.contracts.types import SCHEMA_VERSION, ClaimId, ReasonCode, Score, ServiceVersion
 
 Evidence = dict[
@@ -46,6 +47,7 @@ class FraudAssessment(BaseModel):
     model: ModelJudgement | None = None
     service_version: ServiceVersion
     assessed_at: AwareDatetime
+    audit_head: AuditHead | None = None  # the audit event this step appended (absent: read the chain)
 
     @property
     def signal_codes(self) -> list[str]:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from icpa_shared.contracts.audit import AuditHead
 from icpa_shared.contracts.types import SCHEMA_VERSION, ClaimId, ReasonCode, ServiceVersion
 
 
@@ -44,3 +45,4 @@ class RoutingDecision(BaseModel):
     policy_version: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     service_version: ServiceVersion
     decided_at: AwareDatetime
+    audit_head: AuditHead | None = None  # the audit event this step appended (absent: read the chain)

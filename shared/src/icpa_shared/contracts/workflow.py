@@ -14,6 +14,7 @@ from typing import Annotated, Final, Literal
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from icpa_shared.contracts.adjudication import Adjudication
+from icpa_shared.contracts.audit import AuditHead
 from icpa_shared.contracts.fraud import FraudAssessment
 from icpa_shared.contracts.money import Money
 from icpa_shared.contracts.review import ReviewDecision
@@ -81,6 +82,7 @@ class IntakeResult(BaseModel):
     received_date: date
     service_version: ServiceVersion
     delivery: Delivery | None = None  # set per execution (the rest is once per object)
+    audit_head: AuditHead | None = None  # the audit event this step appended (absent: read the chain)
 
 
 class FinalDecision(BaseModel):

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from bisect import insort
+from datetime import UTC, datetime
 
-from icpa_shared.contracts.audit import AuditEvent
+from icpa_shared.audit import AuditRecorder, head_of
+from icpa_shared.contracts.audit import AuditEvent, AuditHead
 
 
 class MemoryAuditStore:
     """The audit table in memory (the AuditStore port): each claim's chain in sequence order.
     As on DynamoDB, an append whose sequence is taken loses (False), and nothing is updated
-    or deleted. `fail_next`, when set, is raised by the next append (a throttled write, say)."""
+    or deleted. `fail_next`, when set, is raised by the next append (a throttled write, say).
+    `reads` counts the chain reads (the Queries a step makes on DynamoDB)."""
 
     def __init__(self) -> None:
         self.chains: dict[str, list[AuditEvent]] = {}
         self.fail_next: Exception | None = None
+        self.reads = 0
 
     def last_event(self, claim_id: str) -> AuditEvent | None:
+        self.reads += 1
         chain = self.chains.get(claim_id, [])
         return chain[-1] if chain else None
 
@@ -31,4 +36,20 @@ class MemoryAuditStore:
         return True
 
     def events(self, claim_id: str) -> list[AuditEvent]:
+        self.reads += 1
         return list(self.chains.get(claim_id, []))
+
+
+def an_appended_head(store: MemoryAuditStore, claim_id: str, step: str, execution_id: str | None = None) -> AuditHead:
+    """A previous step's event appended to `store`, and its head as that step's result in state
+    carries it (for the tests of the step after)."""
+    event = AuditRecorder(store, step.replace("_", "-"), "1.0.0").record(
+        claim_id=claim_id,
+        step=step,
+        decision="DONE",
+        input_value={"step": step},
+        output_value={"step": step},
+        occurred_at=datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
+        execution_id=execution_id,
+    )
+    return head_of(event)

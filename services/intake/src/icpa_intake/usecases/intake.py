@@ -40,7 +40,7 @@ from icpa_intake.domain.records import (
 )
 from icpa_intake.domain.validation import Limits
 from icpa_intake.domain.x12.parts import is_part_key
-from icpa_shared.audit import AuditRecorder, AuditStore, digest_in_form_of
+from icpa_shared.audit import AuditRecorder, AuditStore, digest_in_form_of, head_of
 from icpa_shared.codesets import CodeLookup
 from icpa_shared.codesets.files import bundled_code_sets
 from icpa_shared.contracts import AuditEvent, Delivery, DeliveryRole, IntakeResult, Policy, StepInput, reasons
@@ -158,7 +158,7 @@ def _accept(step: StepInput, deps: IntakeDeps) -> IntakeResult:
     result = intake_result(
         claim, claim_uri=claim_uri, digest=digest, source_format=draft.source_format, version=deps.version
     )
-    record_once(
+    event = record_once(
         deps.audit,
         version=deps.version,
         claim_id=claim.claim_id,
@@ -169,6 +169,7 @@ def _accept(step: StepInput, deps: IntakeDeps) -> IntakeResult:
         occurred_at=now,
         execution_id=step.execution_id,
     )
+    result = result.model_copy(update={"audit_head": head_of(event)})  # Fraud appends on it
     annotate(SERVICE, claim_id=claim.claim_id, source_format=draft.source_format)
     deps.metrics.claim_accepted(draft.source_format)
     log.info(

@@ -10,6 +10,7 @@ from icpa_router import __version__
 from icpa_router.domain.ports import AnswerWriter, ClaimReader, ClaimRecordWriter
 from icpa_router.domain.record import record_decision
 from icpa_router.usecases import StepDeps
+from icpa_shared.audit import newest_head
 from icpa_shared.contracts import ClaimRecord, StepInput
 from icpa_shared.observability.logging import get_logger
 from icpa_shared.payer import PayerIdentity
@@ -47,6 +48,9 @@ def record_final_decision(step: StepInput, deps: RecordDeps) -> ClaimRecord:
         reviewer_id=decided.reviewer_id,
         rationale=decided.rationale,
         once_per_execution=True,
+        # The steps before it: after a review its events are newer, so the put is refused and
+        # the chain read (the reviewer's events are not in this state).
+        head=newest_head(state.intake, state.fraud, state.adjudication, state.routing),
     )
     deps.annotate(claim_id=record.claim_id, outcome=record.outcome.value, route=decided.route.value)
     deps.metrics.claim_decided(record.outcome, decided.route)

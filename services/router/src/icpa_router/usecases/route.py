@@ -9,6 +9,7 @@ from icpa_router import __version__
 from icpa_router.domain.policy import RoutingPolicy
 from icpa_router.domain.route import route
 from icpa_router.usecases import StepDeps
+from icpa_shared.audit import head_of, newest_head
 from icpa_shared.contracts import RoutingDecision, StepInput
 from icpa_shared.errors import ContractViolationError
 from icpa_shared.observability.logging import get_logger
@@ -26,7 +27,7 @@ def route_claim(step: StepInput, deps: RouteDeps) -> RoutingDecision:
     decision = route(fraud, adjudication, deps.policy, decided_at=deps.clock(), service_version=__version__)
 
     model = fraud.model
-    deps.audit.record(
+    event = deps.audit.record(
         claim_id=decision.claim_id,
         step="router",
         decision=decision.route.value,
@@ -42,7 +43,9 @@ def route_claim(step: StepInput, deps: RouteDeps) -> RoutingDecision:
         model_id=model.model_id if model else None,
         model_version=model.model_version if model else None,
         once_per_execution=True,  # a retry or a re-run after a crash: the chain says it once
+        head=newest_head(step.state.intake, fraud, adjudication),  # the steps before it
     )
+    decision = decision.model_copy(update={"audit_head": head_of(event)})
     deps.annotate(claim_id=decision.claim_id, route=decision.route.value)
     deps.metrics.claim_routed(decision.route)
     get_logger().info(
