@@ -84,7 +84,7 @@ def jcs(value: Any) -> bytes:
         raise NotCanonicalError(f"no RFC 8785 form: {exc}") from exc
 
 
-_SURROGATES: Final = "\ud800"
+_SURROGATES: Final[str] = chr(0xD800)  # the first UTF-16 surrogate (a str literal of it breaks mypy's cache)
 
 
 def _plain_json(value: Any) -> bool:
