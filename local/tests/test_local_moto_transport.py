@@ -8,6 +8,7 @@ import base64
 import contextlib
 import json
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -298,7 +299,7 @@ def test_requests_reach_the_same_routes(aws: dict[str, Any]) -> None:
         _same_with_and_without(patches, call)
 
 
-def test_routes_are_built_once_per_backend_class(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_routes_are_built_once_per_service(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     base_backend = moto_patches.moto_module("moto.core.base_backend")
     built: list[str] = []
     original = base_backend.BaseBackend.urls
@@ -341,3 +342,29 @@ def test_a_blob_round_trips(aws: dict[str, Any]) -> None:
     ddb.put_item(TableName="t", Item={"pk": {"S": "b"}, "sk": {"N": "1"}, "blob": {"B": raw}})
     got = ddb.get_item(TableName="t", Key={"pk": {"S": "b"}, "sk": {"N": "1"}})["Item"]["blob"]["B"]
     assert got == raw and base64.b64encode(got)
+
+
+_offsets = st.sampled_from(["Z", "+00:00", "-05:00", "+05:30", ""])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    moment=st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2100, 1, 1)),
+    offset=_offsets,
+    digits=st.sampled_from([0, 3, 6]),
+)
+def test_history_timestamps_convert_as_moto_does(moment: datetime, offset: str, digits: int) -> None:
+    # The interpreter's event times are ISO strings; moto's converter parses them with dateutil.
+    serialize = moto_patches.moto_module("moto.core.serialize")
+    converter = serialize.TimestampSerializer("unixtimestamp")
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{moment.microsecond:06d}"[: digits + 1] if digits else "")
+    text += offset
+    for fmt in ("unixtimestamp", "iso8601", "rfc822"):
+        assert converter._convert_timestamp_to_str(json_results.iso_datetime(text), fmt) == (
+            converter._convert_timestamp_to_str(text, fmt)
+        ), (text, fmt)
+
+
+def test_other_timestamp_forms_are_left_to_moto() -> None:
+    for value in ("1796142691.95", "Tue, 01 Dec 2026 16:38:33 GMT", "2026-12-01", 1796142691):
+        assert json_results.iso_datetime(value) is value

@@ -18,8 +18,10 @@ model objects), a response class with transformers, another protocol (rest-json,
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Final
 
@@ -55,6 +57,20 @@ def _structure_plan(serializer: Any, shape: Any) -> _Plan | None:
     return built
 
 
+_ISO_TIMESTAMP: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?")
+
+
+def iso_datetime(value: Any) -> Any:
+    """An ISO 8601 timestamp string as the aware datetime botocore's parser (dateutil, ~60 us)
+    makes of it, by `datetime.fromisoformat` (~1 us): the interpreter's history keeps its event
+    times as such strings. A naive time is UTC, as botocore reads it. Anything else is left to
+    moto's converter."""
+    if isinstance(value, str) and _ISO_TIMESTAMP.fullmatch(value):
+        parsed = datetime.fromisoformat(value)
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return value
+
+
 class JsonWalk:
     def __init__(self, serializer: Any) -> None:
         self.serializer = serializer
@@ -82,7 +98,7 @@ class JsonWalk:
             }
         if kind == "timestamp":
             fmt = shape.serialization.get("timestampFormat", self.serializer.DEFAULT_TIMESTAMP_FORMAT)
-            return self.serializer._timestamp_serializer._convert_timestamp_to_str(value, fmt)
+            return self.serializer._timestamp_serializer._convert_timestamp_to_str(iso_datetime(value), fmt)
         if kind == "string":
             if isinstance(value, Enum):
                 value = value.value

@@ -19,7 +19,7 @@ route on every request).
     moto's default account for the local cloud's credentials either way.
 13. Routes found once: the services a request's URL may belong to (every matching pattern, in
     moto's order) are remembered per URL (bounded), and each service's routes are compiled once
-    per backend class. The dispatch that follows is moto's own, except that the handler class's
+    per service. The dispatch that follows is moto's own, except that the handler class's
     action names (`inspect.getmembers`, ~0.2 ms a request) are read once per class.
 """
 
@@ -78,7 +78,7 @@ URLS_REMEMBERED: Final = 4096
 differ per key, so they are bounded (the oldest forgotten first)."""
 
 _services_by_url: OrderedDict[str, tuple[str, ...]] = OrderedDict()
-_routes: dict[tuple[type, bool], list[tuple[re.Pattern[str], Callable[..., Any]]]] = {}
+_routes: dict[tuple[str, bool], list[tuple[re.Pattern[str], Callable[..., Any]]]] = {}
 _lock = threading.Lock()
 
 
@@ -98,15 +98,25 @@ def _services_for(clean_url: str) -> tuple[str, ...]:
     return services
 
 
-def _routes_of(backend: Any) -> list[tuple[re.Pattern[str], Callable[..., Any]]]:
-    """moto's `backend.urls` in its order, compiled: a function of the backend's class (its url
-    module's bases and paths) and of the ISO-regions setting, so built once per pair."""
+def _routes_of(service: str) -> list[tuple[re.Pattern[str], Callable[..., Any]]]:
+    """moto's `backend.urls` for the service, in its order, compiled: a function of the backend's
+    class (its url module's bases and paths) and of the ISO-regions setting, so built once per
+    pair. The backend is looked up (and created, as moto does) only to build them."""
+    import moto.backends as backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.base_backend import BackendDict
     from moto.settings import enable_iso_regions
 
-    key = (type(backend), bool(enable_iso_regions()))
+    key = (service, bool(enable_iso_regions()))
     with _lock:
         routes = _routes.get(key)
     if routes is None:
+        backend_dict = backends.get_backend(service)  # type: ignore[call-overload]
+        if isinstance(backend_dict, BackendDict):
+            account = backend_dict[DEFAULT_ACCOUNT_ID]
+            backend = account["us-east-1"] if "us-east-1" in account else account["aws"]
+        else:
+            backend = backend_dict["global"]
         routes = [(re.compile(url), handler) for url, handler in backend.urls.items()]
         with _lock:
             _routes[key] = routes
@@ -116,9 +126,6 @@ def _routes_of(backend: Any) -> list[tuple[re.Pattern[str], Callable[..., Any]]]
 def _process_request(self: Any, request: Any) -> Any:
     """moto 5.2.5's `BotocoreStubber.process_request` with its lookups remembered: same order,
     same checks, same dispatch."""
-    import moto.backends as backends
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.core.base_backend import BackendDict
     from moto.core.config import passthrough_service, passthrough_url, service_whitelisted
     from moto.core.exceptions import HTTPException, ServiceNotWhitelisted
     from moto.core.request import normalize_request
@@ -134,13 +141,7 @@ def _process_request(self: Any, request: Any) -> Any:
             return None
         if not service_whitelisted(service):
             raise ServiceNotWhitelisted(service)
-        backend_dict = backends.get_backend(service)  # type: ignore[call-overload]
-        if isinstance(backend_dict, BackendDict):
-            account = backend_dict[DEFAULT_ACCOUNT_ID]
-            backend = account["us-east-1"] if "us-east-1" in account else account["aws"]
-        else:
-            backend = backend_dict["global"]
-        for pattern, method_to_execute in _routes_of(backend):
+        for pattern, method_to_execute in _routes_of(service):
             if pattern.match(clean_url):
                 normalized_request = normalize_request(request)
                 try:
