@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 import rfc8785
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from icpa_shared import digest
@@ -179,6 +179,7 @@ _json_values = st.recursive(
 
 @settings(max_examples=400, deadline=None)
 @given(value=_json_values)
+@example(value={"score": 0.35, "at": 1796142691.95, "tiny": 0.000123, "big": 9007199254740.5})
 def test_every_value_has_rfc8785s_bytes(value: object) -> None:
     # The encoder's fast path (plain JSON) and rfc8785 agree byte for byte, floats, big
     # integers, astral keys and control characters included; where rfc8785 refuses, so does jcs.
@@ -197,7 +198,10 @@ def test_every_value_has_rfc8785s_bytes(value: object) -> None:
     "value",
     [
         {"\U0001f600": 1, "\ufb33": 2},  # astral key: UTF-16 order differs from code point order
-        {"a": 0.5},
+        {"a": 5.0},  # ES prints 5
+        {"a": 1e-7},  # ES prints 1e-7, Python 1e-07
+        {"a": 1e16},
+        {"a": -0.0},
         {"a": [1, 2**53]},
         {"\ud800": "lone surrogate key"},
     ],
@@ -206,13 +210,19 @@ def test_values_json_dumps_would_get_wrong_take_the_rfc8785_path(value: object) 
     assert not digest._plain_json(value)
 
 
+@settings(max_examples=2000, deadline=None)
+@given(number=st.floats(allow_nan=False, allow_infinity=False))
+def test_every_double_prints_as_rfc8785_says(number: float) -> None:
+    assert jcs([number]) == rfc8785.dumps([number])
+
+
 def test_plain_values_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(_: object) -> bytes:
         raise AssertionError("plain JSON went through rfc8785")
 
     monkeypatch.setattr(rfc8785, "dumps", refuse)
-    claim = {"claim_id": "CLM-1", "lines": [{"code": "99213", "charge": "125.00", "units": 1}], "ok": True}
-    assert jcs(claim) == b'{"claim_id":"CLM-1","lines":[{"charge":"125.00","code":"99213","units":1}],"ok":true}'
+    claim = {"claim_id": "CLM-1", "lines": [{"code": "99213", "charge": "125.00", "units": 1}], "score": 0.35}
+    assert jcs(claim) == b'{"claim_id":"CLM-1","lines":[{"charge":"125.00","code":"99213","units":1}],"score":0.35}'
     deep: list[object] = []
     for _ in range(5000):  # deeper than the recursion limit: the check is iterative
         deep = [deep]

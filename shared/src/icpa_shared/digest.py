@@ -11,12 +11,12 @@ Decimal and datetime as ISO strings, tuples as arrays): money is a decimal strin
 float. What JCS cannot represent (NaN, infinities, integers beyond 2**53, non-JSON types) is a
 `NotCanonicalError`, not a silently different digest.
 
-Most values ICPA hashes (claims, step results, audit events) hold no float and only keys below
-U+D800; for those, JCS's bytes are exactly what the C JSON encoder writes with sorted keys, no
+Most values ICPA hashes (claims, step results, audit events, archived histories) hold only keys
+below U+D800 and no float that JavaScript and Python print differently; for those, JCS's bytes are exactly what the C JSON encoder writes with sorted keys, no
 spaces and UTF-8 (the same escapes; UTF-16 and code point order agree below the surrogates), so
 they take that path (~10x faster than the pure-Python JCS serializer; the property test in
-shared/tests/test_shared_canonical_json.py holds it to rfc8785's output). Anything else (a float,
-a key at or above U+D800, an integer beyond 2**53, a lone surrogate) goes through rfc8785.
+shared/tests/test_shared_canonical_json.py holds it to rfc8785's output). Anything else (an integral,
+tiny or huge float, a key at or above U+D800, an integer beyond 2**53, a lone surrogate) goes through rfc8785.
 
 `LEGACY_FORM` (sorted keys, no spaces, ASCII escapes, Python's float repr, `str()` for anything
 else) is how records were hashed before JCS; it stays only so those records remain verifiable.
@@ -84,12 +84,14 @@ def jcs(value: Any) -> bytes:
         raise NotCanonicalError(f"no RFC 8785 form: {exc}") from exc
 
 
+_FIXED_FLOATS: Final = (1e-4, 1e16)
 _SURROGATES: Final[str] = chr(0xD800)  # the first UTF-16 surrogate (a str literal of it breaks mypy's cache)
 
 
 def _plain_json(value: Any) -> bool:
     """True when JCS and sorted, compact, UTF-8 `json.dumps` give the same bytes for `value`:
-    only str/int (within +-(2**53 - 1))/bool/None/list/dict, no float, no key at or above U+D800.
+    only str/int (within +-(2**53 - 1))/bool/None/list/dict, floats printed alike (see below), no
+    key at or above U+D800.
     One pass, iterative (no recursion limit on deep values)."""
     stack = [value]
     while stack:
@@ -99,6 +101,13 @@ def _plain_json(value: Any) -> bool:
         if isinstance(item, int):
             if not -_SAFE_INTEGER <= item <= _SAFE_INTEGER:
                 return False
+        elif isinstance(item, float):
+            # ECMAScript and Python's repr both print the shortest digits that read back as the
+            # same double; they agree on the layout (fixed, no exponent, a fraction) for finite,
+            # non-integral magnitudes in [1e-4, 1e16). Integral doubles (ES prints 5, Python 5.0),
+            # tiny and huge ones (exponent forms differ) take rfc8785's path.
+            if not (_FIXED_FLOATS[0] <= abs(item) < _FIXED_FLOATS[1]) or item.is_integer():
+                return False
         elif isinstance(item, dict):
             for key in item:
                 if not isinstance(key, str) or (key and max(key) >= _SURROGATES):
@@ -107,7 +116,7 @@ def _plain_json(value: Any) -> bool:
         elif isinstance(item, list):
             stack.extend(item)
         else:
-            return False  # float (JCS prints doubles its own way), or not JSON
+            return False  # not JSON
     return True
 
 
