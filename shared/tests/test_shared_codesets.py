@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -152,3 +155,26 @@ def test_headers_are_read_only_when_a_code_is_not_billable() -> None:
     assert codes.status(ICD, "E11", date(2026, 3, 1)) is CodeStatus.NOT_BILLABLE
     assert codes.status(ICD, "Z99.999", date(2026, 3, 1)) is CodeStatus.UNKNOWN
     assert reads == ["icd10cm-2026-04/billable.txt", "icd10cm-2026-04/headers.txt"]  # each file once
+
+
+def test_importing_the_code_sets_builds_no_manifest_validator_until_one_is_read() -> None:
+    # Given a fresh interpreter (Lambdas that import the module but never open code sets)
+    probe = (
+        "import icpa_shared.codesets as c\n"
+        "from icpa_shared.codesets.files import bundled_code_sets\n"
+        "models = (c.CodeFile, c.CodeSetRelease, c.CodeSetManifest)\n"
+        "print([m.__pydantic_complete__ for m in models])\n"
+        "bundled_code_sets()\n"
+        "print(c.CodeSetManifest.__pydantic_complete__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+
+    # Then none is built at import; the manifest's validator (the others' schemas inside it) is
+    # built on the first read of a manifest
+    assert out.stdout.split("\n")[:2] == ["[False, False, False]", "True"]

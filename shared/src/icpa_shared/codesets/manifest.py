@@ -5,6 +5,11 @@ this package, or `manifest.json` in the directory a deployer names (ICPA_CODE_SE
 A release is in force from `effective_from` to `effective_to` (both inclusive; open-ended when
 `effective_to` is None); releases of one system never overlap, so a date of service picks at
 most one. A code set is data: a new release is a new directory and a manifest entry, no code.
+
+The models are built when a manifest is first read (`defer_build`): quarantine and the
+splitter import this module through intake's use case but never open code sets, so their cold
+start does not build three validators they never use (quarantine: 337 -> 332 ms CPU, medians
+of 15 interleaved fresh interpreters; intake, which opens them at init, is unchanged).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ class CodeFile(BaseModel):
     """One sorted newline file of codes, with what the manifest promises about it (checked when
     it is loaded: a file replaced without its manifest entry is refused, not half-trusted)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     path: RelativePath
     sha256: Sha256Hex
@@ -47,7 +52,7 @@ class CodeFile(BaseModel):
 
 
 class CodeSetRelease(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     system: CodeSystem
     release: Annotated[str, StringConstraints(min_length=1, max_length=120)]
@@ -71,7 +76,7 @@ class CodeSetRelease(BaseModel):
 
 
 class CodeSetManifest(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     schema_version: Literal["1.0"] = "1.0"
     releases: list[CodeSetRelease] = Field(max_length=200)
