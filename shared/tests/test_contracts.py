@@ -9,14 +9,17 @@ from pydantic import ValidationError
 from icpa_shared.contracts import (
     Adjudication,
     Claim,
+    ClaimDocument,
     ClaimLine,
     ClaimSource,
     LineAdjudication,
     Money,
+    PolicySnapshot,
     ReviewDecision,
     StepInput,
     WorkflowState,
 )
+from icpa_shared.digest import sha256_hex
 from icpa_shared.testing.builders import FIXED_NOW, a_claim, a_line, a_policy, a_step, an_intake_result, usd
 
 
@@ -284,3 +287,37 @@ def test_a_garbage_audit_head_in_state_is_refused_by_the_contract(garbage: dict[
     # is ever built on it
     with pytest.raises(ValidationError, match="audit_head"):
         StepInput.model_validate(step)
+
+
+def test_a_claim_document_keeps_the_policy_snapshot_and_reads_documents_written_before_it() -> None:
+    claim, policy = a_claim(), a_policy()
+    document = ClaimDocument.of(claim, PolicySnapshot.of(policy, read_at=FIXED_NOW))
+
+    assert ClaimDocument.model_validate_json(document.model_dump_json()) == document
+    assert document.snapshot_policy == policy and document.policy_snapshot is not None
+    assert document.policy_snapshot.digest == sha256_hex(policy)  # the policy's version
+    older = ClaimDocument.model_validate_json(claim.model_dump_json())  # written before snapshots
+    assert older.policy_snapshot is None and older.snapshot_policy is None
+
+
+def test_an_altered_policy_snapshot_does_not_parse() -> None:
+    snapshot = PolicySnapshot.of(a_policy(), read_at=FIXED_NOW).model_dump(mode="json")
+    snapshot["policy"]["deductible_met"] = {"amount": "400.00", "currency": "USD"}  # digest kept
+    document = {**a_claim().model_dump(mode="json"), "policy_snapshot": snapshot}
+
+    with pytest.raises(ValidationError, match="digest is not the policy's"):
+        ClaimDocument.model_validate(document)
+
+
+def test_a_snapshot_of_another_policy_does_not_parse() -> None:
+    other = PolicySnapshot.of(a_policy(policy_id="POL-OTHER01"), read_at=FIXED_NOW)
+
+    with pytest.raises(ValidationError, match="not the claim's policy"):
+        ClaimDocument.of(a_claim(), other)
+
+
+def test_a_submitted_claim_cannot_bring_a_policy_snapshot() -> None:
+    # The input contract stays the claim alone: the policy is what Intake reads, never the file's
+    snapshot = PolicySnapshot.of(a_policy(), read_at=FIXED_NOW).model_dump(mode="json")
+    with pytest.raises(ValidationError, match="policy_snapshot"):
+        Claim.model_validate({**a_claim().model_dump(mode="json"), "policy_snapshot": snapshot})

@@ -6,8 +6,9 @@ reads) stays green locally and fails every claim on AWS. Here the real ASL and t
 handlers run once over every path (auto approve and deny, human approve and deny through the
 review API, review timeout to PENDED, rejected, crash to ERROR, a retried review request, the
 archiver, an X12 interchange split, re-sent and rejected, steps retried after their audit
-write), with each principal's calls recorded (icpa_local.callrecorder), and
-icpa_orchestration.iam.check says which call no statement allows and which grant no call used.
+write on a claim document written before policy snapshots), with each principal's calls
+recorded (icpa_local.callrecorder), and icpa_orchestration.iam.check says which call no
+statement allows and which grant no call used.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from cfnlint.decode import cfn_yaml
 
@@ -169,7 +171,22 @@ def _run_every_path() -> tuple[list[Call], set[str]]:
 
             return twice
 
+        # ... and its claim document as Intake wrote it before it kept the policy snapshot (an
+        # execution in flight across the deploy): Fraud and Adjudication read the policy table.
+        real_intake = load_handler("IntakeFunction")
+
+        def intake_before_snapshots(event: dict[str, Any], context: Any) -> Any:
+            result = real_intake(event, context)
+            with unrecorded():  # the test's own rewrite, not the function's
+                bucket, key = result["claim_uri"].removeprefix("s3://").split("/", 1)
+                s3 = boto3.client("s3", region_name=REGION)
+                document = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+                document.pop("policy_snapshot")
+                s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(document).encode())
+            return result
+
         retried = {f: retried_after_write(f) for f in ("FraudFunction", "AdjudicationFunction", "RouterFunction")}
+        retried["IntakeFunction"] = intake_before_snapshots
         with LocalCloud(time_scale=0.001, handler_overrides=retried) as cloud:
             outcomes.add(str(cloud.process(sample("approve-office-visit.json"), "approve-office-visit.json").outcome))
     calls = [Call(c.principal, c.service, c.operation, c.params) for c in recorder.calls]

@@ -28,14 +28,13 @@ BUDGET: Final[dict[Key, int]] = {
     ("IntakeFunction", "dynamodb", "GetItem"): 1,  # the member's policy
     ("IntakeFunction", "s3", "PutObject"): 1,  # the normalized claim document
     ("IntakeFunction", "dynamodb", "Query"): 1,  # the claim's audit chain (dedup + head)
+    # Fraud and Adjudication decide on the policy snapshot in the claim document (no GetItem)
     ("FraudFunction", "s3", "GetObject"): 1,  # the claim document
     ("FraudFunction", "dynamodb", "Query"): 2,  # member and provider history (the audit head is in state)
-    ("FraudFunction", "dynamodb", "GetItem"): 1,  # the policy
     # Fraud, Adjudication, Router and RecordDecision append on the audit head the step before
     # returned (in state): no chain Query first unless the put is refused (a stale head)
     ("FraudFunction", "dynamodb", "PutItem"): 1,  # the audit event
     ("AdjudicationFunction", "s3", "GetObject"): 1,
-    ("AdjudicationFunction", "dynamodb", "GetItem"): 1,
     ("AdjudicationFunction", "dynamodb", "PutItem"): 1,
     ("RouterFunction", "dynamodb", "PutItem"): 1,
     ("RecordDecisionFunction", "dynamodb", "UpdateItem"): 1,  # the claim record

@@ -11,10 +11,10 @@ from icpa_adjudication.domain.explanation import Explainer, Explanation, render_
 from icpa_adjudication.domain.fee_schedule import FeeSchedule
 from icpa_adjudication.usecase import AdjudicationDeps
 from icpa_shared.audit import AuditRecorder
-from icpa_shared.contracts import Adjudication, Claim, Policy
+from icpa_shared.contracts import Adjudication, Claim, ClaimDocument, Policy
 from icpa_shared.errors import ClaimNotFoundError, UnknownPolicyError
 from icpa_shared.testing.builders import FIXED_NOW
-from icpa_shared.testing.fakes import MemoryAuditStore
+from icpa_shared.testing.fakes import MemoryAuditStore, as_document
 
 # Round rates so the arithmetic in the tests' comments stays readable.
 RATES = {
@@ -38,9 +38,9 @@ def a_fee_schedule(**rates: str) -> FeeSchedule:
 
 class MemoryClaims:
     def __init__(self, *claims: Claim) -> None:
-        self.claims = {f"s3://icpa-documents/claims/{c.claim_id}.json": c for c in claims}
+        self.claims = {f"s3://icpa-documents/claims/{c.claim_id}.json": as_document(c) for c in claims}
 
-    def get(self, uri: str) -> Claim:
+    def get(self, uri: str) -> ClaimDocument:
         if uri not in self.claims:
             raise ClaimNotFoundError(f"no claim document at {uri}")
         return self.claims[uri]

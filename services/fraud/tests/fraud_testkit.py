@@ -13,6 +13,7 @@ from icpa_fraud.domain.summary import ClaimSummary
 from icpa_fraud.usecase import FraudDeps
 from icpa_shared.contracts import (
     Claim,
+    ClaimDocument,
     ClaimIndexEntry,
     IndexedLine,
     ModelJudgement,
@@ -22,7 +23,7 @@ from icpa_shared.contracts import (
 )
 from icpa_shared.testing.aws import create_audit_table, create_claims_table, create_policies_table
 from icpa_shared.testing.builders import a_claim, a_line, a_policy, a_source, an_intake_result, usd
-from icpa_shared.testing.fakes import MemoryAuditStore
+from icpa_shared.testing.fakes import MemoryAuditStore, as_document
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 EXECUTION_ID = "arn:aws:states:us-east-1:123456789012:execution:icpa-claims:fraud-test-1"
@@ -84,9 +85,9 @@ def step_for(claim: Claim, received_at: datetime | None = None) -> StepInput:
 
 class FakeDocuments:
     def __init__(self, *claims: Claim) -> None:
-        self.by_uri = {f"s3://icpa-documents/claims/{c.claim_id}.json": c for c in claims}
+        self.by_uri = {f"s3://icpa-documents/claims/{c.claim_id}.json": as_document(c) for c in claims}
 
-    def get(self, uri: str) -> Claim:
+    def get(self, uri: str) -> ClaimDocument:
         return self.by_uri[uri]
 
 

@@ -17,6 +17,7 @@ from icpa_shared import contracts
 
 EXPORTED: tuple[type[BaseModel], ...] = (
     contracts.Claim,
+    contracts.ClaimDocument,
     contracts.Policy,
     contracts.FraudAssessment,
     contracts.Adjudication,

@@ -35,7 +35,9 @@ def adjudicate_step(step: StepInput, deps: AdjudicationDeps) -> Adjudication:
     claim = deps.claims.get(intake.claim_uri)
     if claim.claim_id != intake.claim_id:
         raise ContractViolationError(f"the document at claim_uri is not claim {intake.claim_id}")
-    policy = deps.policies.get(claim.policy_id)
+    # The policy Intake validated the claim against (DECISIONS: point-in-time policy); the
+    # table only for documents written before Intake stored it.
+    policy = claim.snapshot_policy or deps.policies.get(claim.policy_id)
     fee_schedule = deps.fee_schedules.get(policy.fee_schedule_id)
 
     result = adjudicate(claim, policy, fee_schedule, adjudicated_at=deps.clock(), service_version=__version__)

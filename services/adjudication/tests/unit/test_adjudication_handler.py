@@ -17,7 +17,7 @@ from icpa_adjudication.domain.errors import UnknownFeeScheduleError
 from icpa_adjudication.domain.explanation import TemplateExplainer
 from icpa_adjudication.handler import handle
 from icpa_shared.audit import head_of, verify_chain
-from icpa_shared.contracts import AdjudicationOutcome, AuditHead, Claim, FraudAssessment
+from icpa_shared.contracts import AdjudicationOutcome, AuditHead, Claim, ClaimDocument, FraudAssessment, PolicySnapshot
 from icpa_shared.contracts import reasons as rc
 from icpa_shared.errors import ClaimNotFoundError, ContractViolationError, ModelThrottledError, UnknownPolicyError
 from icpa_shared.testing.builders import FIXED_NOW, a_claim, a_line, a_policy, a_step, an_intake_result, usd
@@ -156,3 +156,16 @@ def a_fraud_with(claim: Claim, head: AuditHead) -> FraudAssessment:
         assessed_at=FIXED_NOW,
         audit_head=head,
     )
+
+
+def test_the_claim_is_adjudicated_on_the_policy_intake_validated_it_against_not_the_tables() -> None:
+    # Given a document holding the policy as Intake read it (the office visit excluded), and a
+    # table that no longer has the policy at all
+    claim = a_claim()
+    as_read = a_policy(deductible_met=usd("500.00"), excluded_procedures=["99213"])
+    w = world(ClaimDocument.of(claim, PolicySnapshot.of(as_read, read_at=FIXED_NOW)), policies=MemoryPolicies())
+
+    result = handle(a_step(intake=an_intake_result(claim)), w.deps)
+
+    # Then it is adjudicated on the snapshot (no UnknownPolicyError: the table was not read)
+    assert result.outcome is AdjudicationOutcome.DENIED and result.reason_codes == [rc.EXCLUDED_SERVICE]

@@ -1,6 +1,6 @@
 """Fraud's use case: the accepted claim in, a FraudAssessment out (state AssessFraud).
 
-load the normalized claim -> history (two keyed GSI queries) -> policy -> rules
+load the normalized claim (with its policy snapshot) -> history (two keyed GSI queries) -> rules
 -> optional model judgement -> score -> audit event (step "fraud", decision "SCORED")
 """
 
@@ -58,7 +58,9 @@ def assess_claim(step: StepInput, deps: FraudDeps) -> FraudAssessment:
     history = ClaimHistory(
         member=member.entries, provider=provider.entries, truncated=member.truncated or provider.truncated
     )
-    policy = deps.policies.get(claim.policy_id)
+    # The policy Intake validated the claim against (DECISIONS: point-in-time policy); the
+    # table only for documents written before Intake stored it.
+    policy = claim.snapshot_policy or deps.policies.get(claim.policy_id)
 
     try:
         assessment = assess(

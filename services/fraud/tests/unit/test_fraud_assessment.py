@@ -20,7 +20,7 @@ from fraud_testkit import (
 from icpa_fraud.handler import handle
 from icpa_fraud.usecase import FraudDeps
 from icpa_shared.audit import head_of, verify_chain
-from icpa_shared.contracts import AuditHead, Claim, StepInput, WorkflowState
+from icpa_shared.contracts import AuditHead, Claim, ClaimDocument, PolicySnapshot, StepInput, WorkflowState
 from icpa_shared.errors import ContractViolationError
 from icpa_shared.testing.builders import a_claim, a_line, a_policy, a_source, an_intake_result, usd
 from icpa_shared.testing.fakes import MemoryAuditStore, an_appended_head
@@ -149,3 +149,25 @@ def test_an_assessment_retried_after_its_audit_write_adds_no_second_event() -> N
     events = deps.audit.events(claim.claim_id)  # type: ignore[attr-defined]
     assert [e.step for e in events] == ["intake", "fraud"] and verify_chain(events).ok
     assert again.audit_head == first.audit_head == head_of(events[1])
+
+
+def test_the_claim_is_screened_on_the_policy_intake_validated_it_against_not_the_tables() -> None:
+    # Given a document holding the policy as Intake read it (ended before the service), and a
+    # table that no longer has it
+    claim = a_claim()
+    ended = a_policy(effective_from=date(2025, 1, 1), effective_to=date(2025, 12, 31))
+    document = ClaimDocument.of(claim, PolicySnapshot.of(ended, read_at=NOW))
+
+    assessment = handle(step_for(claim), fraud_deps(document, policies=FakePolicies({})))
+
+    # Then it is screened on the snapshot, with no read of the table
+    assert assessment.signal_codes == ["OUTSIDE_COVERAGE_DATES"]
+
+
+def test_a_document_written_before_snapshots_is_screened_on_the_policy_on_file() -> None:
+    claim = a_claim()  # no snapshot: an execution started before Intake stored one
+    on_file = a_policy(effective_from=date(2025, 1, 1), effective_to=date(2025, 12, 31))
+
+    assessment = handle(step_for(claim), fraud_deps(claim, policies=FakePolicies({"POL-GOLD001": on_file})))
+
+    assert assessment.signal_codes == ["OUTSIDE_COVERAGE_DATES"]

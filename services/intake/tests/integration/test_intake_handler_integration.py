@@ -24,7 +24,7 @@ from icpa_shared.adapters.audit_store import DynamoAuditStore
 from icpa_shared.adapters.claims import S3ClaimDocuments
 from icpa_shared.adapters.policies import DynamoPolicies
 from icpa_shared.audit import verify_chain
-from icpa_shared.contracts import Claim, ClaimRecord, StepInput
+from icpa_shared.contracts import ClaimDocument, ClaimRecord, StepInput
 from icpa_shared.digest import sha256_hex
 from icpa_shared.errors import InvalidClaimError
 
@@ -73,9 +73,13 @@ def test_the_intake_lambda_accepts_a_claim_end_to_end(aws: dict[str, Any]) -> No
     assert (result["source_format"], result["line_count"], result["total_charge"]) == (
         "icpa", 2, {"amount": "178.00", "currency": "USD"},
     )  # fmt: skip
-    # the normalized claim is in the documents bucket
+    # the normalized claim is in the documents bucket, with the policy it was validated against
     stored = aws["s3"].get_object(Bucket="icpa-documents", Key="claims/CLM-RECENT1.json")["Body"].read()
-    assert Claim.model_validate_json(stored).member_id == "MBR000001"
+    document = ClaimDocument.model_validate_json(stored)
+    assert document.member_id == "MBR000001"
+    assert document.policy_snapshot is not None
+    assert document.policy_snapshot.policy == DynamoPolicies("icpa-policies", aws["dynamodb"]).get(document.policy_id)
+    assert document.policy_snapshot.digest == sha256_hex(document.policy_snapshot.policy)
     # the claims table has the index entry and the IN_PROGRESS record
     item = claims_item(aws, "CLM-RECENT1")
     assert item["outcome"]["S"] == "IN_PROGRESS"

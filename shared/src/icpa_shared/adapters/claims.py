@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from icpa_shared.adapters.aws import LazyClient, error_code, raise_typed
 from icpa_shared.adapters.items import string_attribute, to_attributes
-from icpa_shared.contracts.claim import Claim
+from icpa_shared.contracts.claim import Claim, ClaimDocument
 from icpa_shared.contracts.workflow import ClaimRecord
-from icpa_shared.errors import ClaimNotFoundError
+from icpa_shared.errors import ClaimNotFoundError, ContractViolationError
 
 if TYPE_CHECKING:
     from types_boto3_dynamodb.client import DynamoDBClient
@@ -47,7 +49,8 @@ class S3ClaimDocuments:
             raise
         return uri
 
-    def get(self, uri: str) -> Claim:
+    def get(self, uri: str) -> ClaimDocument:
+        """The document at `uri`: the claim and (written since Intake 1.2.0) its policy snapshot."""
         bucket, key = split_s3_uri(uri)
         try:
             body = self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
@@ -56,7 +59,14 @@ class S3ClaimDocuments:
                 raise ClaimNotFoundError(f"no claim document at {uri}") from exc
             raise_typed(exc, "claims.get")
             raise
-        return Claim.model_validate_json(body)
+        try:
+            return ClaimDocument.model_validate_json(body)
+        except ValidationError as exc:
+            # A document that breaks the contract (an altered policy snapshot, say) is a data
+            # bug, not a retryable failure. The count only: the error's text quotes the claim.
+            raise ContractViolationError(
+                f"the claim document at {uri} violates the ClaimDocument contract: {exc.error_count()} error(s)"
+            ) from None
 
 
 class DynamoClaimRecords:

@@ -7,10 +7,10 @@ from icpa_shared.contracts.adjudication import (
     LineAdjudication,
 )
 from icpa_shared.contracts.audit import AuditEvent, AuditHead
-from icpa_shared.contracts.claim import Address, Claim, ClaimLine, ClaimSource, ClaimType, Patient
+from icpa_shared.contracts.claim import Address, Claim, ClaimDocument, ClaimLine, ClaimSource, ClaimType, Patient
 from icpa_shared.contracts.fraud import FraudAssessment, FraudSignal, ModelJudgement
 from icpa_shared.contracts.money import Money
-from icpa_shared.contracts.policy import Policy, PolicyStatus
+from icpa_shared.contracts.policy import Policy, PolicySnapshot, PolicyStatus
 from icpa_shared.contracts.review import ReviewDecision, ReviewNotice, ReviewStatus, ReviewVerdict
 from icpa_shared.contracts.routing import DecidedBy, Outcome, Route, RoutingDecision
 from icpa_shared.contracts.workflow import (
@@ -37,6 +37,7 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "Claim",
+    "ClaimDocument",
     "ClaimLine",
     "ClaimSource",
     "ClaimIndexEntry",
@@ -57,6 +58,7 @@ __all__ = [
     "Outcome",
     "Patient",
     "Policy",
+    "PolicySnapshot",
     "QuarantineResult",
     "PolicyStatus",
     "ReviewDecision",

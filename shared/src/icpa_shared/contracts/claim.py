@@ -9,6 +9,7 @@ from typing import Annotated, Final, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from icpa_shared.contracts.money import Money, total
+from icpa_shared.contracts.policy import Policy, PolicySnapshot
 from icpa_shared.contracts.types import (
     SCHEMA_VERSION,
     ClaimId,
@@ -163,4 +164,29 @@ class Claim(BaseModel):
         computed = total((line.charge for line in self.lines), self.total_charge.currency)
         if computed != self.total_charge:
             raise ValueError(f"total_charge {self.total_charge} is not the sum of lines {computed}")
+        return self
+
+
+class ClaimDocument(Claim):
+    """The normalized claim document Intake writes to S3 (`claims/<claim_id>.json`): the claim,
+    and the snapshot of the policy Intake validated it against, so that Fraud and Adjudication,
+    which read this document anyway, decide on that policy without reading the table again.
+    Not an input format: a submitted claim is a `Claim` (a file cannot bring its own policy).
+    `policy_snapshot` is None on documents written before Intake 1.2.0."""
+
+    policy_snapshot: PolicySnapshot | None = None
+
+    @classmethod
+    def of(cls, claim: Claim, snapshot: PolicySnapshot | None) -> ClaimDocument:
+        return cls.model_validate({**claim.model_dump(), "policy_snapshot": snapshot})
+
+    @property
+    def snapshot_policy(self) -> Policy | None:
+        """The policy to decide the claim on, when the document holds it (else: the table's)."""
+        return self.policy_snapshot.policy if self.policy_snapshot is not None else None
+
+    @model_validator(mode="after")
+    def _snapshot_is_the_claims_policy(self) -> Self:
+        if self.policy_snapshot is not None and self.policy_snapshot.policy.policy_id != self.policy_id:
+            raise ValueError("policy_snapshot is not the claim's policy")
         return self

@@ -1,4 +1,5 @@
-"""A member's policy as stored in the policies table: read by Intake and Adjudication."""
+"""A member's policy as stored in the policies table (read by Intake), and the snapshot of it
+Intake validated the claim against, which Fraud and Adjudication decide on."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from icpa_shared.contracts.money import Money
-from icpa_shared.contracts.types import SCHEMA_VERSION, MemberId, PolicyId, ProcedureCode, SubscriberId
+from icpa_shared.contracts.types import SCHEMA_VERSION, MemberId, PolicyId, ProcedureCode, Sha256Hex, SubscriberId
+from icpa_shared.digest import sha256_hex
 
 
 class PolicyStatus(StrEnum):
@@ -54,3 +56,27 @@ class Policy(BaseModel):
 
     def covers_member(self, member_id: str) -> bool:
         return member_id in self.members
+
+
+class PolicySnapshot(BaseModel):
+    """The policy as Intake read it when it accepted the claim (DECISIONS: point-in-time policy):
+    the claim is screened and adjudicated on this, not on whatever the table holds later.
+    `digest` is the policy's version: the sha256 of its canonical JSON (the table keeps no
+    version attribute), so two claims decided on the same terms say so, and an altered
+    snapshot does not parse."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    policy: Policy
+    digest: Sha256Hex
+    read_at: AwareDatetime
+
+    @classmethod
+    def of(cls, policy: Policy, read_at: AwareDatetime) -> PolicySnapshot:
+        return cls(policy=policy, digest=sha256_hex(policy), read_at=read_at)
+
+    @model_validator(mode="after")
+    def _digest_is_the_policys(self) -> Self:
+        if sha256_hex(self.policy) != self.digest:
+            raise ValueError("digest is not the policy's")
+        return self

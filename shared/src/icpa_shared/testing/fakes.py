@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from icpa_shared.audit import AuditRecorder, head_of
 from icpa_shared.contracts.audit import AuditEvent, AuditHead
+from icpa_shared.contracts.claim import Claim, ClaimDocument
 
 
 class MemoryAuditStore:
@@ -53,3 +54,9 @@ def an_appended_head(store: MemoryAuditStore, claim_id: str, step: str, executio
         execution_id=execution_id,
     )
     return head_of(event)
+
+
+def as_document(claim: Claim) -> ClaimDocument:
+    """`claim` as the documents bucket holds it: as given when it is a ClaimDocument, else with
+    no policy snapshot (a document written before Intake stored one)."""
+    return claim if isinstance(claim, ClaimDocument) else ClaimDocument.of(claim, None)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Protocol
 
 from icpa_adjudication.domain.fee_schedule import FeeSchedule
-from icpa_shared.contracts import Claim, Policy
+from icpa_shared.contracts import ClaimDocument, Policy
 
 
 class ClaimSource(Protocol):
-    def get(self, uri: str) -> Claim:
-        """The normalized claim at `uri`; ClaimNotFoundError when there is none."""
+    def get(self, uri: str) -> ClaimDocument:
+        """The normalized claim document at `uri`; ClaimNotFoundError when there is none."""
         ...
 
 

@@ -8,11 +8,11 @@ from datetime import date
 from typing import Protocol
 
 from icpa_fraud.domain.summary import ClaimSummary
-from icpa_shared.contracts import Claim, ClaimIndexEntry, ModelJudgement, Policy
+from icpa_shared.contracts import ClaimDocument, ClaimIndexEntry, ModelJudgement, Policy
 
 
 class ClaimDocuments(Protocol):
-    def get(self, uri: str) -> Claim: ...
+    def get(self, uri: str) -> ClaimDocument: ...
 
 
 @dataclass(frozen=True)

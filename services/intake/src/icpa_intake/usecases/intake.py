@@ -1,7 +1,8 @@
 """Intake's use case: an uploaded file in, an accepted claim (or InvalidClaimError) out.
 
     read the announced object -> decode/map/validate (all problems) -> policy on file?
-    -> register the claim id (conditional) -> store the normalized claim -> audit -> IntakeResult
+    -> register the claim id (conditional) -> store the normalized claim with the policy it was
+    validated against -> audit -> IntakeResult
 
 The claim id is registered before the document is written, so a duplicate never overwrites
 the document of the claim that holds the id. Then, per execution, the object's decision is
@@ -43,7 +44,17 @@ from icpa_intake.domain.x12.parts import is_part_key
 from icpa_shared.audit import AuditRecorder, AuditStore, digest_in_form_of, head_of
 from icpa_shared.codesets import CodeLookup
 from icpa_shared.codesets.files import bundled_code_sets
-from icpa_shared.contracts import AuditEvent, Delivery, DeliveryRole, IntakeResult, Policy, StepInput, reasons
+from icpa_shared.contracts import (
+    AuditEvent,
+    ClaimDocument,
+    Delivery,
+    DeliveryRole,
+    IntakeResult,
+    Policy,
+    PolicySnapshot,
+    StepInput,
+    reasons,
+)
 from icpa_shared.digest import sha256_hex
 from icpa_shared.errors import InvalidClaimError
 from icpa_shared.observability.logging import bind_claim, get_logger
@@ -153,7 +164,10 @@ def _accept(step: StepInput, deps: IntakeDeps) -> IntakeResult:
         registered = deps.claims.register(registration)
     except DuplicateClaimIdError:
         raise invalid_claim([Problem(intake_reasons.DUPLICATE_CLAIM_ID, "claim_id")]) from None
-    deps.documents.put(claim)
+    # The policy it was validated against goes with it: Fraud and Adjudication decide on it
+    # (DECISIONS: point-in-time policy) without reading the table again.
+    snapshot = PolicySnapshot.of(policy, read_at=now) if policy is not None else None
+    deps.documents.put(ClaimDocument.of(claim, snapshot))
 
     result = intake_result(
         claim, claim_uri=claim_uri, digest=digest, source_format=draft.source_format, version=deps.version
