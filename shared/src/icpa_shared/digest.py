@@ -71,9 +71,11 @@ def json_value(value: Any) -> Any:
 def jcs(value: Any) -> bytes:
     """RFC 8785 canonical JSON (UTF-8 bytes)."""
     plain = json_value(value)
-    if _plain_json(plain):
+    form = _plain_json(plain)
+    if form is not None:
+        encodable = _integral_doubles_as_ints(plain) if form is _INTEGRAL else plain
         try:
-            return json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+            return json.dumps(encodable, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
             pass  # a lone surrogate: rfc8785 says what it is
     try:
@@ -90,11 +92,26 @@ _FIXED_FLOATS: Final = (1e-4, 1e16)
 _SURROGATES: Final[str] = chr(0xD800)  # the first UTF-16 surrogate (a str literal of it breaks mypy's cache)
 
 
-def _plain_json(value: Any) -> bool:
+_PLAIN: Final = "plain"
+_INTEGRAL: Final = "integral"  # plain once integral doubles are written as the integers they are
+
+
+def _integral_doubles_as_ints(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # ES prints an integral double below 2**53 as its integer digits (-0 as 0)
+    if isinstance(value, dict):
+        return {k: _integral_doubles_as_ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral_doubles_as_ints(v) for v in value]
+    return value
+
+
+def _plain_json(value: Any) -> str | None:
     """True when JCS and sorted, compact, UTF-8 `json.dumps` give the same bytes for `value`:
     only str/int (within +-(2**53 - 1))/bool/None/list/dict, floats printed alike (see below), no
-    key at or above U+D800.
-    One pass, iterative (no recursion limit on deep values)."""
+    key at or above U+D800: `_PLAIN`, or `_INTEGRAL` when integral doubles must first be written
+    as integers; None otherwise. One pass, iterative (no recursion limit on deep values)."""
+    form = _PLAIN
     stack = [value]
     while stack:
         item = stack.pop()
@@ -102,24 +119,27 @@ def _plain_json(value: Any) -> bool:
             continue
         if isinstance(item, int):
             if not -_SAFE_INTEGER <= item <= _SAFE_INTEGER:
-                return False
+                return None
         elif isinstance(item, float):
             # ECMAScript and Python's repr both print the shortest digits that read back as the
             # same double; they agree on the layout (fixed, no exponent, a fraction) for finite,
-            # non-integral magnitudes in [1e-4, 1e16). Integral doubles (ES prints 5, Python 5.0),
-            # tiny and huge ones (exponent forms differ) take rfc8785's path.
-            if not (_FIXED_FLOATS[0] <= abs(item) < _FIXED_FLOATS[1]) or item.is_integer():
-                return False
+            # non-integral magnitudes in [1e-4, 1e16). An integral double within +-(2**53 - 1) is
+            # printed by ES as its integer (5, not 5.0). Tiny and huge ones (exponent forms differ)
+            # take rfc8785's path.
+            if item.is_integer() and abs(item) <= _SAFE_INTEGER:
+                form = _INTEGRAL
+            elif not (_FIXED_FLOATS[0] <= abs(item) < _FIXED_FLOATS[1]) or item.is_integer():
+                return None
         elif isinstance(item, dict):
             for key in item:
                 if not isinstance(key, str) or (key and max(key) >= _SURROGATES):
-                    return False
+                    return None
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
         else:
-            return False  # not JSON
-    return True
+            return None  # not JSON
+    return form
 
 
 def is_jcs_integer(number: int) -> bool:
