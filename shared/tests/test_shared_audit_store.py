@@ -197,3 +197,23 @@ def test_the_newest_head_is_the_highest_sequence_among_the_named_results() -> No
     first, second = SimpleNamespace(audit_head=older), SimpleNamespace(audit_head=newer)
     assert newest_head(first, None, second) == newer and newest_head(second, first) == newer
     assert newest_head(SimpleNamespace(audit_head=None), None) is None and newest_head() is None
+
+
+def test_a_first_event_is_put_with_no_read_and_refused_on_a_chain_that_has_one(ddb: Any) -> None:
+    recorder = AuditRecorder(DynamoAuditStore(TABLE, ddb), "intake", "1.0.0")
+    fields: dict[str, Any] = {
+        "claim_id": "CLM-0001",
+        "step": "intake",
+        "decision": "ACCEPTED",
+        "input_value": {"source": "a"},
+        "output_value": {"ok": True},
+        "occurred_at": FIXED_NOW,
+    }
+    calls = count_calls(ddb)
+
+    first = recorder.append_first(**fields)
+    again = recorder.append_first(**{**fields, "input_value": {"source": "b"}})
+
+    assert calls == {"PutItem": 2}  # no Query: the second put was refused, nothing written
+    assert first is not None and first.sequence == 1 and again is None
+    assert DynamoAuditStore(TABLE, ddb).events("CLM-0001") == [first]

@@ -5,10 +5,10 @@ moto models neither IAM nor KMS: a role missing a grant (the data key for a tabl
 reads) stays green locally and fails every claim on AWS. Here the real ASL and the real
 handlers run once over every path (auto approve and deny, human approve and deny through the
 review API, review timeout to PENDED, rejected, crash to ERROR, a retried review request, the
-archiver, an X12 interchange split, re-sent and rejected, steps retried after their audit
-write on a claim document written before policy snapshots), with each principal's calls
-recorded (icpa_local.callrecorder), and icpa_orchestration.iam.check says which call no
-statement allows and which grant no call used.
+archiver, redeliveries (one after its idempotency record expired), an X12 interchange split,
+re-sent and rejected, steps retried after their audit write on a claim document written before
+policy snapshots), with each principal's calls recorded (icpa_local.callrecorder), and
+icpa_orchestration.iam.check says which call no statement allows and which grant no call used.
 """
 
 from __future__ import annotations
@@ -82,10 +82,12 @@ def _x12(cloud: LocalCloud) -> set[str]:
     return outcomes
 
 
-def _redeliver(cloud: LocalCloud, name: str) -> None:
+def _redeliver(cloud: LocalCloud, name: str, *, idempotency_expired: bool = False) -> None:
     """EventBridge delivers at least once: the same upload event again, through the inbox rule.
     Its execution finds the object's decision taken (Intake's own conditional UpdateItem on the
-    claims item) and ends with the owner's."""
+    claims item) and ends with the owner's. With `idempotency_expired`, the object's idempotency
+    record is gone first (its TTL passed): Intake redoes the work and finds its audit event on
+    the claim's chain (the Query it makes only off a new claim's path)."""
     from moto.events.models import events_backends
 
     started: list[tuple[str, dict[str, Any]]] = []
@@ -98,6 +100,11 @@ def _redeliver(cloud: LocalCloud, name: str) -> None:
         first = cloud.upload(sample(name), name)
         assert cloud.wait(first) == "SUCCEEDED"
         event = next(e for arn, e in started if arn == first)
+        if idempotency_expired:
+            with unrecorded():
+                ddb = boto3.client("dynamodb", region_name=REGION)
+                for item in ddb.scan(TableName=cloud.names.idempotency_table)["Items"]:
+                    ddb.delete_item(TableName=cloud.names.idempotency_table, Key={"id": item["id"]})
         rule = events_backends[ACCOUNT][REGION].event_buses["default"].rules[cloud.names.inbox_rule]
         rule.send_to_targets(event)  # type: ignore[arg-type]  # moto types the event as a TypedDict
         again = started[-1][0]
@@ -120,6 +127,7 @@ def _run_every_path() -> tuple[list[Call], set[str]]:
             ):
                 outcomes.add(str(cloud.process(sample(name), name).outcome))
             _redeliver(cloud, "approve-lab-panel.json")
+            _redeliver(cloud, "approve-physical-therapy.json", idempotency_expired=True)
             outcomes |= _x12(cloud)
             outcomes.add(_review(cloud, "review-high-amount-surgery.json", "APPROVE"))
             outcomes.add(_review(cloud, "review-partial-prior-auth.json", "DENY"))

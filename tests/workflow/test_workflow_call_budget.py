@@ -22,12 +22,12 @@ Key = tuple[str, str, str]  # (function logical id, botocore service, operation)
 
 BUDGET: Final[dict[Key, int]] = {
     # Powertools idempotency on the uploaded object: the in-progress record, then its result
-    ("IntakeFunction", "dynamodb", "PutItem"): 3,  # ... + the claim's registration + its audit event
+    # ... + the claim's registration + its audit event, put as a new claim's first with no chain read
+    ("IntakeFunction", "dynamodb", "PutItem"): 3,
     ("IntakeFunction", "dynamodb", "UpdateItem"): 1,  # the idempotency record completed
     ("IntakeFunction", "s3", "GetObject"): 1,  # the uploaded file
     ("IntakeFunction", "dynamodb", "GetItem"): 1,  # the member's policy
     ("IntakeFunction", "s3", "PutObject"): 1,  # the normalized claim document
-    ("IntakeFunction", "dynamodb", "Query"): 1,  # the claim's audit chain (dedup + head)
     # Fraud and Adjudication decide on the policy snapshot in the claim document (no GetItem)
     ("FraudFunction", "s3", "GetObject"): 1,  # the claim document
     ("FraudFunction", "dynamodb", "Query"): 2,  # member and provider history (the audit head is in state)

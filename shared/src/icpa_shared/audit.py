@@ -111,7 +111,58 @@ class AuditRecorder:
         meanwhile, or this step's own event, written by an attempt a retry repeats) is refused
         and the step takes the path it takes without a head: read the chain, return this step's
         event for this execution if there is one, else append on the real head."""
-        fields: dict[str, Any] = {
+        fields = self._fields(
+            claim_id=claim_id,
+            step=step,
+            decision=decision,
+            input_value=input_value,
+            output_value=output_value,
+            occurred_at=occurred_at,
+            reason_codes=reason_codes,
+            execution_id=execution_id,
+            model_id=model_id,
+            model_version=model_version,
+            reviewer_id=reviewer_id,
+            rationale=rationale,
+        )
+        if head is not None:
+            event = build_event(head, **fields)
+            if self.store.append(event):
+                return event
+        if once_per_execution and execution_id is not None:
+            for existing in self.store.events(claim_id):
+                if existing.step == step and existing.execution_id == execution_id:
+                    return existing
+        for _ in range(8):
+            event = build_event(self.store.last_event(claim_id), **fields)
+            if self.store.append(event):
+                return event
+        raise AuditChainConflict(f"could not append to the audit chain of {claim_id}")
+
+    def append_first(self, **event: Any) -> AuditEvent | None:
+        """The event (`record`'s fields) as the chain's first, with no read: a new claim's chain
+        is empty. None when the chain has an event already (the put refused): the caller then
+        reads the chain, as it would have without this guess."""
+        candidate = build_event(None, **self._fields(**event))
+        return candidate if self.store.append(candidate) else None
+
+    def _fields(
+        self,
+        *,
+        claim_id: str,
+        step: str,
+        decision: str,
+        input_value: Any,
+        output_value: Any,
+        occurred_at: datetime,
+        reason_codes: Sequence[str] = (),
+        execution_id: str | None = None,
+        model_id: str | None = None,
+        model_version: str | None = None,
+        reviewer_id: str | None = None,
+        rationale: str | None = None,
+    ) -> dict[str, Any]:
+        return {
             "claim_id": claim_id,
             "step": step,
             "service": self.service,
@@ -127,19 +178,6 @@ class AuditRecorder:
             "rationale": rationale,
             "occurred_at": occurred_at,
         }
-        if head is not None:
-            event = build_event(head, **fields)
-            if self.store.append(event):
-                return event
-        if once_per_execution and execution_id is not None:
-            for existing in self.store.events(claim_id):
-                if existing.step == step and existing.execution_id == execution_id:
-                    return existing
-        for _ in range(8):
-            event = build_event(self.store.last_event(claim_id), **fields)
-            if self.store.append(event):
-                return event
-        raise AuditChainConflict(f"could not append to the audit chain of {claim_id}")
 
 
 @dataclass(frozen=True)

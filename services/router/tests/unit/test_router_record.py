@@ -260,3 +260,20 @@ def test_after_a_reviewers_event_the_decision_goes_after_it_not_on_the_routers_h
     events = f.audit_store.events("CLM-0001")
     assert [e.step for e in events] == ["router", "review_decided", "decision"]
     assert verify_chain(events).ok
+
+
+def test_after_a_review_the_decision_reads_the_chain_instead_of_trying_the_routers_head() -> None:
+    # Given a reviewed claim: the Router's head in state, the review's events after it
+    f = Fakes()
+    head = an_appended_head(f.audit_store, "CLM-0001", "router")
+    an_appended_head(f.audit_store, "CLM-0001", "review_requested")
+    routing = a_routing(Route.HUMAN_REVIEW, codes.ADJUDICATION_APPROVED, codes.FRAUD_SCORE_ELEVATED)
+    state = a_decided_state(
+        a_final("APPROVED", "HUMAN"), routing.model_copy(update={"audit_head": head}), review=a_review(True)
+    )
+
+    handle(a_step(state), deps(f, state))
+
+    # Then no put was refused: it read the chain first (the Router's head is known to be stale)
+    assert f.audit_store.refused == 0
+    assert [e.step for e in f.audit_store.events("CLM-0001")] == ["router", "review_requested", "decision"]

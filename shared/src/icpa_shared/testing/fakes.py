@@ -14,12 +14,14 @@ class MemoryAuditStore:
     """The audit table in memory (the AuditStore port): each claim's chain in sequence order.
     As on DynamoDB, an append whose sequence is taken loses (False), and nothing is updated
     or deleted. `fail_next`, when set, is raised by the next append (a throttled write, say).
-    `reads` counts the chain reads (the Queries a step makes on DynamoDB)."""
+    `reads` counts the chain reads (the Queries a step makes on DynamoDB), `refused` the appends
+    that lost (a sequence taken)."""
 
     def __init__(self) -> None:
         self.chains: dict[str, list[AuditEvent]] = {}
         self.fail_next: Exception | None = None
         self.reads = 0
+        self.refused = 0
 
     def last_event(self, claim_id: str) -> AuditEvent | None:
         self.reads += 1
@@ -32,6 +34,7 @@ class MemoryAuditStore:
             raise exc
         chain = self.chains.setdefault(event.claim_id, [])
         if any(e.sequence == event.sequence for e in chain):
+            self.refused += 1
             return False
         insort(chain, event, key=lambda e: e.sequence)
         return True

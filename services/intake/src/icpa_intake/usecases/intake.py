@@ -29,6 +29,7 @@ from icpa_intake.domain.ports import (
     Idempotency,
     IntakeMetrics,
     Policies,
+    Registered,
     SourceObjects,
 )
 from icpa_intake.domain.problems import Problem, invalid_claim
@@ -182,6 +183,7 @@ def _accept(step: StepInput, deps: IntakeDeps) -> IntakeResult:
         output_value=result,
         occurred_at=now,
         execution_id=step.execution_id,
+        new_claim=registered is Registered.NEW,
     )
     result = result.model_copy(update={"audit_head": head_of(event)})  # Fraud appends on it
     annotate(SERVICE, claim_id=claim.claim_id, source_format=draft.source_format)
@@ -197,13 +199,28 @@ def _accept(step: StepInput, deps: IntakeDeps) -> IntakeResult:
 
 
 def record_once(
-    store: AuditStore, *, version: str, claim_id: str, step: str, input_value: Any, **fields: Any
+    store: AuditStore,
+    *,
+    version: str,
+    claim_id: str,
+    step: str,
+    input_value: Any,
+    new_claim: bool = False,
+    **fields: Any,
 ) -> AuditEvent:
     """Audit events are recorded once per fact, so a retried or redelivered step (intake or
     quarantine) does not add a second event for the same input (each event's digest in its own
-    canonical form, so an event written before RFC 8785 still matches its redelivery)."""
+    canonical form, so an event written before RFC 8785 still matches its redelivery).
+
+    `new_claim`: the claim id was registered just now, so its chain is most likely empty and
+    the event is put as its first with no read; a chain that has events (a resubmission after
+    a rejection) refuses that put, and the chain is read as without the guess."""
+    recorder = AuditRecorder(store=store, service=SERVICE, service_version=version)
+    if new_claim:
+        first = recorder.append_first(claim_id=claim_id, step=step, input_value=input_value, **fields)
+        if first is not None:
+            return first
     for event in store.events(claim_id):
         if event.step == step and event.input_digest == digest_in_form_of(event, input_value):
             return event
-    recorder = AuditRecorder(store=store, service=SERVICE, service_version=version)
     return recorder.record(claim_id=claim_id, step=step, input_value=input_value, **fields)

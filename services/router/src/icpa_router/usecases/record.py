@@ -11,7 +11,7 @@ from icpa_router.domain.ports import AnswerWriter, ClaimReader, ClaimRecordWrite
 from icpa_router.domain.record import record_decision
 from icpa_router.usecases import StepDeps
 from icpa_shared.audit import newest_head
-from icpa_shared.contracts import ClaimRecord, StepInput
+from icpa_shared.contracts import ClaimRecord, Route, StepInput
 from icpa_shared.observability.logging import get_logger
 from icpa_shared.payer import PayerIdentity
 from icpa_shared.payer.answers import ANSWERED, answers_for
@@ -48,9 +48,12 @@ def record_final_decision(step: StepInput, deps: RecordDeps) -> ClaimRecord:
         reviewer_id=decided.reviewer_id,
         rationale=decided.rationale,
         once_per_execution=True,
-        # The steps before it: after a review its events are newer, so the put is refused and
-        # the chain read (the reviewer's events are not in this state).
-        head=newest_head(state.intake, state.fraud, state.adjudication, state.routing),
+        # On the head the steps before it returned; not after a review, whose events (request,
+        # answer, escalation) came after the Router's and are not in this state: a put on the
+        # Router's head would only be refused before the chain read.
+        head=None
+        if decided.route is Route.HUMAN_REVIEW
+        else newest_head(state.intake, state.fraud, state.adjudication, state.routing),
     )
     deps.annotate(claim_id=record.claim_id, outcome=record.outcome.value, route=decided.route.value)
     deps.metrics.claim_decided(record.outcome, decided.route)
