@@ -57,6 +57,21 @@ def _policies() -> dict[str, dict[str, Any]]:
     return {p["policy_id"]: p for p in json.loads(text)}
 
 
+def shifted(template: dict[str, Any], n: int, claim_id: str) -> dict[str, Any]:
+    """A copy of the claim with its own id, its service dates moved back by n % 200 days and each
+    line's charge raised by n % 97 cents (the totals follow): claim n of a run, not a duplicate."""
+    claim: dict[str, Any] = json.loads(json.dumps(template))
+    claim["claim_id"] = claim_id
+    shift = timedelta(days=n % 200)
+    for line in claim["lines"]:
+        line["service_date"] = (date.fromisoformat(line["service_date"]) - shift).isoformat()
+        line["charge"]["amount"] = str(Decimal(line["charge"]["amount"]) + Decimal(n % 97) / 100)
+    dates = sorted(line["service_date"] for line in claim["lines"])
+    claim["service_date_from"], claim["service_date_to"] = dates[0], dates[-1]
+    claim["total_charge"]["amount"] = str(sum(Decimal(line["charge"]["amount"]) for line in claim["lines"]))
+    return claim
+
+
 class Variants:
     """`claim(path, n)` -> the claim's bytes; `policies(...)` -> the policies they need."""
 
@@ -65,20 +80,12 @@ class Variants:
         self._policies = _policies()
 
     def claim(self, path: str, n: int) -> bytes:
-        claim = json.loads(json.dumps(self._samples[path]))
-        claim["claim_id"] = f"BENCH-{n:07d}"
+        claim = shifted(self._samples[path], n, f"BENCH-{n:07d}")
         claim["provider_npi"] = npi(n)
         if path != "rejected":  # the rejected sample's member is unknown on purpose
             claim["member_id"] = f"MBR{n:08d}"
             claim["subscriber_id"] = f"SUB{n:08d}"
             claim["policy_id"] = f"POL-B{n:07d}"
-        shift = timedelta(days=n % 200)
-        for line in claim["lines"]:
-            line["service_date"] = (date.fromisoformat(line["service_date"]) - shift).isoformat()
-            line["charge"]["amount"] = str(Decimal(line["charge"]["amount"]) + Decimal(n % 97) / 100)
-        dates = sorted(line["service_date"] for line in claim["lines"])
-        claim["service_date_from"], claim["service_date_to"] = dates[0], dates[-1]
-        claim["total_charge"]["amount"] = str(sum(Decimal(line["charge"]["amount"]) for line in claim["lines"]))
         return json.dumps(claim).encode()
 
     def policy(self, path: str, n: int) -> dict[str, Any] | None:

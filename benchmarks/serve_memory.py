@@ -12,11 +12,11 @@ import argparse
 import gc
 import json
 import tempfile
-from datetime import date, timedelta
-from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from claim_variants import shifted
 
 from icpa_local import moto_patches
 from icpa_local.cloud import LocalCloud
@@ -71,16 +71,7 @@ def held() -> dict[str, int]:
 def variant(template: dict[str, Any], n: int) -> bytes:
     """Claim n of the run: its own id, dates and amounts, the sample's member (so fraud's
     history grows with the run, as a serving cloud's does; flagged near-duplicates are reviewed)."""
-    claim = json.loads(json.dumps(template))
-    claim["claim_id"] = f"BENCH-{n:06d}"
-    shift = timedelta(days=n % 200)
-    for line in claim["lines"]:
-        line["service_date"] = (date.fromisoformat(line["service_date"]) - shift).isoformat()
-        line["charge"]["amount"] = str(Decimal(line["charge"]["amount"]) + Decimal(n % 97) / 100)
-    dates = sorted(line["service_date"] for line in claim["lines"])
-    claim["service_date_from"], claim["service_date_to"] = dates[0], dates[-1]
-    claim["total_charge"]["amount"] = str(sum(Decimal(line["charge"]["amount"]) for line in claim["lines"]))
-    return json.dumps(claim).encode()
+    return json.dumps(shifted(template, n, f"BENCH-{n:06d}")).encode()
 
 
 def main() -> None:
