@@ -84,18 +84,25 @@ class Recorded:
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     replay: dict[str, dict[str, Any]] = field(default_factory=dict)  # path -> function -> output
     review_output: str | None = None  # the task-success output a real review sent
+    # thread CPU seconds and invocations per function (a handler's own AWS calls run on its thread)
+    cpu: Counter[str] = field(default_factory=Counter)
+    invocations: Counter[str] = field(default_factory=Counter)
 
 
 def real_handlers(hooks: Hooks, recorded: Recorded) -> dict[str, Callable[[dict[str, Any], Any], Any]]:
     def wrap(logical_id: str, handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[dict[str, Any], Any], Any]:
         def run(event: dict[str, Any], context: Any) -> Any:
             execution = event.get("execution_id") if isinstance(event, dict) else None
+            started = time.thread_time()
             try:
                 out = handler(event, context)
             except Exception as exc:  # replayed by the floor as an error of the same name (Catch)
                 if execution:
                     recorded.outputs.setdefault(execution, {}).setdefault(logical_id, Raised(type(exc).__name__))
                 raise
+            finally:
+                recorded.cpu[logical_id] += time.thread_time() - started
+                recorded.invocations[logical_id] += 1
             if execution:
                 recorded.outputs.setdefault(execution, {}).setdefault(logical_id, json.loads(json.dumps(out)))
                 if logical_id == REVIEW_FUNCTION:
@@ -249,6 +256,20 @@ def print_run(stats: RunStats, transitions_by_path: dict[str, Counter[int]]) -> 
     )
 
 
+def print_functions(cpu: Counter[str], invocations: Counter[str], stats: RunStats) -> None:
+    """Where the real run's CPU went, by function (each with its own AWS calls, client and moto)."""
+    total = sum(cpu.values())
+    print(
+        f"  handlers' CPU  {1000 * total / stats.claims:.1f} ms per claim of"
+        f" {1000 * stats.cpu_seconds / stats.claims:.1f} (the rest: interpreter, rule, Lambda plumbing, driver)"
+    )
+    for name, seconds in cpu.most_common():
+        print(
+            f"    {name:24s} {invocations[name]:5d} calls  {1000 * seconds / invocations[name]:6.2f} ms each"
+            f"  {1000 * seconds / stats.claims:6.2f} ms per claim"
+        )
+
+
 def print_calls(calls: list[callrecorder.RecordedCall], claims: int, title: str) -> None:
     counts = Counter((c.principal, c.service, c.operation) for c in calls)
     by_kind = Counter("handlers" if c.principal.endswith("Function") else c.principal for c in calls)
@@ -314,6 +335,7 @@ def main() -> None:
             stall_seconds=args.stall_seconds,
             answer=answer_real,
         )
+        cpu_before, invocations_before = Counter(recorded.cpu), Counter(recorded.invocations)
         real = drive(
             cloud,
             hooks,
@@ -324,6 +346,7 @@ def main() -> None:
             stall_seconds=args.stall_seconds,
             answer=answer_real,
         )
+        by_function = (recorded.cpu - cpu_before, recorded.invocations - invocations_before)
         for arn, path in real.arns.items():
             history = cloud.history(arn)
             transitions_real[path][transitions(history)] += 1
@@ -359,6 +382,7 @@ def main() -> None:
     for surprise in surprises[:20]:
         print(f"  UNEXPECTED {surprise}")
     print(f"  unexpected outcomes: {len(surprises)}")
+    print_functions(*by_function, real)
 
     if not args.no_floor:
         floor_cloud = LocalCloud(
