@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NotRequired, Protocol, TypedDict, Unpack
 
 from icpa_shared.contracts.audit import AuditEvent, AuditHead
 from icpa_shared.digest import JCS, LEGACY_FORM, sha256_hex
@@ -71,6 +71,23 @@ def build_event(previous: AuditEvent | AuditHead | None, **fields: Any) -> Audit
     return probe.model_copy(update={"hash": event_hash(normalized)})
 
 
+class EventFields(TypedDict):
+    """What a step says about an event it records (the recorder adds the rest)."""
+
+    claim_id: str
+    step: str
+    decision: str
+    input_value: Any
+    output_value: Any
+    occurred_at: datetime
+    reason_codes: NotRequired[Sequence[str]]
+    execution_id: NotRequired[str | None]
+    model_id: NotRequired[str | None]
+    model_version: NotRequired[str | None]
+    reviewer_id: NotRequired[str | None]
+    rationale: NotRequired[str | None]
+
+
 class AuditChainConflict(Exception):
     """Another writer kept appending to the same claim's chain; retries ran out."""
 
@@ -84,22 +101,7 @@ class AuditRecorder:
     service_version: str
 
     def record(
-        self,
-        *,
-        claim_id: str,
-        step: str,
-        decision: str,
-        input_value: Any,
-        output_value: Any,
-        occurred_at: datetime,
-        reason_codes: Sequence[str] = (),
-        execution_id: str | None = None,
-        model_id: str | None = None,
-        model_version: str | None = None,
-        reviewer_id: str | None = None,
-        rationale: str | None = None,
-        once_per_execution: bool = False,
-        head: AuditHead | None = None,
+        self, *, once_per_execution: bool = False, head: AuditHead | None = None, **event: Unpack[EventFields]
     ) -> AuditEvent:
         """Append an event. With `once_per_execution`, a step that already has an event for this
         execution (a Lambda retry, a resumed execution) returns that event instead of adding a
@@ -111,72 +113,45 @@ class AuditRecorder:
         meanwhile, or this step's own event, written by an attempt a retry repeats) is refused
         and the step takes the path it takes without a head: read the chain, return this step's
         event for this execution if there is one, else append on the real head."""
-        fields = self._fields(
-            claim_id=claim_id,
-            step=step,
-            decision=decision,
-            input_value=input_value,
-            output_value=output_value,
-            occurred_at=occurred_at,
-            reason_codes=reason_codes,
-            execution_id=execution_id,
-            model_id=model_id,
-            model_version=model_version,
-            reviewer_id=reviewer_id,
-            rationale=rationale,
-        )
+        claim_id, execution_id = event["claim_id"], event.get("execution_id")
+        fields = self._fields(event)
         if head is not None:
-            event = build_event(head, **fields)
-            if self.store.append(event):
-                return event
+            candidate = build_event(head, **fields)
+            if self.store.append(candidate):
+                return candidate
         if once_per_execution and execution_id is not None:
             for existing in self.store.events(claim_id):
-                if existing.step == step and existing.execution_id == execution_id:
+                if existing.step == event["step"] and existing.execution_id == execution_id:
                     return existing
         for _ in range(8):
-            event = build_event(self.store.last_event(claim_id), **fields)
-            if self.store.append(event):
-                return event
+            candidate = build_event(self.store.last_event(claim_id), **fields)
+            if self.store.append(candidate):
+                return candidate
         raise AuditChainConflict(f"could not append to the audit chain of {claim_id}")
 
-    def append_first(self, **event: Any) -> AuditEvent | None:
-        """The event (`record`'s fields) as the chain's first, with no read: a new claim's chain
-        is empty. None when the chain has an event already (the put refused): the caller then
-        reads the chain, as it would have without this guess."""
-        candidate = build_event(None, **self._fields(**event))
+    def append_first(self, **event: Unpack[EventFields]) -> AuditEvent | None:
+        """The event as the chain's first, with no read: a new claim's chain is empty. None when
+        the chain has an event already (the put refused): the caller then reads the chain, as it
+        would have without this guess."""
+        candidate = build_event(None, **self._fields(event))
         return candidate if self.store.append(candidate) else None
 
-    def _fields(
-        self,
-        *,
-        claim_id: str,
-        step: str,
-        decision: str,
-        input_value: Any,
-        output_value: Any,
-        occurred_at: datetime,
-        reason_codes: Sequence[str] = (),
-        execution_id: str | None = None,
-        model_id: str | None = None,
-        model_version: str | None = None,
-        reviewer_id: str | None = None,
-        rationale: str | None = None,
-    ) -> dict[str, Any]:
+    def _fields(self, event: EventFields) -> dict[str, Any]:
         return {
-            "claim_id": claim_id,
-            "step": step,
+            "claim_id": event["claim_id"],
+            "step": event["step"],
             "service": self.service,
             "service_version": self.service_version,
-            "execution_id": execution_id,
-            "input_digest": sha256_hex(input_value),
-            "output_digest": sha256_hex(output_value),
-            "decision": decision,
-            "reason_codes": list(reason_codes),
-            "model_id": model_id,
-            "model_version": model_version,
-            "reviewer_id": reviewer_id,
-            "rationale": rationale,
-            "occurred_at": occurred_at,
+            "execution_id": event.get("execution_id"),
+            "input_digest": sha256_hex(event["input_value"]),
+            "output_digest": sha256_hex(event["output_value"]),
+            "decision": event["decision"],
+            "reason_codes": list(event.get("reason_codes", ())),
+            "model_id": event.get("model_id"),
+            "model_version": event.get("model_version"),
+            "reviewer_id": event.get("reviewer_id"),
+            "rationale": event.get("rationale"),
+            "occurred_at": event["occurred_at"],
         }
 
 

@@ -147,6 +147,11 @@ def test_a_claim_id_whose_submission_was_rejected_may_be_resubmitted(world: Worl
     # Then it takes the id over
     assert result.claim_id == "CLM-I0001"
     assert world.claims.items["CLM-I0001"]["source_id"].endswith("claims/a2.json#etag=etag-2")
+    # and its event goes after the one on the chain: the put as a new chain's first was refused
+    events = world.audit.events("CLM-I0001")
+    assert world.audit.refused == 1
+    assert [e.sequence for e in events] == [1, 2] and verify_chain(events).ok
+    assert result.audit_head == head_of(events[1])
 
 
 def test_the_policy_is_looked_up_once_by_the_id_the_file_names(world: World) -> None:
@@ -165,20 +170,3 @@ def test_a_new_claims_event_is_put_as_its_chains_first_without_reading_the_chain
     (event,) = world.audit.events("CLM-I0001")
     assert world.audit.reads == 1  # the line above's: Intake read nothing
     assert event.sequence == 1 and result.audit_head == head_of(event)
-
-
-def test_a_resubmitted_claim_id_appends_after_the_events_already_on_its_chain(world: World) -> None:
-    # Given CLM-I0001 accepted, then rejected (its chain has an event)
-    world.sources.add("claims/a.json", fixture_bytes("icpa_claim.json"))
-    accept_upload(step_for("claims/a.json"), world.intake_deps())
-    world.claims.items["CLM-I0001"]["outcome"] = "REJECTED"
-
-    # When a corrected file takes the id over (registered anew)
-    world.sources.add("claims/a2.json", fixture_bytes("icpa_claim.json"))
-    result = accept_upload(step_for("claims/a2.json", etag="etag-2"), world.intake_deps())
-
-    # Then the guess of an empty chain was refused and the event went after the first: no fork
-    events = world.audit.events("CLM-I0001")
-    assert world.audit.refused == 1
-    assert [e.sequence for e in events] == [1, 2] and verify_chain(events).ok
-    assert result.audit_head == head_of(events[1])
