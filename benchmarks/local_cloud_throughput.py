@@ -15,7 +15,8 @@ before it; a claim that ends elsewhere than its path's outcome is printed as UNE
 Printed: claims/s and p50/p95 per path for both runs and their ratio; process CPU ms per claim
 over the first and the last tenth of the run (claims 0-100 and 900-1000 of a 1,000-claim run);
 AWS calls per claim by principal, service and operation (callrecorder); transitions per path;
-the largest state payload. `--claims 40` is a quick run.
+the largest state payload; the real run's CPU by function (thread CPU of each invocation, its
+own AWS calls included). `--claims 40` is a quick run.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ class Recorded:
     replay: dict[str, dict[str, Any]] = field(default_factory=dict)  # path -> function -> output
     review_output: str | None = None  # the task-success output a real review sent
     # thread CPU seconds and invocations per function (a handler's own AWS calls run on its thread)
-    cpu: Counter[str] = field(default_factory=Counter)
+    cpu: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     invocations: Counter[str] = field(default_factory=Counter)
 
 
@@ -256,14 +257,16 @@ def print_run(stats: RunStats, transitions_by_path: dict[str, Counter[int]]) -> 
     )
 
 
-def print_functions(cpu: Counter[str], invocations: Counter[str], stats: RunStats) -> None:
+def print_functions(cpu: dict[str, float], invocations: Counter[str], stats: RunStats) -> None:
     """Where the real run's CPU went, by function (each with its own AWS calls, client and moto)."""
     total = sum(cpu.values())
     print(
         f"  handlers' CPU  {1000 * total / stats.claims:.1f} ms per claim of"
         f" {1000 * stats.cpu_seconds / stats.claims:.1f} (the rest: interpreter, rule, Lambda plumbing, driver)"
     )
-    for name, seconds in cpu.most_common():
+    for name, seconds in sorted(cpu.items(), key=lambda kv: -kv[1]):
+        if not invocations[name]:
+            continue
         print(
             f"    {name:24s} {invocations[name]:5d} calls  {1000 * seconds / invocations[name]:6.2f} ms each"
             f"  {1000 * seconds / stats.claims:6.2f} ms per claim"
@@ -335,7 +338,7 @@ def main() -> None:
             stall_seconds=args.stall_seconds,
             answer=answer_real,
         )
-        cpu_before, invocations_before = Counter(recorded.cpu), Counter(recorded.invocations)
+        cpu_before, invocations_before = dict(recorded.cpu), Counter(recorded.invocations)
         real = drive(
             cloud,
             hooks,
@@ -346,7 +349,10 @@ def main() -> None:
             stall_seconds=args.stall_seconds,
             answer=answer_real,
         )
-        by_function = (recorded.cpu - cpu_before, recorded.invocations - invocations_before)
+        by_function = (
+            {name: seconds - cpu_before.get(name, 0.0) for name, seconds in recorded.cpu.items()},
+            recorded.invocations - invocations_before,
+        )
         for arn, path in real.arns.items():
             history = cloud.history(arn)
             transitions_real[path][transitions(history)] += 1
