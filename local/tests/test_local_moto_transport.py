@@ -368,3 +368,20 @@ def test_history_timestamps_convert_as_moto_does(moment: datetime, offset: str, 
 def test_other_timestamp_forms_are_left_to_moto() -> None:
     for value in ("1796142691.95", "Tue, 01 Dec 2026 16:38:33 GMT", "2026-12-01", 1796142691):
         assert json_results.iso_datetime(value) is value
+
+
+def test_other_json_services_answer_as_moto_does(aws: dict[str, Any]) -> None:
+    # SQS speaks JSON too; Step Functions' answers are checked against moto in the speed tests
+    sqs = aws["sqs"]
+    url = sqs.create_queue(QueueName="icpa-dlq", Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
+    sqs.send_message(
+        QueueUrl=url, MessageBody='{"claim": 1}', MessageAttributes={"k": {"DataType": "String", "StringValue": "v"}}
+    )
+    patches = (_action_result(),)
+    for call in (
+        lambda: sqs.get_queue_url(QueueName="icpa-dlq"),
+        lambda: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]),
+        lambda: sqs.list_queues(),
+        lambda: sqs.get_queue_url(QueueName="missing"),
+    ):
+        _same_with_and_without(patches, call)
