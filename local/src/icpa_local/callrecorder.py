@@ -39,6 +39,8 @@ class RecordedCall:
     service: str  # botocore's service name: dynamodb, s3, stepfunctions, bedrock-agent-runtime
     operation: str  # botocore's operation name: PutItem, GetObject, SendTaskSuccess
     params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    response: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    """The parsed response, filled in when it arrives (empty for calls made through `record`)."""
 
 
 _local = threading.local()
@@ -74,25 +76,34 @@ def unrecorded() -> contextlib.AbstractContextManager[None]:
     return acting_as(_NOBODY)
 
 
-def record(principal: str, service: str, operation: str, params: dict[str, Any] | None = None) -> None:
+def record(principal: str, service: str, operation: str, params: dict[str, Any] | None = None) -> RecordedCall:
     """Record a call made on a principal's behalf that no boto3 client of theirs makes (the
     interpreter's Lambda invokes arrive here, not through a client of the state machine's)."""
     call = RecordedCall(principal, service, operation, dict(params or {}))
     with _lock:
         for recorder in _recorders:
             recorder.calls.append(call)
+    return call
 
 
 class _HistoryHandler(BaseHistoryHandler):
-    """botocore.history handler: API_CALL events carry service, operation and params."""
+    """botocore.history handler: an API_CALL event carries service, operation and params; the
+    PARSED_RESPONSE that follows it on the same thread is that call's response."""
 
     def emit(self, event_type: str, payload: Any, source: str) -> None:
-        if event_type != "API_CALL" or not _recorders:
+        if not _recorders:
             return
-        principal = current_principal()
-        if principal is None:
-            return
-        record(principal, str(payload["service"]), str(payload["operation"]), dict(payload.get("params") or {}))
+        if event_type == "API_CALL":
+            principal = current_principal()
+            _local.pending = None
+            if principal is not None:
+                params = dict(payload.get("params") or {})
+                _local.pending = record(principal, str(payload["service"]), str(payload["operation"]), params)
+        elif event_type == "PARSED_RESPONSE":
+            pending: RecordedCall | None = getattr(_local, "pending", None)
+            if pending is not None:
+                _local.pending = None
+                pending.response.update(payload or {})
 
 
 def _hook() -> None:
@@ -108,7 +119,8 @@ def _hook() -> None:
 
 
 class CallRecorder:
-    """`with CallRecorder() as rec: ...`; then `rec.calls` holds every principal's calls."""
+    """`with CallRecorder() as rec: ...`; then `rec.calls` holds every principal's calls, each
+    with its parsed response (what `icpa cost` sizes DynamoDB units from)."""
 
     def __init__(self) -> None:
         self.calls: list[RecordedCall] = []

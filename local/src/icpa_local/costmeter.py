@@ -27,8 +27,6 @@ from importlib import resources as importlib_resources
 from pathlib import Path
 from typing import Any, Final
 
-from botocore.history import BaseHistoryHandler
-
 from icpa_local import callrecorder
 from icpa_local.costs import ROUTES, FunctionSpec, ObservedCall, TableSpec, Usage, usage_from_calls
 from icpa_local.resources import resources_of_type, table_definitions, template
@@ -73,63 +71,9 @@ def fixed_monthly_items() -> dict[str, float]:
 # -- recording -------------------------------------------------------------------------------------
 
 
-class _ResponseHandler(BaseHistoryHandler):  # type: ignore[misc]  # botocore-stubs may not type it
-    """botocore history handler: an API_CALL and the PARSED_RESPONSE after it on one thread are
-    one call; only calls made for a template principal (callrecorder) are kept."""
-
-    def __init__(self) -> None:
-        self.calls: list[ObservedCall] = []
-        self.active = False
-        self._local = threading.local()
-        self._lock = threading.Lock()
-
-    def emit(self, event_type: str, payload: Any, source: str) -> None:
-        if not self.active:
-            return
-        if event_type == "API_CALL":
-            principal = callrecorder.current_principal()
-            self._local.pending = None
-            if principal is not None:
-                params = dict(payload.get("params") or {})
-                self._local.pending = (principal, str(payload["service"]), str(payload["operation"]), params)
-        elif event_type == "PARSED_RESPONSE":
-            pending = getattr(self._local, "pending", None)
-            if pending is not None:
-                self._local.pending = None
-                principal, service, operation, params = pending
-                call = ObservedCall(principal, service, operation, params, dict(payload or {}))
-                with self._lock:
-                    self.calls.append(call)
-
-
-_HANDLER = _ResponseHandler()
-_hook_lock = threading.Lock()
-_hooked = False
-
-
-class ResponseRecorder:
-    """`with ResponseRecorder() as rec:` -> `rec.calls`: principals' calls with responses."""
-
-    def __enter__(self) -> ResponseRecorder:
-        global _hooked
-        from botocore.history import get_global_history_recorder
-
-        with _hook_lock:
-            if not _hooked:
-                history = get_global_history_recorder()
-                history.add_handler(_HANDLER)
-                history.enable()
-                _hooked = True
-            _HANDLER.calls = []
-            _HANDLER.active = True
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        _HANDLER.active = False
-
-    @property
-    def calls(self) -> list[ObservedCall]:
-        return _HANDLER.calls
+def observed(calls: Sequence[callrecorder.RecordedCall]) -> list[ObservedCall]:
+    """The calls the call recorder kept, with their responses, as the pure cost arithmetic reads them."""
+    return [ObservedCall(c.principal, c.service, c.operation, c.params, c.response) for c in calls]
 
 
 @dataclass(frozen=True)
@@ -313,7 +257,7 @@ def measure(
         log_path = Path(workdir, "handlers.jsonl")
         cloud = LocalCloud(time_scale=time_scale, handler_overrides=timed_handlers(invocations), log_path=log_path)
         cloud.start()
-        with cloud, ResponseRecorder() as recorder:
+        with cloud, callrecorder.CallRecorder() as recorder:
             for route, files in plan.items():
                 for index, name in enumerate(files):
                     first_invocation, first_call = len(invocations), len(recorder.calls)
@@ -331,7 +275,7 @@ def measure(
                         route=route,
                         execution_arn=outcome.execution_arn,
                         invocations=list(invocations[first_invocation:]),
-                        calls=list(recorder.calls[first_call:]),
+                        calls=observed(recorder.calls[first_call:]),
                         history=cloud.history(outcome.execution_arn),
                         log_bytes=(log_path.stat().st_size if log_path.exists() else 0) - logged,
                         upload_bytes=len(body),
