@@ -19,18 +19,9 @@ from icpa_local.moto_patches import speed
 from icpa_shared.errors import ModelThrottledError
 
 
-@contextlib.contextmanager
-def unpatched(owner: Any, name: str) -> Iterator[None]:
+def unpatched(owner: Any, name: str) -> contextlib.AbstractContextManager[None]:
     """moto as released for `owner.name`, inside the block."""
-    found = [p for p in moto_patches.REGISTRY.patches() if p.obj is owner and p.name == name]
-    assert found, f"{owner}.{name} is not patched"
-    for patch in found:
-        patch.undo()
-    try:
-        yield
-    finally:
-        for patch in found:
-            patch.apply()
+    return moto_patches.REGISTRY.undone((owner, name))
 
 
 # --- DynamoDB Query on the partition ----------------------------------------------------------

@@ -24,42 +24,28 @@ from icpa_local.moto_patches import json_results, transport
 REGION = "us-east-1"
 
 
-def _patch(owner: Any, name: str) -> moto_patches.Patch:
-    found = [p for p in moto_patches.REGISTRY.patches() if p.obj is owner and p.name == name]
-    assert len(found) == 1, f"{owner}.{name} is not patched once"
-    return found[0]
+Patched = tuple[Any, str]  # a patched attribute: (owner, name)
 
 
-@contextlib.contextmanager
-def unpatched(*patches: moto_patches.Patch) -> Iterator[None]:
+def unpatched(*attributes: Patched) -> contextlib.AbstractContextManager[None]:
     """moto (and botocore) as released for these attributes, inside the block."""
-    for patch in patches:
-        patch.undo()
-    try:
-        yield
-    finally:
-        for patch in reversed(patches):
-            patch.apply()
+    return moto_patches.REGISTRY.undone(*attributes)
 
 
-def _action_result() -> moto_patches.Patch:
-    return _patch(moto_patches.moto_module("moto.core.responses").ActionResult, "execute_result")
+def _action_result() -> Patched:
+    return moto_patches.moto_module("moto.core.responses").ActionResult, "execute_result"
 
 
-def _signer() -> moto_patches.Patch:
-    return _patch(moto_patches.moto_module("botocore.signers").RequestSigner, "get_auth_instance")
+def _signer() -> Patched:
+    return moto_patches.moto_module("botocore.signers").RequestSigner, "get_auth_instance"
 
 
-def _stubber() -> moto_patches.Patch:
-    return _patch(moto_patches.moto_module("moto.core.botocore_stubber").BotocoreStubber, "process_request")
+def _stubber() -> Patched:
+    return moto_patches.moto_module("moto.core.botocore_stubber").BotocoreStubber, "process_request"
 
 
-def _action_names() -> moto_patches.Patch:
-    return _patch(moto_patches.moto_module("moto.core.responses"), "method_names_from_class")
-
-
-def _all() -> tuple[moto_patches.Patch, ...]:
-    return (_action_result(), _signer(), _stubber(), _action_names())
+def _action_names() -> Patched:
+    return moto_patches.moto_module("moto.core.responses"), "method_names_from_class"
 
 
 @pytest.fixture
@@ -104,7 +90,7 @@ def _answer(call: Callable[[], dict[str, Any]]) -> Any:
     return out
 
 
-def _same_with_and_without(patches: tuple[moto_patches.Patch, ...], call: Callable[[], dict[str, Any]]) -> Any:
+def _same_with_and_without(patches: tuple[Patched, ...], call: Callable[[], dict[str, Any]]) -> Any:
     fast = _answer(call)
     with unpatched(*patches):
         released = _answer(call)

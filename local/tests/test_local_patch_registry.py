@@ -85,3 +85,16 @@ def test_another_moto_version_is_refused_before_any_patch(monkeypatch: pytest.Mo
     with pytest.raises(RuntimeError, match=MOTO_VERSION):
         registry.install("a", lambda: [Patch(Target, "run", lambda self: "patched")])
     assert Target().run() == "original"
+
+
+def test_undone_gives_the_original_inside_the_block_only() -> None:
+    registry = PatchRegistry()
+    registry.install("g", lambda: [Patch(Target, "run", lambda self: "patched")])
+    try:
+        with registry.undone((Target, "run")):
+            assert Target().run() == "original"
+        assert Target().run() == "patched"
+        with pytest.raises(LookupError), registry.undone((Target, "greet")):
+            pass
+    finally:
+        registry.undo_all()

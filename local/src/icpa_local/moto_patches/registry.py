@@ -8,9 +8,10 @@ them all, in reverse order, putting moto back as it was imported.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final
 
 MOTO_VERSION: Final = "5.2.5"
@@ -104,6 +105,24 @@ class PatchRegistry:
     def patches(self) -> list[Patch]:
         with self._lock:
             return [patch for patches in self._groups.values() for patch in patches]
+
+    @contextlib.contextmanager
+    def undone(self, *attributes: tuple[Any, str]) -> Iterator[None]:
+        """Inside the block, these patched attributes are moto's (or botocore's) as released; the
+        patches are put back after it. How the tests compare a patch with what it replaces."""
+        found: list[Patch] = []
+        for owner, name in attributes:
+            matching = [p for p in self.patches() if p.obj is owner and p.name == name]
+            if not matching:
+                raise LookupError(f"{owner!r}.{name} is not patched")
+            found.extend(matching)
+        for patch in found:
+            patch.undo()
+        try:
+            yield
+        finally:
+            for patch in reversed(found):
+                patch.apply()
 
     def undo_all(self) -> None:
         """Undo every group, the last applied first."""
