@@ -38,21 +38,22 @@ def icpa(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) -> tupl
     return code, out, err
 
 
+def process_json(
+    capsys: pytest.CaptureFixture[str], data_dir: Path, *samples: str, options: tuple[str, ...] = ()
+) -> tuple[int, list[dict[str, Any]]]:
+    """`icpa process <bundled samples> --json`: the exit code and one result per claim."""
+    code, out, _ = icpa(capsys, data_dir, "process", *(str(sample_path(s)) for s in samples), *options, "--json")
+    return code, [json.loads(line) for line in out.splitlines()]
+
+
 def test_process_then_status_reviews_and_review_share_the_data_dir(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = tmp_path / "data"
     # Given two claims processed by one command, one of them left for a reviewer
-    code, out, _ = icpa(
-        capsys,
-        data,
-        "process",
-        str(sample_path("approve-office-visit.json")),
-        str(sample_path("review-high-amount-surgery.json")),
-        "--json",
-    )
+    code, processed = process_json(capsys, data, "approve-office-visit.json", "review-high-amount-surgery.json")
     assert code == 0
-    results = {r["claim_id"]: r for r in map(json.loads, out.splitlines())}
+    results = {r["claim_id"]: r for r in processed}
     assert results["CLM-2026-0001"]["outcome"] == "APPROVED"
     assert results["CLM-2026-0009"]["outcome"] == "PENDING_REVIEW"
 
@@ -203,15 +204,8 @@ def test_decided_claims_answer_with_a_fhir_claim_response(tmp_path: Path, capsys
 
     data = tmp_path / "data"
     # Given an approved and a denied claim, both ICPA JSON
-    code, out, _ = icpa(
-        capsys,
-        data,
-        "process",
-        str(sample_path("approve-office-visit.json")),
-        str(sample_path("deny-lapsed-policy.json")),
-        "--json",
-    )
-    results = {r["outcome"]: r for r in map(json.loads, out.splitlines())}
+    code, processed = process_json(capsys, data, "approve-office-visit.json", "deny-lapsed-policy.json")
+    results = {r["outcome"]: r for r in processed}
     assert code == 0 and set(results) == {"APPROVED", "DENIED"}
 
     # When their answers are asked for -- Then each is a valid FHIR R4 ClaimResponse

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 # The embedded-cloud CLI helpers (and the autouse guard against a server on the default port).
-from test_local_cli import _no_server_on_the_default_port, icpa, sample_path  # noqa: F401
+from test_local_cli import _no_server_on_the_default_port, icpa, process_json  # noqa: F401
 
 from icpa_local.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from icpa_orchestration import definition_text
@@ -61,17 +61,10 @@ def test_a_claims_path_is_highlighted_from_its_execution_history(
 ) -> None:
     data = tmp_path / "data"
     # Given an auto-approved claim and a claim a reviewer approved
-    code, out, _ = icpa(
-        capsys,
-        data,
-        "process",
-        str(sample_path("approve-office-visit.json")),
-        str(sample_path("review-high-amount-surgery.json")),
-        "--review",
-        "approve",
-        "--json",
+    code, processed = process_json(
+        capsys, data, "approve-office-visit.json", "review-high-amount-surgery.json", options=("--review", "approve")
     )
-    outcomes = {r["claim_id"]: (r["outcome"], r["route"]) for r in map(json.loads, out.splitlines())}
+    outcomes = {r["claim_id"]: (r["outcome"], r["route"]) for r in processed}
     assert code == 0 and outcomes == {"CLM-2026-0001": ("APPROVED", "AUTO"), "CLM-2026-0009": ("APPROVED", "HUMAN")}
 
     # When each is drawn -- Then the states its execution entered are the highlighted ones
