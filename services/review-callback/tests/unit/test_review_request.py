@@ -111,18 +111,24 @@ def test_a_retried_invoke_keeps_one_review_and_takes_the_new_token() -> None:
     assert [e.step for e in desk.audit("CLM-0001")] == ["review_requested"]  # one request, re-armed
 
 
-def test_a_review_already_decided_resumes_the_new_wait_with_the_stored_decision() -> None:
-    desk = Desk()
+def requested_then_decided(desk: Desk, decision: str, rationale: str) -> ReviewDecision:
+    """The review is requested, then a reviewer decides it an hour later (stored, as the API does)."""
     request_handler.handle(a_review_step(), desk.deps)
-    decision = ReviewDecision(
+    decided = ReviewDecision(
         review_id=REVIEW_ID,
         claim_id="CLM-0001",
         reviewer_id=REVIEWER_SUB,
-        decision="DENY",
-        rationale="Duplicate of CLM-0000, same service and day.",
+        decision=decision,
+        rationale=rationale,
         decided_at=FIXED_NOW + timedelta(hours=1),
     )
-    desk.store.mark_decided(decision, FIXED_NOW + timedelta(hours=1))
+    desk.store.mark_decided(decided, FIXED_NOW + timedelta(hours=1))
+    return decided
+
+
+def test_a_review_already_decided_resumes_the_new_wait_with_the_stored_decision() -> None:
+    desk = Desk()
+    decision = requested_then_decided(desk, "DENY", "Duplicate of CLM-0000, same service and day.")
     desk.tasks.waiting.add(OTHER_TOKEN)  # the redriven execution's wait
 
     result = request_handler.handle(a_review_step(task_token=OTHER_TOKEN), desk.deps)
@@ -139,16 +145,7 @@ def test_a_review_already_decided_resumes_the_new_wait_with_the_stored_decision(
 def test_a_retried_request_after_the_decision_closed_its_wait_ends_quietly() -> None:
     # The reviewer's callback answered this very wait; the invoke is then retried with its token.
     desk = Desk()
-    request_handler.handle(a_review_step(), desk.deps)
-    decision = ReviewDecision(
-        review_id=REVIEW_ID,
-        claim_id="CLM-0001",
-        reviewer_id=REVIEWER_SUB,
-        decision="APPROVE",
-        rationale="Documentation supports the service.",
-        decided_at=FIXED_NOW + timedelta(hours=1),
-    )
-    desk.store.mark_decided(decision, FIXED_NOW + timedelta(hours=1))
+    requested_then_decided(desk, "APPROVE", "Documentation supports the service.")
     desk.tasks.waiting.clear()  # Step Functions: the task is closed (TaskTimedOut to a callback)
 
     result = request_handler.handle(a_review_step(), desk.deps)
