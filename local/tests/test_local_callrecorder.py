@@ -63,3 +63,19 @@ def test_principal_is_per_thread_and_nothing_is_kept_after_exit(s3: Any) -> None
         s3.list_buckets()  # no recorder open: not kept anywhere
     assert seen == [None]
     assert [(c.principal, c.operation) for c in recorder.calls] == [("ClaimsStateMachine", "Invoke")]
+
+
+def test_each_call_keeps_its_own_parsed_response(s3: Any) -> None:
+    # icpa cost sizes DynamoDB reads from the responses; a nobody's call in between takes none
+    s3.put_object(Bucket="icpa-test", Key="a.json", Body=b"{}")
+    with CallRecorder() as recorder:
+        with acting_as("FraudFunction"):
+            s3.list_objects_v2(Bucket="icpa-test")
+        s3.head_object(Bucket="icpa-test", Key="a.json")  # the driver's: not recorded, not paired
+        with acting_as("FraudFunction"):
+            s3.head_object(Bucket="icpa-test", Key="a.json")
+        record("ClaimsStateMachine", "lambda", "Invoke")  # no client call: no response
+    listed, head, invoke = recorder.calls
+    assert [o["Key"] for o in listed.response["Contents"]] == ["a.json"]
+    assert head.response["ContentLength"] == 2 and "Contents" not in head.response
+    assert invoke.response == {}
