@@ -123,6 +123,9 @@ def _routes_of(service: str) -> list[tuple[re.Pattern[str], Callable[..., Any]]]
     return routes
 
 
+_NOT_IMPLEMENTED: Final = re.compile(r"https?://.+\.amazonaws.com/.*")
+
+
 def _process_request(self: Any, request: Any) -> Any:
     """moto 5.2.5's `BotocoreStubber.process_request` with its lookups remembered: same order,
     same checks, same dispatch."""
@@ -155,9 +158,6 @@ def _process_request(self: Any, request: Any) -> Any:
     if _NOT_IMPLEMENTED.match(clean_url):
         return 404, {}, "Not yet implemented"
     return None
-
-
-_NOT_IMPLEMENTED: Final = re.compile(r"https?://.+\.amazonaws.com/.*")
 
 
 # --- 13b. Action names once per class -----------------------------------------------------------------
