@@ -7,26 +7,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from icpa_local import callrecorder
+from icpa_local.lambda_context import LambdaContext
 from icpa_local.moto_patches.registry import Patch, moto_module
 from icpa_local.moto_patches.state import STATE, running_handler
-
-
-@dataclass(frozen=True)
-class LambdaContext:
-    function_name: str
-    aws_request_id: str
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = ""
-    log_group_name: str = ""
-    log_stream_name: str = ""
-    function_version: str = "$LATEST"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 def _invoke_in_process(self: Any, event: str | None = None) -> tuple[str, bool, str]:
@@ -51,7 +37,10 @@ def _invoke_in_process(self: Any, event: str | None = None) -> tuple[str, bool, 
         with running_handler(self.function_name):
             result = handler(payload, context)
     except Exception as exc:  # the Lambda runtime's contract: report, don't raise
-        error: dict[str, Any] = {"errorType": type(exc).__name__, "errorMessage": str(exc), "stackTrace": []}
+        # A handler run in a worker process (icpa_local.workers) raises with the type its
+        # exception had there; an in-process one is its own class.
+        error_type = getattr(exc, "error_type", None) or type(exc).__name__
+        error: dict[str, Any] = {"errorType": error_type, "errorMessage": str(exc), "stackTrace": []}
         return json.dumps(error), True, ""
     return json.dumps(result), False, ""
 

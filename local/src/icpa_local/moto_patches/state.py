@@ -45,7 +45,11 @@ def running_handler(function: str | None = None) -> Iterator[None]:
     """Run a handler: one at a time, with this thread marked so its logs go to the handler log
     (also for calls made outside moto's Lambda, such as the local review API adapter), and its
     AWS calls recorded as `function`'s (the template logical id; callrecorder)."""
-    with _handler_lock, callrecorder.acting_as(function):
+    handler = STATE.handlers.get(function) if function is not None else None
+    # A handler run in a worker process (icpa_local.workers) is its own container: the worker
+    # runs one invocation at a time, and nothing of its module state is in this process.
+    lock = contextlib.nullcontext() if getattr(handler, "own_process", False) else _handler_lock
+    with lock, callrecorder.acting_as(function):
         previous = in_handler()
         _local.in_handler = True
         try:
