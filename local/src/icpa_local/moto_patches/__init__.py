@@ -50,11 +50,22 @@ registry and its one version check.
     signature (moto intercepting in-process, its IAM authentication off); presigned URLs still are.
 13. Speed (`transport`): the stubber's service and route lookups are remembered (per URL, and
     per backend class), not redone for every request; moto's dispatch is unchanged.
+14. Speed (`copies`): the interpreter's `copy.deepcopy` of the state's JSON data (every state's
+    input read, result set, JSONPath sample, ResultPath merge, the history handed out) is a JSON
+    copy in the modules that make them: dicts and lists copied, immutable leaves shared; any other
+    value (an object, a shared or cyclic sub-structure, nesting over 100 levels) is deepcopy's.
+15. Speed (`copies`): request ids drawn with one `choices` call on moto's own random (same
+    alphabet and length, still deterministic when moto's random is seeded) instead of one
+    `choice` per character.
+16. Speed (`copies`): the stubber's read of MOTO_S3_CUSTOM_ENDPOINTS on every request looks in
+    os.environ's own dict (what `os.environ.get` reads, without its KeyError on a miss), so a
+    change through os.environ still applies to the next request.
 """
 
 from __future__ import annotations
 
 from icpa_local.moto_patches import (
+    copies,
     dynamodb_query,
     events,
     json_results,
@@ -126,6 +137,7 @@ def _patches() -> list[Patch]:
         *json_results.patches(),
         *task_tokens.patches(),
         *transport.patches(),
+        *copies.patches(),
     ]
 
 

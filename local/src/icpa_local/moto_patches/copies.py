@@ -1,0 +1,183 @@
+"""The state process's per-request and per-state copies (sections 14, 15 and 16 of
+icpa_local.moto_patches).
+
+With the handlers in worker processes, the one process left holding moto's backends and the
+interpreter bounds throughput. A py-spy profile of that process (GIL samples, 300-claim run of
+benchmarks/local_cloud_throughput.py) showed three costs that buy nothing:
+
+14. JSON copies: the ASL interpreter `copy.deepcopy`s the state's JSON data all the time (every
+    `States.get_input`, `reset`, `set_result`, a JSONPath sample pushed on the stack, the result
+    merged by ResultPath, a task's parameters, a timed task's frame, the history handed to
+    GetExecutionHistory): ~6-8% of the process. deepcopy pays for generality (a dispatch per
+    value, the memo, the keep-alive list); the interpreter's values are JSON. In the modules
+    below, `copy.deepcopy` is `json_copy`: dicts and lists copied, the immutable leaves shared.
+    What is not plain JSON falls back to `copy.deepcopy` as a whole, so it is copied as before:
+    an object, a tuple, a subclass of dict or list, a non-string key, a container met twice (a
+    shared sub-structure or a cycle, which deepcopy keeps shared), or nesting deeper than
+    `MAX_DEPTH`.
+15. Request ids: moto draws its 52-character request id with one `random.choice` per character.
+    Here one `choices(pool, k=52)` on moto's own `mock_random` draws them: same alphabet and
+    length, and seeding moto's random still makes them deterministic (the ids differ from moto's
+    for the same seed: `choices` reads the generator differently).
+16. The custom S3 endpoints: for every request moto's stubber reads MOTO_S3_CUSTOM_ENDPOINTS
+    with `os.environ.get`, whose miss raises and catches a KeyError inside `Mapping.get`. Here the
+    variable is looked up directly in os.environ's own dict (the one `os.environ.get` reads, so
+    a change made through os.environ is seen by the next request, as in moto) and its split is
+    remembered per value.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import os
+import string
+from collections.abc import Callable
+from typing import Any, Final
+
+from icpa_local.moto_patches.registry import Patch, moto_module
+
+# --- 14. JSON copies -------------------------------------------------------------------------------
+
+MAX_DEPTH: Final = 100
+"""Nesting levels copied here; a deeper value goes to deepcopy (which recurses as it always did)."""
+
+_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+"""Immutable, and deepcopy returns them as they are: shared, as deepcopy shares them."""
+
+
+class _NotJson(Exception):
+    """The value holds something json_copy does not copy itself: deepcopy copies it all."""
+
+
+def _copy(value: Any, depth: int, seen: set[int]) -> Any:
+    """The copy of a dict or list (a shallow copy, its containers replaced by their copies), or
+    an immutable leaf itself: a datetime (the history's timestamps) with no tzinfo or the standard
+    library's own timezone. Scalars never get here (the callers share them)."""
+    kind = type(value)
+    if kind is dict or kind is list:
+        ident = id(value)
+        if depth >= MAX_DEPTH or ident in seen:
+            raise _NotJson
+        seen.add(ident)
+        out = value.copy()
+        depth += 1
+        if kind is dict:
+            for key, item in value.items():
+                if type(key) is not str:  # noqa: E721 -- exactly str: a subclass falls back
+                    raise _NotJson
+                if type(item) not in _SCALARS:
+                    out[key] = _copy(item, depth, seen)
+        else:
+            for index, item in enumerate(value):
+                if type(item) not in _SCALARS:
+                    out[index] = _copy(item, depth, seen)
+        return out
+    if kind is datetime.datetime and (value.tzinfo is None or type(value.tzinfo) is datetime.timezone):
+        return value
+    raise _NotJson
+
+
+def json_copy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """`copy.deepcopy(value)` for JSON data, without deepcopy's per-value machinery: the copy
+    shares no container with the original. Anything else is deepcopy's (also with a memo)."""
+    if memo is not None:
+        return copy.deepcopy(value, memo)
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    try:
+        return _copy(value, 0, set())
+    except _NotJson:
+        return copy.deepcopy(value)
+
+
+class _CopyModule:
+    """What a patched module sees as `copy`: the copy module, with `deepcopy` being json_copy."""
+
+    deepcopy = staticmethod(json_copy)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+    def __repr__(self) -> str:
+        return "<copy module, deepcopy = icpa_local.moto_patches.copies.json_copy>"
+
+
+COPY_MODULE: Final = _CopyModule()
+
+_PARSER: Final = "moto.stepfunctions.parser.asl"
+JSON_COPY_MODULES: Final = (
+    f"{_PARSER}.eval.states",  # get_input/get_context/get_result (_extract), reset, set_result, ...
+    f"{_PARSER}.eval.environment",  # a frame's State context (its ProgramState objects fall back)
+    f"{_PARSER}.eval.event.event_manager",  # get_event_history, a log's details
+    f"{_PARSER}.component.common.string.string_expression",  # a JSONPath sample pushed on the stack
+    f"{_PARSER}.component.common.path.result_path",  # the result merged into the input
+    f"{_PARSER}.component.state.exec.execute_state",  # a timed task's frame stack
+    f"{_PARSER}.component.state.exec.state_task.service.state_task_service",  # a task's parameters
+)
+"""Every module whose `copy` is COPY_MODULE: each only ever calls `copy.deepcopy(value)`, on the
+state's data (what falls back is listed in each comment)."""
+
+
+def _json_copy_patches() -> list[Patch]:
+    return [Patch(moto_module(name), "copy", COPY_MODULE) for name in JSON_COPY_MODULES]
+
+
+# --- 15. Request ids --------------------------------------------------------------------------------
+
+REQUEST_ID_LENGTH: Final = 52
+_REQUEST_ID_POOL: Final = string.ascii_letters + string.digits  # MotoRandom.get_random_string's
+
+
+def gen_amzn_requestid_long(headerdict: dict[str, Any] | None = None) -> str:
+    """moto 5.2.5's, with the id drawn by one `choices` call on moto's random."""
+    from moto.moto_api._internal import mock_random
+
+    req_id = "".join(mock_random.choices(_REQUEST_ID_POOL, k=REQUEST_ID_LENGTH))
+    if headerdict is not None and isinstance(headerdict, dict):
+        headerdict.update({"x-amzn-requestid": req_id})
+    return req_id
+
+
+def _request_id_patches() -> list[Patch]:
+    """The function, and moto.core.responses' own reference (the only module that imports it)."""
+    return [
+        Patch(moto_module("moto.utilities.aws_headers"), "gen_amzn_requestid_long", gen_amzn_requestid_long),
+        Patch(moto_module("moto.core.responses"), "gen_amzn_requestid_long", gen_amzn_requestid_long),
+    ]
+
+
+# --- 16. The custom S3 endpoints --------------------------------------------------------------------
+
+S3_ENDPOINTS_VARIABLE: Final = "MOTO_S3_CUSTOM_ENDPOINTS"
+_endpoints_split: dict[bytes, list[str]] = {}
+
+
+def _s3_custom_endpoints(original: Callable[[], list[str]]) -> Callable[[], list[str]]:
+    def get_s3_custom_endpoints() -> list[str]:
+        environ = os.environ
+        if type(environ) is not os._Environ:  # replaced by something else: ask it as moto does
+            return original()
+        raw = environ._data.get(environ.encodekey(S3_ENDPOINTS_VARIABLE))  # type: ignore[attr-defined]
+        if not raw:
+            return []
+        endpoints = _endpoints_split.get(raw)
+        if endpoints is None:
+            if len(_endpoints_split) > 16:
+                _endpoints_split.clear()
+            endpoints = _endpoints_split[raw] = environ.decodevalue(raw).split(",")  # type: ignore[attr-defined]
+        return list(endpoints)  # the caller's own list, as moto's split makes a new one
+
+    get_s3_custom_endpoints.__wrapped__ = original  # type: ignore[attr-defined]
+    return get_s3_custom_endpoints
+
+
+def _s3_endpoint_patches() -> list[Patch]:
+    """moto.core.utils' own reference (get_equivalent_url_in_aws_domain, every request); the
+    setting itself, read at import and by S3's responses, is moto's."""
+    return [Patch.around(moto_module("moto.core.utils"), "get_s3_custom_endpoints", _s3_custom_endpoints)]
+
+
+def patches() -> list[Patch]:
+    return [*_json_copy_patches(), *_request_id_patches(), *_s3_endpoint_patches()]
