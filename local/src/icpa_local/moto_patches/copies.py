@@ -29,9 +29,12 @@ benchmarks/local_cloud_throughput.py) showed three costs that buy nothing:
 from __future__ import annotations
 
 import copy
+import copyreg
 import datetime
+import enum
 import os
 import string
+import sys
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -46,26 +49,60 @@ _SCALARS: Final = frozenset({str, int, float, bool, type(None)})
 """Immutable, and deepcopy returns them as they are: shared, as deepcopy shares them."""
 
 
-class _NotJson(Exception):
-    """The value holds something json_copy does not copy itself: deepcopy copies it all."""
+class NotJson(Exception):
+    """The value holds something `plain_copy` does not copy: json_copy leaves it all to deepcopy."""
+
+
+PLAIN_CLASSES: frozenset[type] = frozenset()
+"""Classes whose instances json_copy copies as deepcopy does (a new instance of the class, its
+`__dict__` copied): set by the patch to moto's ProgramState classes (`plain_instances`)."""
+
+
+def plain_instances(classes: list[type]) -> frozenset[type]:
+    """Those of `classes` that deepcopy copies by the default protocol: a new instance from
+    `cls.__new__(cls)` (object's) whose `__dict__` is updated with a deep copy of the original's. A class
+    with its own copy, pickling or state hooks, or with slots (empty ones aside), is left to
+    deepcopy."""
+    plain: set[type] = set()
+    for cls in classes:
+        if (
+            cls.__new__ is object.__new__
+            and cls.__reduce_ex__ is object.__reduce_ex__  # type: ignore[comparison-overlap]
+            and cls.__reduce__ is object.__reduce__  # type: ignore[comparison-overlap]
+            and cls.__getstate__ is object.__getstate__  # type: ignore[comparison-overlap]
+            and not hasattr(cls, "__setstate__")
+            and not hasattr(cls, "__deepcopy__")
+            and not any(vars(k).get("__slots__") for k in cls.__mro__)  # (abc.ABC's are empty)
+            and cls not in copyreg.dispatch_table
+        ):
+            plain.add(cls)
+    return frozenset(plain)
+
+
+def _shared(value: Any, kind: type) -> bool:
+    """An immutable leaf that deepcopy returns as it is or that nothing can change: a datetime (the
+    history's timestamps) with no tzinfo or the standard library's own timezone, an enum member
+    (the history's event types) whose class keeps Enum's `__deepcopy__` (it returns the member)."""
+    if kind is datetime.datetime:
+        return value.tzinfo is None or type(value.tzinfo) is datetime.timezone
+    return isinstance(value, enum.Enum) and kind.__deepcopy__ is enum.Enum.__deepcopy__  # type: ignore[attr-defined]
 
 
 def _copy(value: Any, depth: int, seen: set[int]) -> Any:
-    """The copy of a dict or list (a shallow copy, its containers replaced by their copies), or
-    an immutable leaf itself: a datetime (the history's timestamps) with no tzinfo or the standard
-    library's own timezone. Scalars never get here (the callers share them)."""
+    """The copy of a dict or list (a shallow copy, its containers replaced by their copies), of a
+    plain instance, or a shared leaf itself. Scalars never get here (the callers share them)."""
     kind = type(value)
     if kind is dict or kind is list:
         ident = id(value)
         if depth >= MAX_DEPTH or ident in seen:
-            raise _NotJson
+            raise NotJson
         seen.add(ident)
         out = value.copy()
         depth += 1
         if kind is dict:
             for key, item in value.items():
                 if type(key) is not str:  # noqa: E721 -- exactly str: a subclass falls back
-                    raise _NotJson
+                    raise NotJson
                 if type(item) not in _SCALARS:
                     out[key] = _copy(item, depth, seen)
         else:
@@ -73,22 +110,38 @@ def _copy(value: Any, depth: int, seen: set[int]) -> Any:
                 if type(item) not in _SCALARS:
                     out[index] = _copy(item, depth, seen)
         return out
-    if kind is datetime.datetime and (value.tzinfo is None or type(value.tzinfo) is datetime.timezone):
+    if _shared(value, kind):
         return value
-    raise _NotJson
+    if kind in PLAIN_CLASSES:
+        ident = id(value)
+        if depth >= MAX_DEPTH or ident in seen:
+            raise NotJson
+        seen.add(ident)
+        instance = object.__new__(kind)
+        state = vars(value)
+        if state:
+            instance.__dict__.update(_copy(state, depth + 1, seen))
+        return instance
+    raise NotJson
+
+
+def plain_copy(value: Any) -> Any:
+    """What `copy.deepcopy(value)` makes of JSON data (and of shared leaves and PLAIN_CLASSES
+    instances), without deepcopy's per-value machinery: the copy shares no container with the
+    original. Raises NotJson for anything else."""
+    if type(value) in _SCALARS:
+        return value
+    return _copy(value, 0, set())
 
 
 def json_copy(value: Any, memo: dict[int, Any] | None = None) -> Any:
-    """`copy.deepcopy(value)` for JSON data, without deepcopy's per-value machinery: the copy
-    shares no container with the original. Anything else is deepcopy's (also with a memo)."""
+    """`copy.deepcopy` as the patched modules call it: `plain_copy`, or deepcopy's own copy of
+    what is not plain (or when given a memo)."""
     if memo is not None:
         return copy.deepcopy(value, memo)
-    kind = type(value)
-    if kind in _SCALARS:
-        return value
     try:
-        return _copy(value, 0, set())
-    except _NotJson:
+        return plain_copy(value)
+    except NotJson:
         return copy.deepcopy(value)
 
 
@@ -120,8 +173,17 @@ JSON_COPY_MODULES: Final = (
 state's data (what falls back is listed in each comment)."""
 
 
+PLAIN_CLASS_NAMES: Final = ("ProgramEnded", "ProgramError", "ProgramRunning", "ProgramStopped", "ProgramTimedOut")
+"""moto's ProgramState classes (`Environment.program_state()` copies one for every state)."""
+
+
 def _json_copy_patches() -> list[Patch]:
-    return [Patch(moto_module(name), "copy", COPY_MODULE) for name in JSON_COPY_MODULES]
+    program_state = moto_module(f"{_PARSER}.eval.program_state")
+    classes = plain_instances([getattr(program_state, name) for name in PLAIN_CLASS_NAMES])
+    return [
+        Patch(sys.modules[__name__], "PLAIN_CLASSES", classes),
+        *(Patch(moto_module(name), "copy", COPY_MODULE) for name in JSON_COPY_MODULES),
+    ]
 
 
 # --- 15. Request ids --------------------------------------------------------------------------------
