@@ -76,10 +76,22 @@ def unrecorded() -> contextlib.AbstractContextManager[None]:
     return acting_as(_NOBODY)
 
 
-def record(principal: str, service: str, operation: str, params: dict[str, Any] | None = None) -> RecordedCall:
-    """Record a call made on a principal's behalf that no boto3 client of theirs makes (the
-    interpreter's Lambda invokes arrive here, not through a client of the state machine's)."""
-    call = RecordedCall(principal, service, operation, dict(params or {}))
+def recording() -> bool:
+    """True while a recorder is open (a worker process then reports its handler's calls)."""
+    return bool(_recorders)
+
+
+def record(
+    principal: str,
+    service: str,
+    operation: str,
+    params: dict[str, Any] | None = None,
+    response: dict[str, Any] | None = None,
+) -> RecordedCall:
+    """Record a call made on a principal's behalf that no boto3 client of this process makes:
+    the interpreter's Lambda invokes, and the calls a handler made in a worker process
+    (icpa_local.workers), with their parsed responses."""
+    call = RecordedCall(principal, service, operation, dict(params or {}), dict(response or {}))
     with _lock:
         for recorder in _recorders:
             recorder.calls.append(call)

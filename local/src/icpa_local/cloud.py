@@ -24,6 +24,7 @@ from icpa_local.functions import FUNCTIONS, load_handler
 from icpa_local.resources import ACCOUNT, REGION, Names, scaled_deadlines
 from icpa_local.session import TERMINAL, ClaimResult, CloudSession
 from icpa_local.starts import InboxStarts
+from icpa_local.workers import RemoteHandler, WorkerPool
 
 __all__ = ["DEFAULT_TIME_SCALE", "LOCAL_REVIEWER_GROUP", "TERMINAL", "ClaimResult", "LocalCloud"]
 
@@ -45,6 +46,14 @@ def _aws_env() -> dict[str, str]:
     }
 
 
+def _keep_own_process(wrapped: Any, handler: Any) -> Any:
+    """A wrapper around a worker's handler runs in a worker too (no in-process handler lock)."""
+    if getattr(handler, "own_process", False) and not getattr(wrapped, "own_process", False):
+        with contextlib.suppress(AttributeError, TypeError):
+            wrapped.own_process = True
+    return wrapped
+
+
 class LocalCloud(CloudSession):
     """Use as a context manager: `with LocalCloud() as cloud: cloud.process(path)`.
 
@@ -56,6 +65,11 @@ class LocalCloud(CloudSession):
     is started or resumed, no handler runs for the workflow, nothing is journaled, and the data
     directory is not locked (icpa status, reviews, audit). RUNNING executions answer describe
     as RUNNING records.
+    `workers`: run the handlers in that many worker processes (icpa_local.workers), each one
+    Lambda container, while this process keeps every backend and the interpreter: the local
+    cloud on more than one core. 0 (the default): the handlers run in this process.
+    `wrap_handlers`: called with (logical id, handler) for every function, returns what runs
+    (a benchmark's timing or a test's hook around the real handler, in-process or in a worker).
     """
 
     def __init__(
@@ -70,7 +84,12 @@ class LocalCloud(CloudSession):
         server_port: int | None = None,
         settle_timeout: float = SETTLE_TIMEOUT,
         read_only: bool = False,
+        workers: int = 0,
+        wrap_handlers: Callable[[str, Callable[[dict[str, Any], Any], Any]], Callable[[dict[str, Any], Any], Any]]
+        | None = None,
     ) -> None:
+        if workers < 0:
+            raise ValueError("workers must be 0 (in-process handlers) or more")
         self.names = names or Names()
         self.time_scale = time_scale
         self.log_path = log_path
@@ -80,6 +99,9 @@ class LocalCloud(CloudSession):
         self.read_only = read_only
         self.archived_at_restore: list[str] = []  # executions that ended before a crash, archived now
         self._overrides = dict(handler_overrides or {})
+        self.workers = workers
+        self._wrap = wrap_handlers
+        self.pool: WorkerPool | None = None
         self._seed_policies = seed_policies
         self._mock: Any = None
         self._server: Any = None
@@ -149,6 +171,9 @@ class LocalCloud(CloudSession):
         reset_clients()
         self._clients = {}
         moto_patches.STATE.on_execution_started.append(self.starts.record)
+        if self.workers and not self.read_only:
+            remote = [logical_id for logical_id in FUNCTIONS if logical_id not in self._overrides]
+            self.pool = WorkerPool(self.workers, remote)  # their imports overlap provisioning
         self.register_handlers()
         self.provision()
         if self.data_dir is not None:
@@ -172,6 +197,9 @@ class LocalCloud(CloudSession):
             self._server = None
         if self.starts.record in moto_patches.STATE.on_execution_started:
             moto_patches.STATE.on_execution_started.remove(self.starts.record)
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
@@ -227,7 +255,12 @@ class LocalCloud(CloudSession):
 
     def register_handlers(self) -> None:
         for logical_id in FUNCTIONS:
-            moto_patches.STATE.handlers[logical_id] = self._overrides.get(logical_id) or load_handler(logical_id)
+            handler = self._overrides.get(logical_id)
+            if handler is None:
+                handler = RemoteHandler(self.pool, logical_id) if self.pool else load_handler(logical_id)
+            if self._wrap is not None:
+                handler = _keep_own_process(self._wrap(logical_id, handler), handler)
+            moto_patches.STATE.handlers[logical_id] = handler
 
     def provision(self) -> None:
         provisioning.provision(self.client, self.names)

@@ -67,12 +67,7 @@ class HandlerLogRouter(io.TextIOBase):
     def write(self, text: str) -> int:
         if not in_handler():
             return self._terminal.write(text)
-        with _SINK.lock:
-            _SINK.captured.append(text)
-            if _SINK.file is not None:
-                _SINK.file.write(text)
-                _SINK.file.flush()
-        return len(text)
+        return write_handler_output(text)
 
     def flush(self) -> None:
         self._terminal.flush()
@@ -83,6 +78,17 @@ class HandlerLogRouter(io.TextIOBase):
 
     def isatty(self) -> bool:
         return self._terminal.isatty()
+
+
+def write_handler_output(text: str) -> int:
+    """Handler output to the handler log, whichever stream sys.stdout is now (a handler run in a
+    worker process prints there; its lines arrive here with its result)."""
+    with _SINK.lock:
+        _SINK.captured.append(text)
+        if _SINK.file is not None:
+            _SINK.file.write(text)
+            _SINK.file.flush()
+    return len(text)
 
 
 def router() -> HandlerLogRouter:
