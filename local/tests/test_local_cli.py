@@ -279,3 +279,25 @@ def test_x12_claims_answer_with_an_835_that_balances_and_validates(
     waiting = next(cid for cid, c in claims.items() if c["outcome"] == "PENDING_REVIEW")
     code, _, err = icpa(capsys, data, "status", waiting, "--x12")
     assert code != 0 and "not decided" in err
+
+
+def test_process_with_the_handlers_in_worker_processes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # When a claim is processed with --workers (the --handlers override stays in-process)
+    code, results = process_json(capsys, tmp_path / "data", "approve-office-visit.json", options=("--workers", "1"))
+    # Then it is decided as without workers
+    assert code == 0
+    assert [(r["outcome"], r["route"]) for r in results] == [("APPROVED", "AUTO")]
+
+
+@pytest.mark.parametrize(("flag", "env"), [(("--workers", "-1"), None), ((), "two")])
+def test_a_worker_count_that_is_not_a_whole_number_is_a_usage_error(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    flag: tuple[str, ...],
+    env: str | None,
+) -> None:
+    if env is not None:
+        monkeypatch.setenv("ICPA_WORKERS", env)
+    code, _, err = icpa(capsys, tmp_path / "data", "status", *flag)
+    assert code == 2 and "--workers (or $ICPA_WORKERS) must be a whole number" in err

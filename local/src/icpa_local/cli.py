@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -94,6 +95,13 @@ def _common() -> Parser:
         default=argparse.SUPPRESS,
         help="review API bearer token (default: $ICPA_REVIEW_TOKEN, else the cli " "reviewer's from reviewers.json)",
     )
+    common.add_argument(
+        "--workers",
+        type=int,
+        default=argparse.SUPPRESS,
+        help="run an embedded cloud's handlers in N worker processes, each one Lambda container, "
+        "to use more than one core (default: $ICPA_WORKERS, else 0: in the cloud's own process)",
+    )
     common.add_argument("--handlers", default=argparse.SUPPRESS, help=argparse.SUPPRESS)  # tests: module:fn
     return common
 
@@ -105,6 +113,7 @@ COMMON_DEFAULTS: dict[str, Callable[[], Any]] = {
     "endpoint": lambda: None,
     "token": lambda: None,
     "handlers": lambda: None,
+    "workers": lambda: os.environ.get("ICPA_WORKERS") or "0",
 }
 
 
@@ -153,6 +162,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             setattr(args, name, default())
     if not 0 < args.time_scale <= 1:
         sys.stderr.write("icpa: --time-scale must be in (0, 1]\n")
+        return EXIT_USAGE
+    try:
+        args.workers = int(args.workers)
+    except ValueError:
+        args.workers = -1
+    if args.workers < 0:
+        sys.stderr.write("icpa: --workers (or $ICPA_WORKERS) must be a whole number, 0 or more\n")
         return EXIT_USAGE
     try:
         return int(args.func(args))

@@ -89,6 +89,7 @@ def open_session(
     handler_overrides: Mapping[str, Callable[[dict[str, Any], Any], Any]] | None = None,
     wait_for_owner: float = STARTING_GRACE_SECONDS,
     read_only: bool = False,
+    workers: int = 0,
 ) -> CloudSession:
     """A started session; close it when done (`with open_session(...) as cloud:`).
     `read_only`: an embedded cloud only restores the state to read it (LocalCloud read_only)."""
@@ -105,6 +106,7 @@ def open_session(
             log_path=data_dir.logs / "handlers.jsonl",
             handler_overrides=handler_overrides,
             read_only=read_only,
+            workers=workers,
         )
         try:
             cloud.start()

@@ -326,7 +326,7 @@ def load_session(args: Any) -> CloudSession:
         return remote_session(server, DataDir(args.data_dir), args.token)
     from icpa_local.cloud import LocalCloud
 
-    cloud = LocalCloud(time_scale=args.time_scale)
+    cloud = LocalCloud(time_scale=args.time_scale, workers=args.workers)
     cloud.start()
     return cloud
 

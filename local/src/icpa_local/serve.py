@@ -86,6 +86,7 @@ class Server:
         time_scale: float,
         handler_overrides: Mapping[str, Callable[[dict[str, Any], Any], Any]] | None = None,
         out: TextIO | None = None,
+        workers: int = 0,
     ) -> None:
         self.data_dir = data_dir.ensure()
         self.port = port
@@ -99,6 +100,7 @@ class Server:
             server_port=port,
             log_path=data_dir.logs / "handlers.jsonl",
             handler_overrides=handler_overrides,
+            workers=workers,
         )
         self.api: ReviewApiServer | None = None
         self.watcher: InboxWatcher | None = None
@@ -251,6 +253,7 @@ def run_serve(
     handlers: str | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    workers: int = 0,
 ) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     if port == 0:
@@ -270,6 +273,7 @@ def run_serve(
         time_scale=time_scale,
         handler_overrides=load_overrides(handlers),
         out=out,
+        workers=workers,
     )
     journal = data_dir.journal
     if journal.exists():

@@ -25,4 +25,5 @@ def session(args: argparse.Namespace, *, read_only: bool = False) -> CloudSessio
         time_scale=args.time_scale,
         handler_overrides=load_overrides(args.handlers),
         read_only=read_only,
+        workers=args.workers,
     )

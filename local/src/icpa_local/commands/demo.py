@@ -141,7 +141,12 @@ def _demo_session(args: argparse.Namespace, workdir: Path) -> CloudSession:
         server = find_server(DataDir(args.data_dir), args.endpoint)
         assert server is not None  # find_server raises when --endpoint does not answer
         return remote_session(server, DataDir(args.data_dir), args.token)
-    cloud = LocalCloud(time_scale=args.time_scale, log_path=workdir / "handlers.jsonl", data_dir=workdir / "data")
+    cloud = LocalCloud(
+        time_scale=args.time_scale,
+        log_path=workdir / "handlers.jsonl",
+        data_dir=workdir / "data",
+        workers=args.workers,
+    )
     cloud.start()
     return cloud
 

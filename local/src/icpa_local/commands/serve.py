@@ -32,5 +32,10 @@ def run_serve(args: argparse.Namespace) -> int:
     from icpa_local.serve import run_serve as serve
 
     return serve(
-        DataDir(args.data_dir), port=args.port, inbox=args.inbox, time_scale=args.time_scale, handlers=args.handlers
+        DataDir(args.data_dir),
+        port=args.port,
+        inbox=args.inbox,
+        time_scale=args.time_scale,
+        handlers=args.handlers,
+        workers=args.workers,
     )
