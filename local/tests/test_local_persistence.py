@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from local_fakes import FakeSteps
 
-from icpa_local import persistence
+from icpa_local import moto_patches, persistence
 from icpa_local.cloud import LocalCloud
 from icpa_local.datadir import DataDir, DataDirBusy
 
@@ -299,6 +299,8 @@ def test_a_resumed_execution_continues_from_where_it_was(data_dir: Path) -> None
         assert json.loads(succeeded[1]["lambdaFunctionSucceededEventDetails"]["output"]) == {"score": 0.1}
         journal = cloud.journal
         assert journal is not None and journal.counts()["task_results"] == 0  # gone with the end
+        # (the end's hooks run after the status is set, which is all `wait` sees)
+        moto_patches.wait_for_async_invocations()
         assert persistence.TASK_REPLAY.size() == 0
 
 
