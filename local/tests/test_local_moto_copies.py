@@ -121,6 +121,12 @@ class _OwnTz(datetime.tzinfo):
     def utcoffset(self, dt: datetime.datetime | None) -> datetime.timedelta:
         return datetime.timedelta(0)
 
+    def dst(self, dt: datetime.datetime | None) -> datetime.timedelta:
+        return datetime.timedelta(0)
+
+    def tzname(self, dt: datetime.datetime | None) -> str:
+        return "own"
+
 
 def _shared_structure() -> dict[str, Any]:
     inner = {"a": [1, 2]}
@@ -251,7 +257,7 @@ def _states(value: Any) -> Any:
 
 
 def test_states_hands_out_copies_that_do_not_alias_its_own_data() -> None:
-    original = {"claim": {"lines": [{"amount": 1}]}, "flags": [True]}
+    original: dict[str, Any] = {"claim": {"lines": [{"amount": 1}]}, "flags": [True]}
     states = _states(copy.deepcopy(original))
     given_out = states.get_input()
     given_out["claim"]["lines"][0]["amount"] = 99
@@ -431,7 +437,12 @@ def test_request_ids_are_drawn_in_one_call(monkeypatch: pytest.MonkeyPatch) -> N
     assert moto_patches.moto_module("moto.core.responses").gen_amzn_requestid_long is copies.gen_amzn_requestid_long
     draws: list[int] = []
     choice = mock_random.choice
-    monkeypatch.setattr(mock_random, "choice", lambda seq: draws.append(1) or choice(seq))
+
+    def counted(seq: Any) -> Any:
+        draws.append(1)
+        return choice(seq)
+
+    monkeypatch.setattr(mock_random, "choice", counted)
     _ids(3, seed=1)
     assert draws == []
     with unpatched(*_request_id_patch()):
