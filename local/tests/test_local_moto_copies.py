@@ -304,17 +304,6 @@ def test_the_patched_modules_copy_with_json_copy() -> None:
         assert not copies.PLAIN_CLASSES
 
 
-@pytest.fixture
-def steps() -> FakeSteps:
-    return FakeSteps()
-
-
-@pytest.fixture
-def cloud(steps: FakeSteps) -> Iterator[LocalCloud]:
-    with LocalCloud(handler_overrides=steps.handlers(), time_scale=0.001, seed_policies=False) as c:
-        yield c
-
-
 def _run(cloud: LocalCloud, steps: FakeSteps, tag: str) -> list[str]:
     """Three executions, normalized: one retrying a typed error, one plain, one caught. Each
     history as JSON without what differs between runs (timestamps, the execution's name, the

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,17 +14,6 @@ from local_fakes import FakeSteps
 from icpa_local import moto_patches
 from icpa_local.cloud import LocalCloud
 from icpa_shared.errors import InvalidClaimError, ModelThrottledError
-
-
-@pytest.fixture
-def steps() -> FakeSteps:
-    return FakeSteps()
-
-
-@pytest.fixture
-def cloud(steps: FakeSteps) -> Iterator[LocalCloud]:
-    with LocalCloud(handler_overrides=steps.handlers(), time_scale=0.001, seed_policies=False) as c:
-        yield c
 
 
 def test_upload_starts_execution_through_rule_with_transformed_input(cloud: LocalCloud, steps: FakeSteps) -> None:

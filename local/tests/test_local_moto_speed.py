@@ -208,17 +208,6 @@ def test_query_reads_only_the_partition(ddb: Any, monkeypatch: pytest.MonkeyPatc
 # --- GetExecutionHistory without the generic serializer -----------------------------------------
 
 
-@pytest.fixture
-def steps() -> FakeSteps:
-    return FakeSteps()
-
-
-@pytest.fixture
-def cloud(steps: FakeSteps) -> Iterator[LocalCloud]:
-    with LocalCloud(handler_overrides=steps.handlers(), time_scale=0.001, seed_policies=False) as c:
-        yield c
-
-
 def test_history_matches_moto_serializer(cloud: LocalCloud, steps: FakeSteps) -> None:
     # Given executions that succeed, retry a typed error and get caught -- Then the history
     # read through boto3 is the one moto's serializer gives, event by event.
