@@ -16,6 +16,7 @@ import re
 import sys
 from collections import OrderedDict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -35,6 +36,27 @@ Patched = tuple[Any, str]  # a patched attribute: (owner, name)
 def unpatched(*attributes: Patched) -> contextlib.AbstractContextManager[None]:
     """moto as released for these attributes, inside the block."""
     return moto_patches.REGISTRY.undone(*attributes)
+
+
+@dataclass(frozen=True)
+class Call:
+    caller: str  # the calling frame's module
+    args: tuple[Any, ...]
+    result: Any
+
+
+def spy_on(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[Call]:
+    """Every call of `owner.name` from here on (the original still answers)."""
+    calls: list[Call] = []
+    original = getattr(owner, name)
+
+    def spy(*args: Any) -> Any:
+        result = original(*args)
+        calls.append(Call(sys._getframe(1).f_globals.get("__name__", ""), args, result))
+        return result
+
+    monkeypatch.setattr(owner, name, spy)
+    return calls
 
 
 def _copy_modules() -> list[Patched]:
@@ -163,28 +185,19 @@ ODD_VALUES = {
 
 
 @pytest.fixture
-def deepcopies(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, Any]]:
-    """(value, its copy) for every top-level copy.deepcopy call."""
-    calls: list[tuple[Any, Any]] = []
-    original = copy.deepcopy
-
-    def spy(value: Any, memo: Any = None, _nil: Any = None) -> Any:
-        copied = original(value, memo)
-        calls.append((value, copied))
-        return copied
-
-    monkeypatch.setattr(copies.copy, "deepcopy", spy)
-    return calls
+def deepcopies(monkeypatch: pytest.MonkeyPatch) -> list[Call]:
+    """Every top-level copy.deepcopy call (deepcopy's own recursion binds the original)."""
+    return spy_on(monkeypatch, copy, "deepcopy")
 
 
 @pytest.mark.parametrize("name", list(ODD_VALUES))
-def test_what_is_not_plain_json_is_deepcopys(name: str, deepcopies: list[tuple[Any, Any]]) -> None:
+def test_what_is_not_plain_json_is_deepcopys(name: str, deepcopies: list[Call]) -> None:
     value = ODD_VALUES[name]()
     with pytest.raises(copies.NotJson):
         copies.plain_copy(value)
     copied = copies.json_copy(value)
     # the whole value, copied by deepcopy (which keeps sharing and cycles): its copy is the answer
-    assert len(deepcopies) == 1 and deepcopies[0][0] is value and deepcopies[0][1] is copied
+    assert len(deepcopies) == 1 and deepcopies[0].args == (value,) and deepcopies[0].result is copied
 
 
 def test_deepcopy_keeps_a_shared_sub_structure_shared_and_so_does_json_copy() -> None:
@@ -194,18 +207,18 @@ def test_deepcopy_keeps_a_shared_sub_structure_shared_and_so_does_json_copy() ->
     assert loop[1] is loop
 
 
-def test_a_memo_is_deepcopys(deepcopies: list[tuple[Any, Any]]) -> None:
+def test_a_memo_is_deepcopys(deepcopies: list[Call]) -> None:
     memo: dict[int, Any] = {}
     value = {"a": [1]}
     copied = copies.json_copy(value, memo)
-    assert deepcopies == [(value, copied)] and memo
+    assert [(c.args, c.result) for c in deepcopies] == [((value, memo), copied)] and memo
 
 
 def _program_states() -> Any:
     return moto_patches.moto_module("moto.stepfunctions.parser.asl.eval.program_state")
 
 
-def test_program_states_are_copied_as_deepcopy_copies_them(deepcopies: list[tuple[Any, Any]]) -> None:
+def test_program_states_are_copied_as_deepcopy_copies_them(deepcopies: list[Call]) -> None:
     # Environment.program_state() copies one for every state: a new instance, its attributes copied.
     states = _program_states()
     running = states.ProgramRunning()
@@ -356,21 +369,16 @@ def test_an_execution_makes_no_deepcopy_of_its_data(
     cloud: LocalCloud, steps: FakeSteps, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The patched modules call copy.deepcopy (the real one) only under moto unpatched.
-    direct: list[str] = []
-    original = copy.deepcopy
+    calls = spy_on(monkeypatch, copy, "deepcopy")
 
-    def spy(value: Any, memo: Any = None, _nil: Any = None) -> Any:
-        caller = sys._getframe(1).f_globals.get("__name__", "")
-        if caller in copies.JSON_COPY_MODULES:
-            direct.append(caller)
-        return original(value, memo)
+    def direct() -> int:
+        return sum(c.caller in copies.JSON_COPY_MODULES for c in calls)
 
-    monkeypatch.setattr(copy, "deepcopy", spy)
     assert cloud.wait(cloud.upload(b"{}", "claims/fast.json")) == "SUCCEEDED"
-    assert direct == []
+    assert direct() == 0
     with unpatched(*_json_copy_patch()):
         assert cloud.wait(cloud.upload(b"{}", "claims/slow.json")) == "SUCCEEDED"
-    assert len(direct) > 20
+    assert direct() > 20
 
 
 # --- 15. Request ids ---------------------------------------------------------------------------
@@ -424,14 +432,7 @@ def test_request_ids_are_drawn_in_one_call(monkeypatch: pytest.MonkeyPatch) -> N
     from moto.moto_api._internal import mock_random
 
     assert moto_patches.moto_module("moto.core.responses").gen_amzn_requestid_long is copies.gen_amzn_requestid_long
-    draws: list[int] = []
-    choice = mock_random.choice
-
-    def counted(seq: Any) -> Any:
-        draws.append(1)
-        return choice(seq)
-
-    monkeypatch.setattr(mock_random, "choice", counted)
+    draws = spy_on(monkeypatch, mock_random, "choice")
     _ids(3, seed=1)
     assert draws == []
     with unpatched(*_request_id_patch()):
@@ -498,16 +499,13 @@ def test_a_request_reads_no_environment_through_mapping_get(monkeypatch: pytest.
         utils.get_s3_custom_endpoints.__wrapped__ is moto_patches.moto_module("moto.settings").get_s3_custom_endpoints
     )
     monkeypatch.delenv(copies.S3_ENDPOINTS_VARIABLE, raising=False)
-    reads: list[str] = []
-    original = os._Environ.get
+    gets = spy_on(monkeypatch, os._Environ, "get")  # (Mapping.get: a KeyError on every miss)
 
-    def get(self: Any, key: str, default: Any = None) -> Any:
-        reads.append(key)
-        return original(self, key, default)
+    def reads() -> list[Any]:
+        return [c.args[1] for c in gets]
 
-    monkeypatch.setattr(os._Environ, "get", get)
     utils.get_equivalent_url_in_aws_domain(URLS[0])
-    assert copies.S3_ENDPOINTS_VARIABLE not in reads
+    assert copies.S3_ENDPOINTS_VARIABLE not in reads()
     with unpatched(_endpoint_patch()):
         utils.get_equivalent_url_in_aws_domain(URLS[0])
-    assert copies.S3_ENDPOINTS_VARIABLE in reads
+    assert copies.S3_ENDPOINTS_VARIABLE in reads()
