@@ -17,6 +17,12 @@ over the first and the last tenth of the run (claims 0-100 and 900-1000 of a 1,0
 AWS calls per claim by principal, service and operation (callrecorder); transitions per path;
 the largest state payload; the real run's CPU by function (thread CPU of each invocation, its
 own AWS calls included). `--claims 40` is a quick run.
+
+`--workers N` runs the real workflow's handlers in N worker processes (icpa_local.workers): the
+process CPU printed is then the state process's (backends, interpreter, rule, driver), and the
+CPU by function shows each invocation's share in this process (moto's side of its calls) and in
+its worker (the handler and the client side of its calls). The floor's no-op handlers stay
+in-process (in a worker they would only add the pipe).
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from claim_variants import BY_NAME, PATHS, Variants
 
 from icpa_local import callrecorder, moto_patches
 from icpa_local.cloud import LocalCloud
-from icpa_local.functions import FUNCTIONS, load_handler
+from icpa_local.functions import FUNCTIONS
 
 REVIEW_FUNCTION = "ReviewRequestFunction"
 
@@ -90,7 +96,11 @@ class Recorded:
     invocations: Counter[str] = field(default_factory=Counter)
 
 
-def real_handlers(hooks: Hooks, recorded: Recorded) -> dict[str, Callable[[dict[str, Any], Any], Any]]:
+def real_handlers(
+    hooks: Hooks, recorded: Recorded
+) -> Callable[[str, Callable[[dict[str, Any], Any], Any]], Callable[[dict[str, Any], Any], Any]]:
+    """Wraps each real handler (in-process, or a worker's: LocalCloud(wrap_handlers=...))."""
+
     def wrap(logical_id: str, handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[dict[str, Any], Any], Any]:
         def run(event: dict[str, Any], context: Any) -> Any:
             execution = event.get("execution_id") if isinstance(event, dict) else None
@@ -99,7 +109,8 @@ def real_handlers(hooks: Hooks, recorded: Recorded) -> dict[str, Callable[[dict[
                 out = handler(event, context)
             except Exception as exc:  # replayed by the floor as an error of the same name (Catch)
                 if execution:
-                    recorded.outputs.setdefault(execution, {}).setdefault(logical_id, Raised(type(exc).__name__))
+                    error = getattr(exc, "error_type", None) or type(exc).__name__  # a worker's: its name there
+                    recorded.outputs.setdefault(execution, {}).setdefault(logical_id, Raised(error))
                 raise
             finally:
                 recorded.cpu[logical_id] += time.thread_time() - started
@@ -112,7 +123,7 @@ def real_handlers(hooks: Hooks, recorded: Recorded) -> dict[str, Callable[[dict[
 
         return run
 
-    return {logical_id: wrap(logical_id, load_handler(logical_id)) for logical_id in FUNCTIONS}
+    return wrap
 
 
 def floor_handlers(hooks: Hooks, recorded: Recorded) -> dict[str, Callable[[dict[str, Any], Any], Any]]:
@@ -257,19 +268,25 @@ def print_run(stats: RunStats, transitions_by_path: dict[str, Counter[int]]) -> 
     )
 
 
-def print_functions(cpu: dict[str, float], invocations: Counter[str], stats: RunStats) -> None:
-    """Where the real run's CPU went, by function (each with its own AWS calls, client and moto)."""
+def print_functions(
+    cpu: dict[str, float], invocations: Counter[str], stats: RunStats, in_workers: dict[str, float]
+) -> None:
+    """Where the real run's CPU went, by function (each with its own AWS calls, client and moto).
+    With worker processes, `cpu` is this (the state) process's share of each invocation (moto's
+    side of its calls, the pipe) and `in_workers` the handler's own thread CPU in its worker."""
     total = sum(cpu.values())
     print(
         f"  handlers' CPU  {1000 * total / stats.claims:.1f} ms per claim of"
         f" {1000 * stats.cpu_seconds / stats.claims:.1f} (the rest: interpreter, rule, Lambda plumbing, driver)"
+        + (f"; in the workers {1000 * sum(in_workers.values()) / stats.claims:.1f} ms per claim" if in_workers else "")
     )
     for name, seconds in sorted(cpu.items(), key=lambda kv: -kv[1]):
         if not invocations[name]:
             continue
+        worker = f"  in a worker {1000 * in_workers[name] / invocations[name]:6.2f} ms each" if in_workers else ""
         print(
             f"    {name:24s} {invocations[name]:5d} calls  {1000 * seconds / invocations[name]:6.2f} ms each"
-            f"  {1000 * seconds / stats.claims:6.2f} ms per claim"
+            f"  {1000 * seconds / stats.claims:6.2f} ms per claim{worker}"
         )
 
 
@@ -292,6 +309,9 @@ def main() -> None:
     parser.add_argument("--stall-seconds", type=float, default=60.0, help="fail when nothing moves this long")
     parser.add_argument("--census", type=int, default=3, help="claims per path for the sequential call census")
     parser.add_argument("--no-floor", action="store_true", help="only the real workflow")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="handler worker processes (0: handlers in the state process)"
+    )
     args = parser.parse_args()
     variants = Variants()
     plan = [(PATHS[i % len(PATHS)].name, i) for i in range(args.claims)]
@@ -313,7 +333,10 @@ def main() -> None:
     surprises: list[str] = []
     biggest = (0, "-", "-")
     real_cloud = LocalCloud(
-        time_scale=args.time_scale, handler_overrides=real_handlers(hooks, recorded), log_path=logs / "real.log"
+        time_scale=args.time_scale,
+        wrap_handlers=real_handlers(hooks, recorded),
+        log_path=logs / "real.log",
+        workers=args.workers,
     )
     with real_cloud as cloud:
         cloud.seed_policies(variants.policies(plan + census_plan + warm))
@@ -339,6 +362,7 @@ def main() -> None:
             answer=answer_real,
         )
         cpu_before, invocations_before = dict(recorded.cpu), Counter(recorded.invocations)
+        workers_before = dict(cloud.pool.cpu) if cloud.pool else {}
         real = drive(
             cloud,
             hooks,
@@ -349,6 +373,7 @@ def main() -> None:
             stall_seconds=args.stall_seconds,
             answer=answer_real,
         )
+        in_workers = {n: s - workers_before.get(n, 0.0) for n, s in (cloud.pool.cpu if cloud.pool else {}).items()}
         by_function = (
             {name: seconds - cpu_before.get(name, 0.0) for name, seconds in recorded.cpu.items()},
             recorded.invocations - invocations_before,
@@ -388,7 +413,7 @@ def main() -> None:
     for surprise in surprises[:20]:
         print(f"  UNEXPECTED {surprise}")
     print(f"  unexpected outcomes: {len(surprises)}")
-    print_functions(*by_function, real)
+    print_functions(*by_function, real, in_workers)
 
     if not args.no_floor:
         floor_cloud = LocalCloud(
