@@ -304,6 +304,26 @@ def test_a_resumed_execution_continues_from_where_it_was(data_dir: Path) -> None
         assert persistence.TASK_REPLAY.size() == 0
 
 
+def test_a_stopped_cloud_leaves_no_replay_state_to_the_next(data_dir: Path) -> None:
+    # Given a journaled cloud stopped while an execution waits on a review, its tasks' successes
+    # counted in the process's replay state
+    steps = FakeSteps()
+
+    def router(event: dict[str, Any], ctx: Any) -> Any:
+        return {"route": "HUMAN_REVIEW", "reasons": ["R_HIGH"]}
+
+    with open_cloud(data_dir, steps, RouterFunction=router) as cloud:
+        cloud.upload(b"{}", "claims/replay.json")
+        deadline = time.monotonic() + 20
+        while "review_request" not in steps.calls:
+            assert time.monotonic() < deadline, "the execution never reached its review"
+            time.sleep(0.01)
+        assert persistence.TASK_REPLAY.size() > 0
+    # Then none of it outlives the cloud, as none outlives a process: the next cloud (another
+    # data directory, another test) plans only from its own journal
+    assert persistence.TASK_REPLAY.size() == 0
+
+
 def test_a_resumed_review_wait_answered_before_the_crash_is_not_asked_again(data_dir: Path) -> None:
     # Given a run whose review had been answered (the wait succeeded) and that died in RecordDecision
     steps = FakeSteps()

@@ -188,6 +188,7 @@ class LocalCloud(CloudSession):
         # of backends that are being torn down (a RUNNING execution stays RUNNING: resumed).
         if self.journal is not None:
             persistence.activate(None)
+            persistence.TASK_REPLAY.clear()  # as a process exit would: not the next cloud's plans
             if persistence.on_execution_ended in moto_patches.STATE.on_execution_ended:
                 moto_patches.STATE.on_execution_ended.remove(persistence.on_execution_ended)
             self.journal.close()

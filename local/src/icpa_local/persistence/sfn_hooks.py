@@ -80,6 +80,13 @@ class TaskReplay:
         for key in [k for k in self._counts if k[0] == arn]:
             del self._counts[key]
 
+    def clear(self) -> None:
+        """Forget every plan and count: what a process exit does (a stopped cloud's unfinished
+        executions are planned again from the journal when a cloud resumes them)."""
+        with self._lock:
+            self._plans.clear()
+            self._counts.clear()
+
     def size(self) -> int:
         with self._lock:
             return len(self._plans) + len({arn for arn, _ in self._counts})
