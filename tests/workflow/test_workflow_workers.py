@@ -38,7 +38,7 @@ def _run(cloud: LocalCloud, names: tuple[str, ...]) -> list[tuple[Any, ...]]:
     out: list[tuple[Any, ...]] = []
     for name in names:
         with CallRecorder() as recorder:
-            result = cloud.process(sample(name), name, review="APPROVE")
+            result = cloud.process(sample(name), name, review="approve")
             cloud.wait_idle()  # the archiver runs after the execution ends
         calls = Counter((c.principal, c.service, c.operation) for c in recorder.calls if c.principal in FUNCTIONS)
         out.append((name, str(result.outcome), result.route, sorted(result.reasons), result.states, calls))
@@ -68,6 +68,8 @@ def test_every_path_ends_the_same_with_the_handlers_in_a_worker() -> None:
     for (name, *_, worker_calls), (_, *_, local_calls) in zip(in_worker, in_process, strict=True):
         assert worker_calls == local_calls, name
     assert {r[1] for r in in_worker} >= {"APPROVED", "DENIED", "REJECTED"}
+    reviewed = next(r for r in in_worker if r[0] == "review-high-amount-surgery.json")
+    assert "REVIEWER_APPROVED" in reviewed[3]  # answered through the review API, in the worker
     # and the handlers ran in the worker, not here
     assert intake_runs == len(SAMPLES)
 
