@@ -74,6 +74,27 @@ def test_every_path_ends_the_same_with_the_handlers_in_a_worker() -> None:
     assert intake_runs == len(SAMPLES)
 
 
+def test_a_workers_requests_are_signed_only_where_moto_reads_the_signature(
+    worker_cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serve = workers._serve_call
+    seen: list[tuple[str, bool]] = []
+
+    def record(message: tuple[Any, ...]) -> tuple[Any, ...]:
+        _, _method, url, headers, _body = message
+        seen.append((url.split("/")[2], any(k.lower() == "authorization" for k, _ in headers)))
+        return serve(message)
+
+    monkeypatch.setattr(workers, "_serve_call", record)
+    # When a claim runs with its handlers in a worker
+    result = worker_cloud.process(sample("approve-office-visit.json"), "approve-office-visit.json")
+    assert str(result.outcome) == "APPROVED"
+    # Then, as the state process's own in-process requests, S3's are signed (moto's S3 treats an
+    # unsigned request as anonymous) and the other services' are not (nothing reads them)
+    assert {signed for host, signed in seen if host.startswith("s3.") or ".s3." in host} == {True}
+    assert {signed for host, signed in seen if host.startswith("dynamodb.")} == {False}
+
+
 def test_a_workers_log_lines_go_to_the_handler_log(
     worker_cloud: LocalCloud, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -147,8 +147,12 @@ class WorkerPool:
             self._idle.put(self._spawn(index))
 
     def _spawn(self, index: int) -> _Worker:
+        from icpa_local.moto_patches.transport import signature_unread
+
         worker = _Worker(index)
-        worker.conn.send(("load", self._functions))  # imported while the state process provisions
+        # Imported while the state process provisions; unsigned where moto reads no signature
+        # (what the state process's own in-process requests do: moto_patches.transport).
+        worker.conn.send(("load", self._functions, signature_unread()))
         with self._lock:
             self._workers.append(worker)
         return worker
@@ -325,6 +329,16 @@ def _forwarding(conn: Connection) -> Callable[..., Any]:
     return before_send
 
 
+def _sign_as_in_process() -> None:
+    from botocore.signers import RequestSigner
+
+    from icpa_local.moto_patches.transport import _unsigned_in_process
+
+    RequestSigner.get_auth_instance = _unsigned_in_process(  # type: ignore[method-assign]
+        RequestSigner.get_auth_instance, unread=lambda: True
+    )
+
+
 def main(argv: list[str]) -> None:
     """A worker: `python -c 'from icpa_local.workers import main; ...' <socket fd>`."""
     conn = Connection(int(argv[0]))
@@ -349,7 +363,10 @@ def main(argv: list[str]) -> None:
         if message[0] == "stop":
             return
         if message[0] == "load":
-            for function in message[1]:
+            _, functions, unsigned = message
+            if unsigned:
+                _sign_as_in_process()
+            for function in functions:
                 handlers[function] = load_handler(function)
             continue
         _, function, event, context_fields, recording = message

@@ -60,10 +60,16 @@ def signature_unread() -> bool:
     return bool(botocore_stubber.enabled) and math.isinf(float(settings.INITIAL_NO_AUTH_ACTION_COUNT))
 
 
-def _unsigned_in_process(original: Callable[..., Any]) -> Callable[..., Any]:
+def _unsigned_in_process(
+    original: Callable[..., Any], unread: Callable[[], bool] = signature_unread
+) -> Callable[..., Any]:
+    """Standard signing unless `unread()`: then, for other services than S3 and other than
+    presigning, no signature. A handler worker process (icpa_local.workers) applies the same
+    rule to the requests it forwards, told by the state process that nothing reads them."""
+
     def get_auth_instance(self: Any, signing_name: str, region_name: str, signature_version: Any = None, **kwargs: Any):  # type: ignore[no-untyped-def]
         version = str(signature_version if signature_version is not None else self.signature_version)
-        if signing_name not in _SIGNED_SERVICES and not version.endswith(_PRESIGNED_SUFFIXES) and signature_unread():
+        if signing_name not in _SIGNED_SERVICES and not version.endswith(_PRESIGNED_SUFFIXES) and unread():
             return _NO_SIGNATURE
         return original(self, signing_name, region_name, signature_version, **kwargs)
 
