@@ -301,42 +301,32 @@ def print_calls(calls: list[callrecorder.RecordedCall], claims: int, title: str)
         print(f"  {n / claims:5.2f}  {principal:24s} {service}:{operation}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--claims", type=int, default=1000, help="claims per run, spread over the paths")
-    parser.add_argument("--concurrency", type=int, default=8, help="claims in flight at once")
-    parser.add_argument("--time-scale", type=float, default=0.01)
-    parser.add_argument("--stall-seconds", type=float, default=60.0, help="fail when nothing moves this long")
-    parser.add_argument("--census", type=int, default=3, help="claims per path for the sequential call census")
-    parser.add_argument("--no-floor", action="store_true", help="only the real workflow")
-    parser.add_argument(
-        "--workers", type=int, default=0, help="handler worker processes (0: handlers in the state process)"
-    )
-    args = parser.parse_args()
-    variants = Variants()
-    plan = [(PATHS[i % len(PATHS)].name, i) for i in range(args.claims)]
-    census_plan = [(p.name, 10_000_000 + len(PATHS) * k + j) for k in range(args.census) for j, p in enumerate(PATHS)]
-    warm = [(p.name, 9_000_000 + j) for j, p in enumerate(PATHS)]
-    print(
-        f"local cloud: {args.claims} claims, {args.concurrency} in flight, time scale {args.time_scale}; "
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start"
-    )
+@dataclass
+class RealRun:
+    stats: RunStats
+    transitions: dict[str, Counter[int]]
+    census: dict[str, list[callrecorder.RecordedCall]]
 
-    # Handlers' logs go to a file (as a Lambda's would), and moto's log line for every Choice rule
-    # whose path is absent (normal ASL, e.g. an optional field) stays off the terminal.
-    logs = Path(tempfile.mkdtemp(prefix="icpa-bench-"))
-    logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").setLevel(logging.CRITICAL)
-    hooks = Hooks()
-    recorded = Recorded()
-    moto_patches.STATE.on_execution_ended.append(hooks.ended)
+
+def run_real(
+    args: argparse.Namespace,
+    workers: int,
+    plans: tuple[list[tuple[str, int]], list[tuple[str, int]], list[tuple[str, int]]],
+    variants: Variants,
+    hooks: Hooks,
+    recorded: Recorded,
+    log_path: Path,
+) -> RealRun:
+    """One real-workflow run in a fresh local cloud (handlers in `workers` processes, 0: in this
+    one), printed; its census when `plans` has one."""
+    plan, census_plan, warm = plans
+    label = "real workflow" + (f", handlers in {workers} worker processes" if workers else ", handlers in-process")
     transitions_real: dict[str, Counter[int]] = defaultdict(Counter)
     surprises: list[str] = []
     biggest = (0, "-", "-")
+    census: dict[str, list[callrecorder.RecordedCall]] = {}
     real_cloud = LocalCloud(
-        time_scale=args.time_scale,
-        wrap_handlers=real_handlers(hooks, recorded),
-        log_path=logs / "real.log",
-        workers=args.workers,
+        time_scale=args.time_scale, wrap_handlers=real_handlers(hooks, recorded), log_path=log_path, workers=workers
     )
     with real_cloud as cloud:
         cloud.seed_policies(variants.policies(plan + census_plan + warm))
@@ -351,28 +341,22 @@ def main() -> None:
             if code != 200:
                 raise RuntimeError(f"review {review_id} refused ({code}): {body}")
 
-        drive(
-            cloud,
-            hooks,
-            warm,
-            variants,
-            label="warm-up",
-            concurrency=len(warm),
-            stall_seconds=args.stall_seconds,
-            answer=answer_real,
-        )
+        def run(claims: list[tuple[str, int]], label: str, concurrency: int) -> RunStats:
+            return drive(
+                cloud,
+                hooks,
+                claims,
+                variants,
+                label=label,
+                concurrency=concurrency,
+                stall_seconds=args.stall_seconds,
+                answer=answer_real,
+            )
+
+        run(warm, "warm-up", len(warm))
         cpu_before, invocations_before = dict(recorded.cpu), Counter(recorded.invocations)
         workers_before = dict(cloud.pool.cpu) if cloud.pool else {}
-        real = drive(
-            cloud,
-            hooks,
-            plan,
-            variants,
-            label="real workflow",
-            concurrency=args.concurrency,
-            stall_seconds=args.stall_seconds,
-            answer=answer_real,
-        )
+        real = run(plan, label, args.concurrency)
         in_workers = {n: s - workers_before.get(n, 0.0) for n, s in (cloud.pool.cpu if cloud.pool else {}).items()}
         by_function = (
             {name: seconds - cpu_before.get(name, 0.0) for name, seconds in recorded.cpu.items()},
@@ -392,19 +376,10 @@ def main() -> None:
                 for event in history:
                     if event["type"] == "TaskSucceeded":
                         recorded.review_output = event["taskSucceededEventDetails"]["output"]
-        census: dict[str, list[callrecorder.RecordedCall]] = {}
+        moto_patches.wait_for_async_invocations()  # the run's last archivers: not the census's
         for path, n in census_plan:  # one claim at a time: every call is that claim's
             with callrecorder.CallRecorder() as rec:
-                drive(
-                    cloud,
-                    hooks,
-                    [(path, n)],
-                    variants,
-                    label="census",
-                    concurrency=1,
-                    stall_seconds=args.stall_seconds,
-                    answer=answer_real,
-                )
+                run([(path, n)], "census", 1)
                 moto_patches.wait_for_async_invocations()
             census.setdefault(path, []).extend(rec.calls)
 
@@ -414,6 +389,45 @@ def main() -> None:
         print(f"  UNEXPECTED {surprise}")
     print(f"  unexpected outcomes: {len(surprises)}")
     print_functions(*by_function, real, in_workers)
+    return RealRun(real, transitions_real, census)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--claims", type=int, default=1000, help="claims per run, spread over the paths")
+    parser.add_argument("--concurrency", type=int, default=8, help="claims in flight at once")
+    parser.add_argument("--time-scale", type=float, default=0.01)
+    parser.add_argument("--stall-seconds", type=float, default=60.0, help="fail when nothing moves this long")
+    parser.add_argument("--census", type=int, default=3, help="claims per path for the sequential call census")
+    parser.add_argument("--no-floor", action="store_true", help="only the real workflow")
+    parser.add_argument(
+        "--workers",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[0, 2],
+        help="real runs, one per count of handler worker processes (0: handlers in the state process); " "default 0,2",
+    )
+    args = parser.parse_args()
+    variants = Variants()
+    plan = [(PATHS[i % len(PATHS)].name, i) for i in range(args.claims)]
+    census_plan = [(p.name, 10_000_000 + len(PATHS) * k + j) for k in range(args.census) for j, p in enumerate(PATHS)]
+    warm = [(p.name, 9_000_000 + j) for j, p in enumerate(PATHS)]
+    print(
+        f"local cloud: {args.claims} claims, {args.concurrency} in flight, time scale {args.time_scale}; "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start"
+    )
+
+    # Handlers' logs go to a file (as a Lambda's would), and moto's log line for every Choice rule
+    # whose path is absent (normal ASL, e.g. an optional field) stays off the terminal.
+    logs = Path(tempfile.mkdtemp(prefix="icpa-bench-"))
+    logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").setLevel(logging.CRITICAL)
+    hooks = Hooks()
+    recorded = Recorded()
+    moto_patches.STATE.on_execution_ended.append(hooks.ended)
+    reals: list[RealRun] = []
+    for n, workers in enumerate(args.workers):  # the census once, in the first run
+        plans = (plan, census_plan if n == 0 else [], warm)
+        reals.append(run_real(args, workers, plans, variants, hooks, recorded, logs / f"real-{n}.log"))
+    census = reals[0].census
 
     if not args.no_floor:
         floor_cloud = LocalCloud(
@@ -452,10 +466,18 @@ def main() -> None:
             for arn, path in floor.arns.items():
                 transitions_floor[path][transitions(cloud.history(arn))] += 1
         print_run(floor, transitions_floor)
-        ratio = (real.claims / real.elapsed) / (floor.claims / floor.elapsed)
-        print(f"real / floor throughput: {ratio:.2f}   real: {60 * real.claims / real.elapsed:.0f} claims/min")
-        cpu_ratio = real.cpu_bound_rate / floor.cpu_bound_rate
-        print(f"real / floor CPU-bound rate: {cpu_ratio:.2f}   real: {60 * real.cpu_bound_rate:.0f} claims/min")
+        for workers, each in zip(args.workers, reals, strict=True):
+            real = each.stats
+            ratio = (real.claims / real.elapsed) / (floor.claims / floor.elapsed)
+            print(
+                f"real ({workers} workers) / floor throughput: {ratio:.2f}"
+                f"   real: {60 * real.claims / real.elapsed:.0f} claims/min"
+            )
+            cpu_ratio = real.cpu_bound_rate / floor.cpu_bound_rate
+            print(
+                f"real ({workers} workers) / floor CPU-bound rate: {cpu_ratio:.2f}"
+                f"   real: {60 * real.cpu_bound_rate:.0f} claims/min (this process's CPU)"
+            )
 
     for census_path in PATHS if args.census else ():
         name = census_path.name
