@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -109,3 +111,32 @@ def _fraud_breaks(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def fraud_breaks_on_broken() -> dict[str, Any]:
     """`fraud_only`, except that claims whose id says BROKEN fail with an untyped error."""
     return {"FraudFunction": _fraud_breaks}
+
+
+# --- handlers a worker process imports by name (icpa_local.workers; test_local_workers.py) -------
+
+
+class ClaimDeniedForTest(Exception):
+    """A typed error raised in a worker: its class name is what the caller must see."""
+
+
+def worker_echo(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    sys.stdout.write(f'{{"event": "worker.echo", "function": "{context.function_name}"}}\n')  # its log line
+    return {"echo": event, "function": context.function_name, "request_id": context.aws_request_id}
+
+
+def worker_raises(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    raise ClaimDeniedForTest(f"denied {event.get('claim_id')}")
+
+
+def worker_not_json(event: dict[str, Any], context: Any) -> Any:
+    return {"when": datetime.now(UTC)}  # a datetime: not a JSON result
+
+
+def worker_exits(event: dict[str, Any], context: Any) -> Any:
+    os._exit(3)  # the runtime dies mid-invocation
+
+
+def worker_busy(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    total = sum(i * i for i in range(int(event.get("n", 200_000))))
+    return {"total": total}

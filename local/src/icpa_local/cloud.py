@@ -172,7 +172,9 @@ class LocalCloud(CloudSession):
         self._clients = {}
         moto_patches.STATE.on_execution_started.append(self.starts.record)
         if self.workers and not self.read_only:
-            remote = [logical_id for logical_id in FUNCTIONS if logical_id not in self._overrides]
+            remote = {
+                logical_id: FUNCTIONS[logical_id] for logical_id in FUNCTIONS if logical_id not in self._overrides
+            }
             self.pool = WorkerPool(self.workers, remote)  # their imports overlap provisioning
         self.register_handlers()
         self.provision()

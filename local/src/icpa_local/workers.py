@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import decimal
+import importlib
 import io
 import json
 import os
@@ -35,7 +36,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from multiprocessing.connection import Connection
 from typing import Any, Final
 
@@ -132,12 +133,13 @@ def _serve_call(message: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 class WorkerPool:
-    """`count` worker processes; `invoke` runs a handler in a free one."""
+    """`count` worker processes; `invoke` runs a handler in a free one. `handlers`: function
+    (logical id) -> the `module:attr` its worker imports (icpa_local.functions.FUNCTIONS)."""
 
-    def __init__(self, count: int, functions: list[str]) -> None:
+    def __init__(self, count: int, handlers: Mapping[str, str]) -> None:
         if count < 1:
             raise ValueError("a worker pool needs at least one worker")
-        self._functions = list(functions)
+        self._handlers = dict(handlers)
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
@@ -152,7 +154,7 @@ class WorkerPool:
         worker = _Worker(index)
         # Imported while the state process provisions; unsigned where moto reads no signature
         # (what the state process's own in-process requests do: moto_patches.transport).
-        worker.conn.send(("load", self._functions, signature_unread()))
+        worker.conn.send(("load", self._handlers, signature_unread()))
         with self._lock:
             self._workers.append(worker)
         return worker
@@ -329,6 +331,11 @@ def _forwarding(conn: Connection) -> Callable[..., Any]:
     return before_send
 
 
+def _imported(target: str) -> Any:
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
 def _sign_as_in_process() -> None:
     from botocore.signers import RequestSigner
 
@@ -352,8 +359,7 @@ def main(argv: list[str]) -> None:
     history = get_global_history_recorder()
     history.add_handler(calls)  # type: ignore[arg-type]
     history.enable()
-    from icpa_local.functions import load_handler
-
+    targets: dict[str, str] = {}
     handlers: dict[str, Any] = {}
     while True:
         try:
@@ -363,18 +369,20 @@ def main(argv: list[str]) -> None:
         if message[0] == "stop":
             return
         if message[0] == "load":
-            _, functions, unsigned = message
+            _, targets, unsigned = message
             if unsigned:
                 _sign_as_in_process()
-            for function in functions:
-                handlers[function] = load_handler(function)
+            for function, target in targets.items():
+                handlers[function] = _imported(target)
             continue
         _, function, event, context_fields, recording = message
-        handler = handlers.get(function) or handlers.setdefault(function, load_handler(function))
+        handler = handlers.get(function)
         calls.on = recording
         started = time.thread_time()
         ok = True
         try:
+            if handler is None:
+                raise LookupError(f"no handler for {function} in this worker ({sorted(targets)})")
             result = handler(json.loads(event), LambdaContext(**context_fields))
             try:
                 payload = json.dumps(result)
