@@ -91,3 +91,13 @@ def test_each_invocations_worker_cpu_is_counted_by_function(pool: WorkerPool) ->
 def test_a_pool_needs_a_worker() -> None:
     with pytest.raises(ValueError, match="at least one worker"):
         WorkerPool(0, HANDLERS)
+
+
+def test_a_worker_ends_when_the_state_process_is_gone() -> None:
+    # Given a worker whose state process went away (its end of the socket closed, as a SIGKILL
+    # of the state process closes it)
+    workers = WorkerPool(1, HANDLERS)
+    (worker,) = workers._workers
+    worker.conn.close()
+    # Then the worker ends by itself: nothing is left running
+    assert worker.process.wait(timeout=30) == 0
