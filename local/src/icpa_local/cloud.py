@@ -46,14 +46,6 @@ def _aws_env() -> dict[str, str]:
     }
 
 
-def _keep_own_process(wrapped: Any, handler: Any) -> Any:
-    """A wrapper around a worker's handler runs in a worker too (no in-process handler lock)."""
-    if getattr(handler, "own_process", False) and not getattr(wrapped, "own_process", False):
-        with contextlib.suppress(AttributeError, TypeError):
-            wrapped.own_process = True
-    return wrapped
-
-
 class LocalCloud(CloudSession):
     """Use as a context manager: `with LocalCloud() as cloud: cloud.process(path)`.
 
@@ -257,13 +249,18 @@ class LocalCloud(CloudSession):
     # -- provisioning (idempotent: safe to run again at every start) ------------------------
 
     def register_handlers(self) -> None:
+        remote: set[str] = set()
         for logical_id in FUNCTIONS:
             handler = self._overrides.get(logical_id)
-            if handler is None:
-                handler = RemoteHandler(self.pool, logical_id) if self.pool else load_handler(logical_id)
+            if handler is None and self.pool is not None:
+                handler = RemoteHandler(self.pool, logical_id)
+                remote.add(logical_id)
+            elif handler is None:
+                handler = load_handler(logical_id)
             if self._wrap is not None:
-                handler = _keep_own_process(self._wrap(logical_id, handler), handler)
+                handler = self._wrap(logical_id, handler)
             moto_patches.STATE.handlers[logical_id] = handler
+        moto_patches.STATE.out_of_process = frozenset(remote)
 
     def provision(self) -> None:
         provisioning.provision(self.client, self.names)

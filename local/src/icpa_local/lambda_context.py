@@ -6,6 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 
+def runtime_error(error_type: str, message: str) -> dict[str, Any]:
+    """What the Lambda runtime reports for a failed invocation (the ASL matches `errorType`)."""
+    return {"errorType": error_type, "errorMessage": message, "stackTrace": []}
+
+
 @dataclass(frozen=True)
 class LambdaContext:
     function_name: str
@@ -18,15 +23,3 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return 60_000
-
-    def fields(self) -> dict[str, Any]:
-        """What rebuilds it in a worker process (dataclasses.asdict deep-copies: slower)."""
-        return {
-            "function_name": self.function_name,
-            "aws_request_id": self.aws_request_id,
-            "memory_limit_in_mb": self.memory_limit_in_mb,
-            "invoked_function_arn": self.invoked_function_arn,
-            "log_group_name": self.log_group_name,
-            "log_stream_name": self.log_stream_name,
-            "function_version": self.function_version,
-        }

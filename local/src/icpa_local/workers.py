@@ -40,9 +40,9 @@ from collections.abc import Callable, Mapping
 from multiprocessing.connection import Connection
 from typing import Any, Final
 
-from icpa_local.lambda_context import LambdaContext
+from icpa_local import callrecorder
+from icpa_local.lambda_context import LambdaContext, runtime_error
 
-WORKER_START_SECONDS: Final = 60.0  # a worker's first import of every handler, on a loaded machine
 BUSY_SECONDS: Final = 120.0  # the longest an invocation waits for a free worker before failing
 
 
@@ -167,8 +167,6 @@ class WorkerPool:
             return [w.process.pid for w in self._workers]
 
     def invoke(self, function: str, event: Any, context: LambdaContext) -> Any:
-        from icpa_local import callrecorder
-
         try:
             worker = self._idle.get(timeout=BUSY_SECONDS)
         except queue.Empty:
@@ -177,7 +175,7 @@ class WorkerPool:
             worker = self._replace(worker)
         recording = callrecorder.recording()
         try:
-            worker.conn.send(("invoke", function, json.dumps(event), context.fields(), recording))
+            worker.conn.send(("invoke", function, json.dumps(event), context, recording))
             while True:
                 message = worker.conn.recv()
                 if message[0] == "call":
@@ -221,19 +219,14 @@ class WorkerPool:
 
 
 class RemoteHandler:
-    """What the local cloud registers for a function whose handler runs in a worker."""
-
-    own_process: Final = True  # moto_patches.running_handler: no in-process handler lock
+    """What the local cloud registers for a function whose handler runs in a worker (and lists
+    in moto_patches.STATE.out_of_process: no in-process handler lock)."""
 
     def __init__(self, pool: WorkerPool, function: str) -> None:
         self.pool = pool
         self.function = function
 
-    def __call__(self, event: Any, context: Any) -> Any:
-        if not isinstance(context, LambdaContext):
-            context = LambdaContext(
-                function_name=self.function, aws_request_id=str(getattr(context, "aws_request_id", "local"))
-            )
+    def __call__(self, event: Any, context: LambdaContext) -> Any:
         return self.pool.invoke(self.function, event, context)
 
 
@@ -241,7 +234,8 @@ class RemoteHandler:
 
 
 class _RawBody(io.BytesIO):
-    """The body botocore reads an answer from (what moto's in-process stubber hands it)."""
+    """The body botocore reads an answer from: moto's `MockRawResponse`, which a worker does not
+    import (moto's stubber module costs ~0.9 s of imports per worker)."""
 
     def stream(self, **_kwargs: Any) -> Any:
         contents = self.read()
@@ -280,32 +274,18 @@ def _picklable(value: Any) -> Any:
     return value if isinstance(value, _PLAIN) else f"<{type(value).__name__}>"
 
 
-class _Calls:
-    """botocore's history (as callrecorder reads it in-process), kept while asked to record."""
-
-    def __init__(self) -> None:
-        self.on = False
-        self.calls: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = []
-        self._pending: list[Any] | None = None
-
-    def emit(self, event_type: str, payload: Any, source: str) -> None:
-        if not self.on:
-            return
-        if event_type == "API_CALL":
-            self._pending = [
-                str(payload["service"]),
-                str(payload["operation"]),
-                _picklable(dict(payload.get("params") or {})),
-                {},
-            ]
-            self.calls.append(self._pending)  # type: ignore[arg-type]
-        elif event_type == "PARSED_RESPONSE" and self._pending is not None:
-            self._pending[3] = _picklable(dict(payload or {}))
-            self._pending = None
-
-    def take(self) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
-        calls, self.calls = self.calls, []
-        return [tuple(c) for c in calls]  # type: ignore[misc]
+def _run(handler: Any, function: str, event: str, context: LambdaContext) -> tuple[bool, str]:
+    """The Lambda runtime's contract: the result's JSON, or the error it reports (never raises)."""
+    try:
+        if handler is None:
+            raise LookupError(f"no handler for {function} in this worker")
+        result = handler(json.loads(event), context)
+    except Exception as exc:
+        return False, json.dumps(runtime_error(type(exc).__name__, str(exc)))
+    try:
+        return True, json.dumps(result)
+    except (TypeError, ValueError) as exc:
+        return False, json.dumps(runtime_error("Runtime.MarshalError", str(exc)))
 
 
 def _forwarding(conn: Connection) -> Callable[..., Any]:
@@ -352,14 +332,8 @@ def main(argv: list[str]) -> None:
     output = _Output()
     sys.stdout = output  # before any handler module configures its logger on sys.stdout
     import botocore.handlers
-    from botocore.history import get_global_history_recorder
 
     botocore.handlers.BUILTIN_HANDLERS.append(("before-send", _forwarding(conn)))
-    calls = _Calls()
-    history = get_global_history_recorder()
-    history.add_handler(calls)  # type: ignore[arg-type]
-    history.enable()
-    targets: dict[str, str] = {}
     handlers: dict[str, Any] = {}
     while True:
         try:
@@ -375,21 +349,15 @@ def main(argv: list[str]) -> None:
             for function, target in targets.items():
                 handlers[function] = _imported(target)
             continue
-        _, function, event, context_fields, recording = message
-        handler = handlers.get(function)
-        calls.on = recording
+        _, function, event, context, recording = message
         started = time.thread_time()
-        ok = True
-        try:
-            if handler is None:
-                raise LookupError(f"no handler for {function} in this worker ({sorted(targets)})")
-            result = handler(json.loads(event), LambdaContext(**context_fields))
-            try:
-                payload = json.dumps(result)
-            except (TypeError, ValueError) as exc:
-                ok, payload = False, json.dumps({"errorType": "Runtime.MarshalError", "errorMessage": str(exc)})
-        except Exception as exc:  # the Lambda runtime's contract: report, don't raise
-            ok = False
-            payload = json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc), "stackTrace": []})
-        calls.on = False
-        conn.send(("done", ok, payload, output.take(), time.thread_time() - started, calls.take()))
+        # What callrecorder records in-process, recorded here and sent with the result.
+        recorder = callrecorder.CallRecorder() if recording else contextlib.nullcontext()
+        with recorder, callrecorder.acting_as(function):
+            ok, payload = _run(handlers.get(function), function, event, context)
+        cpu = time.thread_time() - started
+        made = [
+            (c.service, c.operation, _picklable(c.params), _picklable(c.response))
+            for c in (recorder.calls if isinstance(recorder, callrecorder.CallRecorder) else [])
+        ]
+        conn.send(("done", ok, payload, output.take(), cpu, made))

@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 from icpa_local import callrecorder
-from icpa_local.lambda_context import LambdaContext
+from icpa_local.lambda_context import LambdaContext, runtime_error
 from icpa_local.moto_patches.registry import Patch, moto_module
 from icpa_local.moto_patches.state import STATE, running_handler
 
@@ -40,8 +40,7 @@ def _invoke_in_process(self: Any, event: str | None = None) -> tuple[str, bool, 
         # A handler run in a worker process (icpa_local.workers) raises with the type its
         # exception had there; an in-process one is its own class.
         error_type = getattr(exc, "error_type", None) or type(exc).__name__
-        error: dict[str, Any] = {"errorType": error_type, "errorMessage": str(exc), "stackTrace": []}
-        return json.dumps(error), True, ""
+        return json.dumps(runtime_error(error_type, str(exc))), True, ""
     return json.dumps(result), False, ""
 
 

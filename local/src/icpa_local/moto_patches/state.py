@@ -17,6 +17,9 @@ Handler = Callable[[dict[str, Any], Any], Any]
 class PatchState:
     time_scale: float = 1.0
     handlers: dict[str, Handler] = field(default_factory=dict)
+    # Functions whose handler runs in a worker process (icpa_local.workers): each worker is its
+    # own container, one invocation at a time, so the in-process handler lock is not theirs.
+    out_of_process: frozenset[str] = frozenset()
     # Called with (execution_arn, source_event) whenever a rule starts an execution.
     on_execution_started: list[Callable[[str, dict[str, Any]], None]] = field(default_factory=list)
     # Called with the moto Execution object when an execution reaches a terminal status.
@@ -45,10 +48,7 @@ def running_handler(function: str | None = None) -> Iterator[None]:
     """Run a handler: one at a time, with this thread marked so its logs go to the handler log
     (also for calls made outside moto's Lambda, such as the local review API adapter), and its
     AWS calls recorded as `function`'s (the template logical id; callrecorder)."""
-    handler = STATE.handlers.get(function) if function is not None else None
-    # A handler run in a worker process (icpa_local.workers) is its own container: the worker
-    # runs one invocation at a time, and nothing of its module state is in this process.
-    lock = contextlib.nullcontext() if getattr(handler, "own_process", False) else _handler_lock
+    lock = contextlib.nullcontext() if function in STATE.out_of_process else _handler_lock
     with lock, callrecorder.acting_as(function):
         previous = in_handler()
         _local.in_handler = True
