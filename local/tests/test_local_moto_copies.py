@@ -509,3 +509,64 @@ def test_a_request_reads_no_environment_through_mapping_get(monkeypatch: pytest.
     with unpatched(_endpoint_patch()):
         utils.get_equivalent_url_in_aws_domain(URLS[0])
     assert copies.S3_ENDPOINTS_VARIABLE in reads()
+
+
+# --- 20. The request id in an XML answer ----------------------------------------------------------
+
+
+def _enrich_patch() -> Patched:
+    return moto_patches.moto_module("moto.core.responses").BaseResponse, "_enrich_response"
+
+
+ENRICH_BODIES: list[Any] = [
+    "",
+    '{"Items": [{"pk": {"S": "a"}}], "Count": 1}',
+    '{"events": [' + ",".join(['{"type": "TaskStateEntered", "id": %d}' % n for n in range(400)]) + "]}",
+    "<ErrorResponse><Error><Code>X</Code></Error><RequestId>old-id</RequestId></ErrorResponse>",
+    "<A><RequestId>first</RequestId><B/><RequestId>second</RequestId></A>",
+    "<A><RequestId>\n</RequestId></A>",  # `.` does not cross the newline: moto leaves it
+    "<a><requestid>lower case is another tag</requestid></a>",
+    "RequestId without its angle brackets",
+    b"<A><RequestId>bytes</RequestId></A>",  # not a str: moto's re.sub refuses it, the body stays
+    None,
+]
+
+
+def _enriched(body: Any, seed: int) -> tuple[dict[str, Any], Any]:
+    from moto.moto_api._internal import mock_random
+
+    mock_random.seed(seed)
+    headers: dict[str, Any] = {"status": 201, "content-type": "application/x-amz-json-1.0"}
+    return moto_patches.moto_module("moto.core.responses").BaseResponse._enrich_response(headers, body)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("body", ENRICH_BODIES, ids=range(len(ENRICH_BODIES)))
+def test_an_answer_is_enriched_as_moto_enriches_it(body: Any) -> None:
+    patched = _enriched(body, seed=3)
+    with unpatched(_enrich_patch()):
+        released = _enriched(body, seed=3)
+    assert patched == released
+    assert patched[0]["status"] == "201" and re.fullmatch(r"[A-Za-z0-9]{52}", patched[0]["x-amzn-requestid"])
+
+
+def test_an_xml_answer_gets_its_request_id_through_a_client() -> None:
+    from moto import mock_aws
+
+    with mock_aws():
+        answer = boto3.client("sqs", region_name="us-east-1").list_queues()  # SQS's query protocol: XML
+        sns = boto3.client("sns", region_name="us-east-1")
+        topics = sns.list_topics()
+    assert re.fullmatch(r"[A-Za-z0-9]{52}", answer["ResponseMetadata"]["RequestId"])
+    assert re.fullmatch(r"[A-Za-z0-9]{52}", topics["ResponseMetadata"]["RequestId"])
+
+
+def test_a_body_without_the_tag_is_not_scanned(monkeypatch: pytest.MonkeyPatch) -> None:
+    responses = moto_patches.moto_module("moto.core.responses")
+    scans = spy_on(monkeypatch, responses.re, "sub")
+    _enriched(ENRICH_BODIES[2], seed=1)
+    assert scans == []
+    _enriched(ENRICH_BODIES[3], seed=1)
+    assert len(scans) == 1  # a body with the tag is still moto's substitution
+    with unpatched(_enrich_patch()):
+        _enriched(ENRICH_BODIES[2], seed=1)
+    assert len(scans) == 2
