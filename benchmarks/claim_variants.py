@@ -9,12 +9,18 @@ ran before it. The rejected path keeps its unknown member (in no policy).
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from importlib import resources
+from pathlib import Path as FilePath
 from typing import Any, Final
+
+from icpa_local import moto_patches
+from icpa_local.cloud import LocalCloud
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,8 @@ PATHS: Final = (
     Path("rejected", "rejected-unknown-member.json", None, "REJECTED"),
 )
 BY_NAME: Final = {p.name: p for p in PATHS}
+UNREVIEWED: Final = ("auto-approve", "auto-deny", "rejected")
+"""The paths no human review stops: a driver that answers no review can run them one by one."""
 
 
 def npi(n: int) -> str:
@@ -97,3 +105,21 @@ class Variants:
 
     def policies(self, plan: list[tuple[str, int]]) -> list[dict[str, Any]]:
         return [p for path, n in plan if (p := self.policy(path, n)) is not None]
+
+
+@contextlib.contextmanager
+def warm_cloud(variants: Variants, plan: list[tuple[str, int]], log_path: FilePath, warm: int) -> Iterator[LocalCloud]:
+    """A local cloud with the real handlers, the plan's policies seeded, and one auto-approve
+    claim (`warm`) decided and archived, so the plan's first claim pays no first-call costs."""
+    with LocalCloud(time_scale=0.01, log_path=log_path) as cloud:
+        cloud.seed_policies(variants.policies(plan))
+        cloud.wait(cloud.upload(variants.claim(UNREVIEWED[0], warm), f"claims/warm-{warm}.json"))
+        moto_patches.wait_for_async_invocations()
+        yield cloud
+
+
+def one_at_a_time(cloud: LocalCloud, variants: Variants, plan: list[tuple[str, int]], prefix: str) -> None:
+    """Each claim of `plan` uploaded and decided before the next, then the archivers they started."""
+    for path, n in plan:
+        cloud.wait(cloud.upload(variants.claim(path, n), f"claims/{prefix}-{path}-{n}.json"))
+    moto_patches.wait_for_async_invocations()

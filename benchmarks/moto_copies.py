@@ -24,13 +24,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from claim_variants import Variants
+from claim_variants import UNREVIEWED, Variants, one_at_a_time, warm_cloud
 
-from icpa_local import moto_patches
-from icpa_local.cloud import LocalCloud
 from icpa_local.moto_patches import copies
-
-PATHS = ("auto-approve", "auto-deny", "rejected")
 
 
 def record(claims: int) -> tuple[list[tuple[str, Any]], int]:
@@ -42,19 +38,13 @@ def record(claims: int) -> tuple[list[tuple[str, Any]], int]:
         return copies.json_copy(value, memo)
 
     variants = Variants()
-    plan = [(PATHS[n % len(PATHS)], n) for n in range(claims)]
+    plan = [(UNREVIEWED[n % len(UNREVIEWED)], n) for n in range(claims)]
     logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").setLevel(logging.CRITICAL)
     logs = Path(tempfile.mkdtemp(prefix="icpa-copies-"))
-    with LocalCloud(time_scale=0.01, log_path=logs / "copies.log") as cloud:
-        cloud.seed_policies(variants.policies(plan))
-        warm = cloud.upload(variants.claim(PATHS[0], 10_000), "claims/copies-warm.json")
-        cloud.wait(warm)
-        moto_patches.wait_for_async_invocations()
+    with warm_cloud(variants, plan, logs / "copies.log", warm=10_000) as cloud:
         copies.COPY_MODULE.deepcopy = recording  # type: ignore[method-assign]
         try:
-            for path, n in plan:
-                cloud.wait(cloud.upload(variants.claim(path, n), f"claims/copies-{path}-{n}.json"))
-            moto_patches.wait_for_async_invocations()
+            one_at_a_time(cloud, variants, plan, "copies")
         finally:
             del copies.COPY_MODULE.deepcopy
     return recorded, claims

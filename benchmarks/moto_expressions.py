@@ -25,21 +25,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from claim_variants import Variants
+from claim_variants import UNREVIEWED, Variants, one_at_a_time, warm_cloud
 
 from icpa_local import moto_patches
-from icpa_local.cloud import LocalCloud
-
-PATHS = ("auto-approve", "auto-deny", "rejected")
-
-
-def _patched_attributes() -> tuple[tuple[Any, str], ...]:
-    module = moto_patches.moto_module
-    return (
-        (module("moto.dynamodb.parsing.expressions").UpdateExpressionParser, "make"),
-        (module("moto.dynamodb.comparisons").ConditionExpressionParser, "_lex_condition_expression"),
-        (module("moto.dynamodb.parsing.ast_nodes").DepthFirstTraverser, "traverse"),
-    )
+from icpa_local.moto_patches import dynamodb_expressions
 
 
 @contextlib.contextmanager
@@ -68,17 +57,18 @@ def timing_dynamodb(into: dict[str, list[float]]) -> Iterator[None]:
 
 def run(claims: int, first: int, variants: Variants, patched: bool, logs: Path) -> tuple[dict[str, list[float]], int]:
     times: dict[str, list[float]] = defaultdict(list)
-    plan = [(PATHS[n % len(PATHS)], first + n) for n in range(claims)]
-    undone = contextlib.nullcontext() if patched else moto_patches.REGISTRY.undone(*_patched_attributes())
-    with LocalCloud(time_scale=0.01, log_path=logs / f"{first}.log") as cloud, undone:
-        cloud.seed_policies(variants.policies(plan))
-        warm = cloud.upload(variants.claim(PATHS[0], first + 900_000), f"claims/warm-{first}.json")
-        cloud.wait(warm)
-        moto_patches.wait_for_async_invocations()
-        with timing_dynamodb(times):
-            for path, n in plan:
-                cloud.wait(cloud.upload(variants.claim(path, n), f"claims/expr-{path}-{n}.json"))
-            moto_patches.wait_for_async_invocations()
+    plan = [(UNREVIEWED[n % len(UNREVIEWED)], first + n) for n in range(claims)]
+    undone = (
+        contextlib.nullcontext()
+        if patched
+        else moto_patches.REGISTRY.undone(*dynamodb_expressions.patched_attributes())
+    )
+    with (
+        warm_cloud(variants, plan, logs / f"{first}.log", warm=first + 900_000) as cloud,
+        undone,
+        timing_dynamodb(times),
+    ):
+        one_at_a_time(cloud, variants, plan, "expr")
     return times, claims
 
 

@@ -5,17 +5,43 @@
   intake, adjudication, router and review-callback handlers with a deterministic fraud step (low
   score, no signals), so the server mechanics do not depend on the fraud service's rules.
 - `fraud_breaks_on_broken()`: the same, but a claim id containing BROKEN ends with outcome ERROR.
+- `spy_on()`: every call of one function from then on, for the emulator patches' "skips the
+  cost" tests.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from icpa_shared.contracts import FraudAssessment, StepInput
 from icpa_shared.testing.builders import an_intake_result
+
+
+@dataclass(frozen=True)
+class Call:
+    caller: str  # the calling frame's module
+    args: tuple[Any, ...]
+    result: Any
+
+
+def spy_on(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[Call]:
+    """Every call of `owner.name` from here on (the original still answers)."""
+    calls: list[Call] = []
+    original = getattr(owner, name)
+
+    def spy(*args: Any) -> Any:
+        result = original(*args)
+        calls.append(Call(sys._getframe(1).f_globals.get("__name__", ""), args, result))
+        return result
+
+    monkeypatch.setattr(owner, name, spy)
+    return calls
 
 
 class FakeSteps:

@@ -16,14 +16,13 @@ import re
 import sys
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from local_fakes import FakeSteps
+from local_fakes import Call, FakeSteps, spy_on
 
 from icpa_local import moto_patches
 from icpa_local.cloud import LocalCloud
@@ -36,27 +35,6 @@ Patched = tuple[Any, str]  # a patched attribute: (owner, name)
 def unpatched(*attributes: Patched) -> contextlib.AbstractContextManager[None]:
     """moto as released for these attributes, inside the block."""
     return moto_patches.REGISTRY.undone(*attributes)
-
-
-@dataclass(frozen=True)
-class Call:
-    caller: str  # the calling frame's module
-    args: tuple[Any, ...]
-    result: Any
-
-
-def spy_on(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[Call]:
-    """Every call of `owner.name` from here on (the original still answers)."""
-    calls: list[Call] = []
-    original = getattr(owner, name)
-
-    def spy(*args: Any) -> Any:
-        result = original(*args)
-        calls.append(Call(sys._getframe(1).f_globals.get("__name__", ""), args, result))
-        return result
-
-    monkeypatch.setattr(owner, name, spy)
-    return calls
 
 
 def _copy_modules() -> list[Patched]:

@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from local_fakes import spy_on
 from moto import mock_aws
 
 from icpa_local import moto_patches
@@ -21,11 +22,7 @@ EXPRESSIONS = moto_patches.moto_module("moto.dynamodb.parsing.expressions")
 COMPARISONS = moto_patches.moto_module("moto.dynamodb.comparisons")
 AST_NODES = moto_patches.moto_module("moto.dynamodb.parsing.ast_nodes")
 TOKENS = moto_patches.moto_module("moto.dynamodb.parsing.tokens")
-PATCHED = (
-    (EXPRESSIONS.UpdateExpressionParser, "make"),
-    (COMPARISONS.ConditionExpressionParser, "_lex_condition_expression"),
-    (AST_NODES.DepthFirstTraverser, "traverse"),
-)
+PATCHED = de.patched_attributes()
 
 IDEMPOTENCY_CONDITION = (
     "attribute_not_exists(#id) OR #expiry < :now OR (#status = :inprogress AND "
@@ -241,14 +238,7 @@ def test_the_shared_update_ast_is_never_changed_by_the_updates_that_use_it() -> 
 
 
 def test_an_expression_is_tokenized_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
-    original = TOKENS.ExpressionTokenizer.make_list
-
-    def counting(text: str) -> Any:
-        calls.append(text)
-        return original(text)
-
-    monkeypatch.setattr(TOKENS.ExpressionTokenizer, "make_list", staticmethod(counting))
+    calls = spy_on(monkeypatch, TOKENS.ExpressionTokenizer, "make_list")
     with table() as client:
         for n in range(4):
             client.update_item(
@@ -258,18 +248,13 @@ def test_an_expression_is_tokenized_once(monkeypatch: pytest.MonkeyPatch) -> Non
                 ExpressionAttributeNames=SAVE_NAMES,
                 ExpressionAttributeValues=save_values(n),
             )
-    assert calls == [SAVE]  # unpatched: twice per UpdateItem (the response's check, the backend's)
+    assert [call.args for call in calls] == [
+        (SAVE,)
+    ]  # unpatched: twice per UpdateItem (the response's check, the backend's)
 
 
 def test_a_condition_is_lexed_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    lexed: list[str] = []
-    original = COMPARISONS.ConditionExpressionParser._lex_one_node
-
-    def counting(self: Any, remaining: str) -> Any:
-        lexed.append(remaining)
-        return original(self, remaining)
-
-    monkeypatch.setattr(COMPARISONS.ConditionExpressionParser, "_lex_one_node", counting)
+    calls = spy_on(monkeypatch, COMPARISONS.ConditionExpressionParser, "_lex_one_node")
     with table() as client:
         for n in range(3):
             client.put_item(
@@ -279,20 +264,14 @@ def test_a_condition_is_lexed_once(monkeypatch: pytest.MonkeyPatch) -> None:
                 ExpressionAttributeNames=IDEMPOTENCY_NAMES,
                 ExpressionAttributeValues=IDEMPOTENCY_VALUES,
             )
+    lexed = [call.args[1] for call in calls]  # (self, the expression still to lex)
     assert lexed and all(r == IDEMPOTENCY_CONDITION for r in lexed[:1])
     assert sum(1 for r in lexed if r == IDEMPOTENCY_CONDITION) == 1  # unpatched: once per request
 
 
 def test_a_traversal_reads_its_processing_map_once(monkeypatch: pytest.MonkeyPatch) -> None:
     validators = moto_patches.moto_module("moto.dynamodb.parsing.validators")
-    reads: list[str] = []
-    original = validators.ActionCountValidator._processing_map
-
-    def counting(self: Any) -> Any:
-        reads.append(type(self).__name__)
-        return original(self)
-
-    monkeypatch.setattr(validators.ActionCountValidator, "_processing_map", counting)
+    reads = spy_on(monkeypatch, validators.ActionCountValidator, "_processing_map")
     with table() as client:
         client.update_item(
             TableName="t",

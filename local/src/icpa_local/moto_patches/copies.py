@@ -225,7 +225,7 @@ _REQUEST_ID_TAG: Final = "<RequestId>"
 
 def _enrich_without_scan(original: Any) -> Any:
     responses = moto_module("moto.core.responses")
-    enrich = original.__func__ if isinstance(original, staticmethod) else original
+    enrich = original.__func__  # the staticmethod as BaseResponse holds it
 
     def _enrich_response(headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:
         if not isinstance(body, str) or _REQUEST_ID_TAG in body:

@@ -167,12 +167,24 @@ def _walk_once_mapped(original: Callable[[Any, Any], Any]) -> Callable[[Any, Any
     return traverse
 
 
+def _owners() -> tuple[Any, Any, Any]:
+    return (
+        moto_module("moto.dynamodb.parsing.expressions").UpdateExpressionParser,
+        moto_module("moto.dynamodb.comparisons").ConditionExpressionParser,
+        moto_module("moto.dynamodb.parsing.ast_nodes").DepthFirstTraverser,
+    )
+
+
+def patched_attributes() -> tuple[tuple[Any, str], ...]:
+    """The (owner, name) of patches 17-19: what `REGISTRY.undone` takes to compare with moto."""
+    parser, conditions, traverser = _owners()
+    return (parser, "make"), (conditions, "_lex_condition_expression"), (traverser, "traverse")
+
+
 def patches() -> list[Patch]:
-    expressions = moto_module("moto.dynamodb.parsing.expressions")
-    comparisons = moto_module("moto.dynamodb.comparisons")
-    parser = expressions.UpdateExpressionParser
+    parser, conditions, traverser = _owners()
     return [
         Patch(parser, "make", _remembered_make(parser.__dict__["make"])),
-        Patch.around(comparisons.ConditionExpressionParser, "_lex_condition_expression", _remembered_lex),
-        Patch.around(moto_module("moto.dynamodb.parsing.ast_nodes").DepthFirstTraverser, "traverse", _walk_once_mapped),
+        Patch.around(conditions, "_lex_condition_expression", _remembered_lex),
+        Patch.around(traverser, "traverse", _walk_once_mapped),
     ]
