@@ -70,6 +70,9 @@ registry and its one version check.
     processing map once per traversal, not twice per node; same walk, same order.
 20. Speed (`copies`): an answer's body is scanned for an XML `<RequestId>` to replace only when
     it holds that text (moto ran the regex over every JSON answer and history too).
+21. Speed (`wsgi_requests`): a plain request's WSGI environ is written directly, the same keys,
+    values and order as werkzeug's test-client builder that moto runs for every request;
+    any other request (a host or path the builder would rewrite, a refused header) is moto's.
 """
 
 from __future__ import annotations
@@ -85,6 +88,7 @@ from icpa_local.moto_patches import (
     task_tokens,
     timescale,
     transport,
+    wsgi_requests,
 )
 from icpa_local.moto_patches.events import (
     ASYNC_ATTEMPTS,
@@ -150,6 +154,7 @@ def _patches() -> list[Patch]:
         *transport.patches(),
         *copies.patches(),
         *dynamodb_expressions.patches(),
+        *wsgi_requests.patches(),
     ]
 
 
