@@ -76,6 +76,11 @@ registry and its one version check.
 22. Speed (`dynamodb_items`): an item is sized once as it is built, with a running total, not
     once per attribute inserted (moto re-summed the whole item at every insert: quadratic in
     the item's width); refused at the same attribute with the same error.
+23. Speed (`lambda_inprocess`): a Lambda task's plain synchronous Invoke reaches the function's
+    moto backend directly (`LambdaFunction.invoke`, moto's response-size check and response
+    fields), without the interpreter's boto3 client, botocore and moto's HTTP dispatch; any
+    other invoke (a qualifier, an invocation type, task credentials, an unknown function) is
+    the API's, refusals included. The state machine is still recorded as the invoke's caller.
 """
 
 from __future__ import annotations
