@@ -69,14 +69,21 @@ class Hooks:
     """What the driver waits on: executions ending and reviews being requested."""
 
     def __init__(self) -> None:
-        self.events: queue.Queue[tuple[str, str, str]] = queue.Queue()
+        self.events: queue.Queue[tuple[str, str, Any]] = queue.Queue()
 
     def ended(self, execution: Any) -> None:
         status = str(getattr(execution.exec_status, "value", execution.exec_status))
         self.events.put(("ended", execution.exec_arn, status))
 
-    def review_requested(self, execution_arn: str, task_token: str) -> None:
-        self.events.put(("review", execution_arn, task_token))
+    def review_requested(self, execution_arn: str, task_token: str, review_id: str | None = None) -> None:
+        """`review_id`: the review the request handler opened (what its notice names), if known."""
+        self.events.put(("review", execution_arn, Review(task_token, review_id)))
+
+
+@dataclass(frozen=True)
+class Review:
+    task_token: str
+    review_id: str | None
 
 
 @dataclass(frozen=True)
@@ -118,7 +125,8 @@ def real_handlers(
             if execution:
                 recorded.outputs.setdefault(execution, {}).setdefault(logical_id, json.loads(json.dumps(out)))
                 if logical_id == REVIEW_FUNCTION:
-                    hooks.review_requested(execution, str(event.get("task_token")))
+                    opened = out.get("review_id") if isinstance(out, dict) else None
+                    hooks.review_requested(execution, str(event.get("task_token")), opened)
             return out
 
         return run
@@ -171,7 +179,7 @@ def drive(
     label: str,
     concurrency: int,
     stall_seconds: float,
-    answer: Callable[[str, str], None],
+    answer: Callable[[str, Review], None],
 ) -> RunStats:
     inflight: dict[str, tuple[str, float]] = {}
     early: dict[str, str] = {}  # ended before upload() returned its arn
@@ -331,8 +339,9 @@ def run_real(
     with real_cloud as cloud:
         cloud.seed_policies(variants.policies(plan + census_plan + warm))
 
-        def answer_real(arn: str, _token: str) -> None:
-            review_id = cloud.pending_review_for(arn)
+        def answer_real(arn: str, review: Review) -> None:
+            # The id the request handler opened (its notice names it), as a reviewer has it
+            review_id = review.review_id or cloud.pending_review_for(arn)
             if review_id is None:
                 raise RuntimeError(f"review requested for {arn}, but no PENDING review names it")
             code, body = cloud.answer_review(
@@ -440,8 +449,8 @@ def main() -> None:
         with floor_cloud as cloud:
             sfn = cloud.client("stepfunctions")
 
-            def answer_floor(_arn: str, token: str) -> None:
-                sfn.send_task_success(taskToken=token, output=recorded.review_output or "{}")
+            def answer_floor(_arn: str, review: Review) -> None:
+                sfn.send_task_success(taskToken=review.task_token, output=recorded.review_output or "{}")
 
             drive(
                 cloud,
