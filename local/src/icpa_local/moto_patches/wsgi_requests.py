@@ -14,7 +14,7 @@ bytes.
     (the preserved header names, the default Content-Length). Anything else takes moto's path
     unchanged: a host or path that `iri_to_uri` would rewrite (upper case, non-ASCII,
     characters it quotes, a path starting `//`), a header value werkzeug refuses (a newline), a
-    body that is not bytes or str, an empty multipart body (the builder invents a boundary).
+    body that is not bytes, str or a file, an empty multipart body (the builder invents a boundary).
     Tested against the builder on every request a claim's run makes and on generated ones
     (local/tests/test_local_moto_requests.py). Pinned to werkzeug 3.1.9: with another release
     the patch is not applied and moto builds every request as before.
@@ -134,8 +134,8 @@ def _direct_from_primitives(original: Callable[..., Any]) -> Any:
     should_preserve = request_module.should_preserve_original_header_name
 
     def from_primitives(cls: Any, method: str, url: str, headers: Any, body: Any = None) -> Any:
-        if isinstance(body, chunked):
-            body = body.read()
+        if isinstance(body, chunked) or hasattr(body, "read"):
+            body = body.read()  # what the builder does with a file (moto reads a chunked one first)
         header_items = [
             (key, value.decode("utf-8") if isinstance(value, bytes) else value)
             for key, value in headers.items()
