@@ -136,12 +136,33 @@ def test_a_plain_invoke_makes_no_request_and_the_state_machine_is_still_its_call
     ]
 
 
-def test_task_credentials_and_unknown_functions_take_the_api(function: str) -> None:
+def test_task_credentials_change_nothing_as_in_moto(function: str) -> None:
+    # moto fills every task's credentials with the execution role and its client ignores them
     moto_patches.STATE.handlers["fn"] = lambda event, _c: event
+    role = _credentials("arn:aws:iam::123456789012:role/icpa-local-states")
     with lambda_requests() as seen:
-        _invoke({"FunctionName": function, "Payload": b"{}"}, _credentials("arn:aws:iam::123456789012:role/other"))
-        _invoke({"FunctionName": function + "-missing", "Payload": b"{}"})
-    assert len(seen) == 2
+        assert _as_moto_api({"FunctionName": function, "Payload": b"{}"}, role)[0] == "answered"
+    assert len(seen) == 1  # only the comparison's own call through the API
+
+
+def test_an_unknown_function_takes_the_api(function: str) -> None:
+    with lambda_requests() as seen:
+        assert _invoke({"FunctionName": function + "-missing", "Payload": b"{}"})[0] == "raised"
+    assert len(seen) == 1
+
+
+def test_a_real_claims_invokes_make_no_lambda_request() -> None:
+    # The local cloud's tasks (execution role in their credentials) take the direct path
+    from importlib import resources
+
+    from icpa_local.cloud import LocalCloud
+
+    sample = resources.files("icpa_local").joinpath("samples/approve-office-visit.json").read_bytes()
+    with LocalCloud(time_scale=0.001) as cloud, lambda_requests() as seen:
+        result = cloud.process(sample, "claims/approve-office-visit.json")
+        cloud.wait_idle()
+    assert str(result.outcome) == "APPROVED"
+    assert seen == []
 
 
 def test_the_account_is_the_one_moto_would_serve(monkeypatch: pytest.MonkeyPatch, function: str) -> None:

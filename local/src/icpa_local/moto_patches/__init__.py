@@ -79,7 +79,7 @@ registry and its one version check.
 23. Speed (`lambda_inprocess`): a Lambda task's plain synchronous Invoke reaches the function's
     moto backend directly (`LambdaFunction.invoke`, moto's response-size check and response
     fields), without the interpreter's boto3 client, botocore and moto's HTTP dispatch; any
-    other invoke (a qualifier, an invocation type, task credentials, an unknown function) is
+    other invoke (a qualifier, an invocation type, an unknown function) is
     the API's, refusals included. The state machine is still recorded as the invoke's caller.
 """
 

@@ -91,17 +91,14 @@ def _invoking_directly(original: Callable[..., Any]) -> Callable[..., Any]:
     client, botocore and moto's HTTP dispatch), as moto's Lambda responses answer it, with the
     round trip left out: the same backend lookup, `LambdaFunction.invoke`, size check and
     response fields. Anything but a plain synchronous invoke of a function the backend has (an
-    invocation type, a qualifier, task credentials, a function it does not know) goes through
-    `original`, whose errors are the API's."""
+    invocation type, a qualifier, a function it does not know) goes through `original`, whose
+    errors are the API's. The task's credentials (the execution role, or the state's
+    `Credentials`) change nothing: moto's `boto_client_for` ignores them and signs as "ak"."""
     lambda_eval_utils = moto_module(_EVAL_UTILS)
 
     def _invoke_lambda_function(parameters: dict[str, Any], region: str, state_credentials: Any) -> Any:
         payload = parameters.get("Payload")
-        if (
-            set(parameters) != {"FunctionName", "Payload"}
-            or not isinstance(payload, bytes)
-            or getattr(state_credentials, "role_arn", None)
-        ):
+        if set(parameters) != {"FunctionName", "Payload"} or not isinstance(payload, bytes):
             return original(parameters, region, state_credentials)
         from moto.awslambda.models import lambda_backends
 
