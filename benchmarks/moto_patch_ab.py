@@ -22,6 +22,7 @@ import json
 import logging
 import statistics
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -72,9 +73,40 @@ def timing(into: dict[str, list[float]], every_service: bool) -> Iterator[None]:
 
     stubber.process_request = timed
     try:
-        yield
+        with timing_invokes(into) if every_service else contextlib.nullcontext():
+            yield
     finally:
         stubber.process_request = original
+
+
+@contextlib.contextmanager
+def timing_invokes(into: dict[str, list[float]]) -> Iterator[None]:
+    """Thread CPU of each Lambda task's invoke outside its handler: the interpreter's
+    `_invoke_lambda_function` minus the function's `_invoke_lambda` (the handler, its calls)."""
+    eval_utils = moto_patches.moto_module(lambda_inprocess._EVAL_UTILS)
+    function_class = moto_patches.moto_module("moto.awslambda.models").LambdaFunction
+    invoke, inner = eval_utils._invoke_lambda_function, function_class._invoke_lambda
+    local = threading.local()
+
+    def handler_part(self: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.thread_time()
+        try:
+            return inner(self, *args, **kwargs)
+        finally:
+            local.inside = getattr(local, "inside", 0.0) + time.thread_time() - started
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        local.inside, started = 0.0, time.thread_time()
+        try:
+            return invoke(*args, **kwargs)
+        finally:
+            into["lambda Invoke (task side)"].append(time.thread_time() - started - local.inside)
+
+    eval_utils._invoke_lambda_function, function_class._invoke_lambda = timed, handler_part
+    try:
+        yield
+    finally:
+        eval_utils._invoke_lambda_function, function_class._invoke_lambda = invoke, inner
 
 
 def run(
