@@ -4,7 +4,6 @@ Invoke, and a plain invoke makes no request at all."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import zipfile
 from collections.abc import Callable, Iterator
@@ -12,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from local_fakes import spy_on
 from moto import mock_aws
 
 from icpa_local import callrecorder, moto_patches
@@ -19,7 +19,7 @@ from icpa_local.moto_patches import lambda_inprocess
 
 
 def _eval_utils() -> Any:
-    return moto_patches.moto_module("moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils")
+    return moto_patches.moto_module(lambda_inprocess._EVAL_UTILS)
 
 
 def _credentials(role_arn: str | None = None) -> Any:
@@ -65,23 +65,11 @@ def _as_moto_api(parameters: dict[str, Any], credentials: Any = None) -> tuple[s
     return patched
 
 
-@contextlib.contextmanager
-def lambda_requests() -> Iterator[list[str]]:
-    """The URL of every request moto's stubber is handed for Lambda."""
+def lambda_requests(monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[str]]:
+    """From here on, the URL of every request moto's stubber is handed for Lambda."""
     stubber = moto_patches.moto_module("moto.core.botocore_stubber").BotocoreStubber
-    original = stubber.process_request
-    seen: list[str] = []
-
-    def spy(self: Any, request: Any) -> Any:
-        if "lambda." in str(request.url):
-            seen.append(str(request.url))
-        return original(self, request)
-
-    stubber.process_request = spy
-    try:
-        yield seen
-    finally:
-        stubber.process_request = original
+    calls = spy_on(monkeypatch, stubber, "process_request")  # (self, request)
+    return lambda: [url for call in calls if "lambda." in (url := str(call.args[1].url))]
 
 
 def _raises(exc: Exception) -> Callable[[Any, Any], Any]:
@@ -125,44 +113,48 @@ def test_other_invokes_answer_or_refuse_as_moto_s_lambda_api(function: str, para
     _as_moto_api(parameters)
 
 
-def test_a_plain_invoke_makes_no_request_and_the_state_machine_is_still_its_caller(function: str) -> None:
+def test_a_plain_invoke_makes_no_request_and_the_state_machine_is_still_its_caller(
+    monkeypatch: pytest.MonkeyPatch, function: str
+) -> None:
     moto_patches.STATE.handlers["fn"] = lambda event, _c: event
-    with lambda_requests() as seen, callrecorder.CallRecorder() as recorder:
+    seen = lambda_requests(monkeypatch)
+    with callrecorder.CallRecorder() as recorder:
         assert _invoke({"FunctionName": function, "Payload": b"{}"}) == ("answered", {"StatusCode": 200, "Payload": {}})
-    assert seen == []
+    assert seen() == []
     # the IAM fidelity check still sees the workflow's role invoke the function
     assert [(c.principal, c.service, c.operation) for c in recorder.calls] == [
         (callrecorder.STATE_MACHINE, "lambda", "Invoke")
     ]
 
 
-def test_task_credentials_change_nothing_as_in_moto(function: str) -> None:
+def test_task_credentials_change_nothing_as_in_moto(monkeypatch: pytest.MonkeyPatch, function: str) -> None:
     # moto fills every task's credentials with the execution role and its client ignores them
     moto_patches.STATE.handlers["fn"] = lambda event, _c: event
     role = _credentials("arn:aws:iam::123456789012:role/icpa-local-states")
-    with lambda_requests() as seen:
-        assert _as_moto_api({"FunctionName": function, "Payload": b"{}"}, role)[0] == "answered"
-    assert len(seen) == 1  # only the comparison's own call through the API
+    seen = lambda_requests(monkeypatch)
+    assert _as_moto_api({"FunctionName": function, "Payload": b"{}"}, role)[0] == "answered"
+    assert len(seen()) == 1  # only the comparison's own call through the API
 
 
-def test_an_unknown_function_takes_the_api(function: str) -> None:
-    with lambda_requests() as seen:
-        assert _invoke({"FunctionName": function + "-missing", "Payload": b"{}"})[0] == "raised"
-    assert len(seen) == 1
+def test_an_unknown_function_takes_the_api(monkeypatch: pytest.MonkeyPatch, function: str) -> None:
+    seen = lambda_requests(monkeypatch)
+    assert _invoke({"FunctionName": function + "-missing", "Payload": b"{}"})[0] == "raised"
+    assert len(seen()) == 1
 
 
-def test_a_real_claims_invokes_make_no_lambda_request() -> None:
+def test_a_real_claims_invokes_make_no_lambda_request(monkeypatch: pytest.MonkeyPatch) -> None:
     # The local cloud's tasks (execution role in their credentials) take the direct path
     from importlib import resources
 
     from icpa_local.cloud import LocalCloud
 
     sample = resources.files("icpa_local").joinpath("samples/approve-office-visit.json").read_bytes()
-    with LocalCloud(time_scale=0.001) as cloud, lambda_requests() as seen:
+    with LocalCloud(time_scale=0.001) as cloud:
+        seen = lambda_requests(monkeypatch)  # after the cloud created its functions
         result = cloud.process(sample, "claims/approve-office-visit.json")
         cloud.wait_idle()
     assert str(result.outcome) == "APPROVED"
-    assert seen == []
+    assert seen() == []
 
 
 def test_the_account_is_the_one_moto_would_serve(monkeypatch: pytest.MonkeyPatch, function: str) -> None:

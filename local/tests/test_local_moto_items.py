@@ -4,13 +4,13 @@ same refusal at the same attribute as moto unpatched, and each attribute sized o
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from local_fakes import spy_on
 from moto import mock_aws
 
 from icpa_local import moto_patches
@@ -106,27 +106,10 @@ def test_an_oversized_put_is_refused_as_by_moto() -> None:
     assert put(_wide(41, 10_115))[1] == "0"
 
 
-@contextlib.contextmanager
-def counting_sizes() -> Iterator[list[int]]:
-    module = _dynamo_type()
-    original = module.DynamoType.size
-    calls: list[int] = []
-
-    def size(self: Any) -> int:
-        calls.append(1)
-        return int(original(self))
-
-    module.DynamoType.size = size
-    try:
-        yield calls
-    finally:
-        module.DynamoType.size = original
-
-
-def test_each_attribute_is_sized_once() -> None:
+def test_each_attribute_is_sized_once(monkeypatch: pytest.MonkeyPatch) -> None:
     # An item 2,000 attributes wide: moto sized the whole item at every insert (~2 million sizes)
-    with counting_sizes() as calls:
-        assert _built(_wide(2_000))[0] == "built"
+    calls = spy_on(monkeypatch, _dynamo_type().DynamoType, "size")
+    assert _built(_wide(2_000))[0] == "built"
     assert len(calls) == 2_000
 
 
