@@ -453,16 +453,6 @@ def test_an_upload_whose_notification_was_cut_short_is_notified_again(data_dir: 
         assert cloud.resumed == [] and len(cloud.executions()) == 1
 
 
-def test_interrupted_idempotency_records_expire_at_restart(data_dir: Path) -> None:
-    with open_cloud(data_dir) as cloud:
-        ddb = cloud.client("dynamodb")
-        for key, status in (("dead", "INPROGRESS"), ("done", "COMPLETED")):
-            ddb.put_item(TableName="icpa-idempotency", Item={"id": {"S": key}, "status": {"S": status}})
-    with open_cloud(data_dir) as cloud:
-        ids = {i["id"]["S"] for i in cloud.client("dynamodb").scan(TableName="icpa-idempotency")["Items"]}
-        assert ids == {"done"}
-
-
 def test_restored_executions_are_inert(data_dir: Path) -> None:
     with open_cloud(data_dir) as cloud:
         assert cloud.wait(cloud.upload(b"{}", "claims/a.json")) == "SUCCEEDED"

@@ -36,7 +36,6 @@ def test_every_table_of_the_template_is_created_with_its_keys_and_indexes_under_
     assert set(created) == {
         names.claims_table,
         names.policies_table,
-        names.idempotency_table,
         names.reviews_table,
         names.audit_table,
     }

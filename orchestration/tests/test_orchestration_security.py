@@ -11,7 +11,7 @@ from orchestration_testkit import as_list, expand_if, refers_to
 
 KEY = {"Fn::GetAtt": ["DataKey", "Arn"]}
 BUCKETS = {"InboxBucket", "DocumentsBucket", "QuarantineBucket", "ArchiveBucket"}
-TABLES = {"ClaimsTable", "PoliciesTable", "IdempotencyTable", "ReviewsTable", "AuditTable"}
+TABLES = {"ClaimsTable", "PoliciesTable", "ReviewsTable", "AuditTable"}
 TOPICS = {"ReviewersTopic", "SupervisorsTopic", "OnCallTopic"}
 WORKFLOW_FUNCTIONS = {
     "IntakeFunction",

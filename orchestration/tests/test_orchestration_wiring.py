@@ -35,7 +35,6 @@ EXPECTED_SETTINGS: dict[str, dict[str, str | None]] = {
         "ICPA_DOCUMENTS_BUCKET": "DocumentsBucket",
         "ICPA_CLAIMS_TABLE": "ClaimsTable",
         "ICPA_POLICIES_TABLE": "PoliciesTable",
-        "ICPA_IDEMPOTENCY_TABLE": "IdempotencyTable",
     },
     "QuarantineFunction": {"ICPA_QUARANTINE_BUCKET": "QuarantineBucket", "ICPA_CLAIMS_TABLE": "ClaimsTable"},
     # The workflow's ARN is built with !Sub (a !Ref would be a circular dependency).
@@ -250,8 +249,6 @@ def test_table_keys_and_indexes_are_the_architectures(resources: dict[str, Any])
         "provider-date-index": ["provider_npi", "service_date"],
     }
     assert key_schema(props("PoliciesTable")["KeySchema"]) == ["policy_id"]
-    assert key_schema(props("IdempotencyTable")["KeySchema"]) == ["id"]
-    assert props("IdempotencyTable")["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
     assert key_schema(props("ReviewsTable")["KeySchema"]) == ["review_id"]
     assert indexes("ReviewsTable") == {"status-index": ["status", "created_at"]}
     assert key_schema(props("AuditTable")["KeySchema"]) == ["claim_id", "sequence"]

@@ -14,7 +14,6 @@ SERVICES: Final = sorted(p for p in Path("services").iterdir() if (p / "BUILD").
 
 # `handle` receives the Lambda context only where the use case itself needs it.
 CONTEXT_FOR_THE_USE_CASE: Final = {
-    "services/intake/src/icpa_intake/handlers/intake.py": "Powertools idempotency reads the remaining time",
     "services/review-callback/src/icpa_review_callback/handlers/api.py": (
         "Powertools' APIGatewayRestResolver.resolve(event, context) routes with it"
     ),

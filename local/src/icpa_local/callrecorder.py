@@ -12,7 +12,7 @@ recorded.
 
 The hook is botocore's global history recorder (the one behind `aws history`): every client of
 every session reports each call to it with its user-level parameters, including clients built
-before recording started (cached adapters, Powertools' idempotency layer).
+before recording started (the adapters' cached clients).
 """
 
 from __future__ import annotations

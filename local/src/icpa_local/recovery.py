@@ -13,7 +13,6 @@ from icpa_audit.adapters.recorded_decisions import decisions_recorded_by
 from icpa_audit.domain.models import ARCHIVE_SUFFIX
 from icpa_local import moto_patches, persistence
 from icpa_local.resources import ACCOUNT, REGION, Names
-from icpa_shared.adapters.items import to_attributes
 
 log = logging.getLogger("icpa_local")
 
@@ -74,7 +73,6 @@ def resume(
     restarts with its name and input (same ARN) and replays the tasks it had done from the
     journal; the task in flight at the crash runs again (the handlers are idempotent); a
     parked review gets a new task token when the restarted run reaches the wait again."""
-    expire_interrupted_invocations(client, names)
     sfn = client("stepfunctions")
     arns: list[str] = []
     decided = decisions_recorded_by(
@@ -111,22 +109,3 @@ def resume(
         if arn is not None:
             arns.append(arn)
     return arns
-
-
-def expire_interrupted_invocations(client: Callable[[str], Any], names: Names) -> int:
-    """An idempotency record left IN_PROGRESS belongs to an invocation that died with the
-    previous process (every handler runs in this one). On AWS it would expire with the
-    Lambda timeout; here it expires now, or the restarted run would wait it out."""
-    ddb = client("dynamodb")
-    removed = 0
-    pages = ddb.get_paginator("scan").paginate(
-        TableName=names.idempotency_table,
-        FilterExpression="#s = :p",
-        ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues=to_attributes({":p": "INPROGRESS"}),
-    )
-    for page in pages:
-        for item in page.get("Items", []):
-            ddb.delete_item(TableName=names.idempotency_table, Key={"id": item["id"]})
-            removed += 1
-    return removed

@@ -3,10 +3,9 @@
 An ERROR claim's original is kept in quarantine (`<claim_id>/original`, with `reason.json`
 naming the inbox object it came from). Redrive puts those bytes back in the inbox under the
 original key: a new version of the object, so the normal path runs end to end (the inbox rule,
-Intake's idempotency on the object's version, the claims table's conditional registration, which
-takes over a claim id whose record is ERROR) and the claim gets its normal outcome, recorded
-once. Only ERROR claims are redriven: a REJECTED claim is the file's own fault, and a decided
-one is decided.
+the claims table's conditional registration, which takes over a claim id whose record is ERROR)
+and the claim gets its normal outcome, recorded once. Only ERROR claims are redriven: a REJECTED
+claim is the file's own fault, and a decided one is decided.
 """
 
 from __future__ import annotations

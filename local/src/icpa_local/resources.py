@@ -20,7 +20,6 @@ class Names:
     archive_bucket: str = "icpa-archive"
     claims_table: str = "icpa-claims"
     policies_table: str = "icpa-policies"
-    idempotency_table: str = "icpa-idempotency"
     reviews_table: str = "icpa-reviews"
     audit_table: str = "icpa-audit"
     reviewers_topic: str = "icpa-reviewers"
@@ -47,7 +46,6 @@ class Names:
             "ICPA_AUDIT_TABLE": self.audit_table,
             "ICPA_DOCUMENTS_BUCKET": self.documents_bucket,
             "ICPA_POLICIES_TABLE": self.policies_table,
-            "ICPA_IDEMPOTENCY_TABLE": self.idempotency_table,
             "ICPA_QUARANTINE_BUCKET": self.quarantine_bucket,
             "ICPA_CLAIMS_STATE_MACHINE_ARN": self.state_machine_arn(),
             "ICPA_ARCHIVE_BUCKET": self.archive_bucket,
@@ -62,7 +60,6 @@ class Names:
 _TABLES: Final = {
     "ClaimsTable": "claims_table",
     "PoliciesTable": "policies_table",
-    "IdempotencyTable": "idempotency_table",
     "ReviewsTable": "reviews_table",
     "AuditTable": "audit_table",
 }

@@ -27,7 +27,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "dev")
 
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    with patched_aws_env(monkeypatch, unset=["POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_IDEMPOTENCY_DISABLED"]):
+    with patched_aws_env(monkeypatch, unset=["POWERTOOLS_METRICS_NAMESPACE"]):
         wiring.reset()
         yield
         wiring.reset()

@@ -104,6 +104,7 @@ class FakeDocuments:
     def __init__(self, bucket: str = "icpa-documents") -> None:
         self.bucket = bucket
         self.stored: dict[str, Claim] = {}
+        self.puts = 0
 
     def uri_for(self, claim_id: str) -> str:
         return f"s3://{self.bucket}/claims/{claim_id}.json"
@@ -111,6 +112,7 @@ class FakeDocuments:
     def put(self, claim: Claim) -> str:
         uri = self.uri_for(claim.claim_id)
         self.stored[uri] = claim
+        self.puts += 1
         return uri
 
 
@@ -298,10 +300,4 @@ def create_aws_resources(s3: Any, ddb: Any, policy_list: list[Policy] | None = N
         s3.create_bucket(Bucket=bucket)
     create_claims_table(ddb)
     create_policies_table(ddb, policies=policy_list if policy_list is not None else policies().values())
-    ddb.create_table(
-        TableName="icpa-idempotency",
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
     create_audit_table(ddb)

@@ -15,14 +15,11 @@ class IntakeSettings(ServiceSettings, PoliciesTableSettings, MetricsSettings):
     """Environment variables (prefix ICPA_): ICPA_CLAIMS_TABLE, ICPA_AUDIT_TABLE,
     ICPA_DOCUMENTS_BUCKET (from ServiceSettings), and the ones below."""
 
-    idempotency_table: str = Field(default="icpa-idempotency", min_length=3, max_length=255)
     quarantine_bucket: BucketName = Field(default="icpa-quarantine")
     max_file_bytes: int = Field(default=1024 * 1024, ge=1024, le=50 * 1024 * 1024)
     # A line or a claim total above these is not a typo we can trust: ABSURD_AMOUNT.
     max_line_charge: Decimal = Field(default=Decimal("100000"), gt=0)
     max_total_charge: Decimal = Field(default=Decimal("1000000"), gt=0)
-    # How long a processed upload's result is remembered (Powertools Idempotency record TTL).
-    idempotency_expiry_seconds: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
     # A directory with a code-set manifest.json (icpa_shared/codesets/data/README.md), e.g. a
     # layer adding HCPCS or a licensed CPT list; unset: the bundled ICD-10-CM releases.
     code_sets_dir: Path | None = None

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 from icpa_intake import SERVICE
 from icpa_intake.adapters.claims_table import DynamoClaimsTable
-from icpa_intake.adapters.idempotency import PowertoolsIdempotency
 from icpa_intake.adapters.interchanges import S3InterchangeStore, StepFunctionsExecutions
 from icpa_intake.adapters.metrics import intake_metrics
 from icpa_intake.adapters.quarantine_store import S3QuarantineStore
@@ -41,7 +40,6 @@ def intake_deps() -> IntakeDeps:
         clock=utc_now,
         max_file_bytes=s.max_file_bytes,
         limits=Limits(max_line_charge=s.max_line_charge, max_total_charge=s.max_total_charge),
-        idempotency=PowertoolsIdempotency(s.idempotency_table, expires_after_seconds=s.idempotency_expiry_seconds),
         metrics=intake_metrics(SERVICE, s.metrics_namespace),
         codes=bundled_code_sets() if s.code_sets_dir is None else open_code_sets(s.code_sets_dir),
     )

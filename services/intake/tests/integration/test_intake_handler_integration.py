@@ -1,5 +1,5 @@
 """The real Lambda handlers on moto, wired from settings like in AWS: S3 -> table -> audit,
-Powertools Idempotency on DynamoDB, and the quarantine path."""
+idempotent on the uploaded object through the claims table, and the quarantine path."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pytest
 from intake_testkit import EXECUTION_ID, LAMBDA_CONTEXT, NOW, fixture_bytes, fixture_json
 
 from icpa_intake.adapters.claims_table import DynamoClaimsTable
-from icpa_intake.adapters.idempotency import KEY_PREFIX
 from icpa_intake.adapters.quarantine_store import S3QuarantineStore
 from icpa_intake.adapters.source_objects import S3SourceObjects
 from icpa_intake.domain.records import source_identity
@@ -90,22 +89,22 @@ def test_the_intake_lambda_accepts_a_claim_end_to_end(aws: dict[str, Any]) -> No
     assert verify_chain(events).ok
 
 
-def test_a_redelivered_event_is_answered_from_the_idempotency_table(aws: dict[str, Any]) -> None:
+def test_a_redelivered_event_is_a_duplicate_that_writes_nothing(aws: dict[str, Any]) -> None:
     # Given an upload Intake has accepted once
     event = upload(aws, "claims/recent.json", recent_claim())
     first = intake_handler(event, LAMBDA_CONTEXT)
+    document = aws["s3"].get_object(Bucket="icpa-documents", Key="claims/CLM-RECENT1.json")
 
-    # When the same event is delivered again (the object is even gone by now)
-    aws["s3"].delete_object(Bucket=INBOX, Key="claims/recent.json")
-    second = intake_handler(event, LAMBDA_CONTEXT)
+    # When the same event is delivered again, to another execution
+    second = intake_handler({**event, "execution_id": EXECUTION_ID.replace("test-1", "test-2")}, LAMBDA_CONTEXT)
 
-    # Then the same IntakeResult comes back without running Intake again
-    assert second == first
+    # Then it learns the first owns the decision, and the first's document and chain are untouched
+    assert second["claim_id"] == first["claim_id"] and second["claim_uri"] == first["claim_uri"]
+    assert (second["delivery"]["role"], second["delivery"]["owner_execution_id"]) == ("DUPLICATE", EXECUTION_ID)
+    assert second["audit_head"] is None
     assert len(audit_events(aws, "CLM-RECENT1")) == 1
-    records = aws["dynamodb"].scan(TableName="icpa-idempotency")["Items"]
-    assert len(records) == 1
-    assert records[0]["id"]["S"].startswith(f"{KEY_PREFIX}#")
-    assert records[0]["status"]["S"] == "COMPLETED"
+    again = aws["s3"].get_object(Bucket="icpa-documents", Key="claims/CLM-RECENT1.json")
+    assert again["ETag"] == document["ETag"] and again["LastModified"] == document["LastModified"]
 
 
 def test_another_object_with_the_same_claim_id_is_rejected_as_duplicate(aws: dict[str, Any]) -> None:
@@ -117,8 +116,6 @@ def test_another_object_with_the_same_claim_id_is_rejected_as_duplicate(aws: dic
 
     assert caught.value.reasons == ("DUPLICATE_CLAIM_ID",)
     assert claims_item(aws, "CLM-DUP0001")["source_uri"]["S"] == "s3://icpa-inbox/claims/one.json"
-    # a failed run leaves no idempotency record behind, so a retry runs again
-    assert len(aws["dynamodb"].scan(TableName="icpa-idempotency")["Items"]) == 1
 
 
 def test_an_invalid_claim_raises_with_its_reasons(aws: dict[str, Any]) -> None:

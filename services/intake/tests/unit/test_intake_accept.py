@@ -100,7 +100,7 @@ def test_a_missing_object_is_claim_not_found(world: World) -> None:
 
 
 def test_the_same_object_delivered_twice_registers_and_audits_once(world: World) -> None:
-    # Given a claim already accepted from this object (idempotency record expired or absent)
+    # Given a claim already accepted from this object
     world.sources.add("claims/a.json", fixture_bytes("icpa_claim.json"))
     first = accept_upload(step_for("claims/a.json"), world.intake_deps())
 

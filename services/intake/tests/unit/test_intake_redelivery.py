@@ -44,6 +44,38 @@ def test_a_redelivery_is_a_duplicate_pointing_to_the_owner(world: World) -> None
     assert len(world.audit.events(second.claim_id)) == 1
 
 
+def test_a_redelivery_leaves_the_owners_document_as_its_steps_read_it(world: World) -> None:
+    """The owner's Fraud and Adjudication read the document Intake wrote, with the policy it was
+    validated against: a redelivery (of an object whose policy changed meanwhile) must not
+    replace it under them."""
+    world.sources.add("claims/a.json", fixture_bytes("icpa_claim.json"))
+    first = accept_upload(step_for("claims/a.json"), world.intake_deps())
+    written = world.documents.stored[first.claim_uri]
+    policy = world.policies.by_id["POL-GOLD001"]
+    world.policies.by_id["POL-GOLD001"] = policy.model_copy(update={"benefits_paid_to_date": policy.deductible_met})
+
+    step = step_for("claims/a.json").model_copy(update={"execution_id": REDELIVERY})
+    second = accept_upload(step, world.intake_deps())
+
+    assert second.delivery is not None and second.delivery.role is DeliveryRole.DUPLICATE
+    assert world.documents.puts == 1 and world.documents.stored[first.claim_uri] == written
+    assert second.audit_head is None  # it appended nothing, and ends with the owner's decision
+
+
+def test_the_owners_retry_writes_its_document_again_and_finds_its_event(world: World) -> None:
+    """A Lambda retry of the owner after a failure between registration and document (the
+    registration stands): the document is written, and the event is appended once."""
+    world.sources.add("claims/a.json", fixture_bytes("icpa_claim.json"))
+    first = accept_upload(step_for("claims/a.json"), world.intake_deps())
+    del world.documents.stored[first.claim_uri]
+
+    retried = accept_upload(step_for("claims/a.json"), world.intake_deps())
+
+    assert retried.delivery is not None and retried.delivery.role is DeliveryRole.OWNER
+    assert first.claim_uri in world.documents.stored
+    assert len(world.audit.events(first.claim_id)) == 1 and retried.audit_head == first.audit_head
+
+
 def test_a_redelivery_of_a_rejected_object_ends_with_the_first_quarantine(world: World) -> None:
     world.sources.add("claims/bad.json", fixture_bytes("icpa_claim.json"))
     exc = InvalidClaimError("claim rejected", reasons=["TOTAL_MISMATCH"])

@@ -3,13 +3,12 @@ tests have in-memory fakes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
 from icpa_intake.domain.problems import Problem
-from icpa_shared.contracts import Claim, ClaimIndexEntry, ClaimRecord, IntakeResult, Outcome, Policy, SourceObject
+from icpa_shared.contracts import Claim, ClaimIndexEntry, ClaimRecord, Outcome, Policy, SourceObject
 
 
 @dataclass(frozen=True)
@@ -109,12 +108,6 @@ class QuarantineStore(Protocol):
         ...
 
     def prefix_uri(self, claim_id: str) -> str: ...
-
-
-class Idempotency(Protocol):
-    def run(
-        self, *, key: dict[str, str], work: Callable[[], IntakeResult], lambda_context: Any = None
-    ) -> IntakeResult: ...
 
 
 class IntakeMetrics(Protocol):

@@ -25,15 +25,6 @@ def source_identity(source: SourceObject) -> str:
     return f"{source.uri}#etag={(source.etag or '').strip(chr(34))}"
 
 
-def idempotency_payload(source: SourceObject) -> dict[str, str]:
-    """What Powertools Idempotency hashes into the record id (bucket, key, version or ETag)."""
-    return {
-        "bucket": source.bucket,
-        "key": source.key,
-        "version": source.version_id or (source.etag or "").strip('"'),
-    }
-
-
 def index_entry(claim: Claim, *, received_at: datetime | None = None) -> ClaimIndexEntry:
     """`received_at`: the upload's event time (SourceObject.event_time), the same value Fraud
     reads from the workflow state for the claim it assesses."""

@@ -14,14 +14,14 @@ from icpa_shared.contracts import IntakeResult, StepInput
 from icpa_shared.handler import step_handler
 
 
-def handle(step: StepInput, deps: IntakeDeps | None = None, context: Any = None) -> IntakeResult:
+def handle(step: StepInput, deps: IntakeDeps | None = None) -> IntakeResult:
     if deps is None:
         from icpa_intake.wiring import intake_deps
 
         deps = intake_deps()
-    return accept_upload(step, deps, lambda_context=context)
+    return accept_upload(step, deps)
 
 
 @step_handler(service=SERVICE, version=__version__)
 def handler(step: StepInput, context: Any) -> IntakeResult:
-    return handle(step, context=context)
+    return handle(step)

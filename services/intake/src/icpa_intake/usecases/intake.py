@@ -1,12 +1,15 @@
 """Intake's use case: an uploaded file in, an accepted claim (or InvalidClaimError) out.
 
     read the announced object -> decode/map/validate (all problems) -> policy on file?
-    -> register the claim id (conditional) -> store the normalized claim with the policy it was
-    validated against -> audit -> IntakeResult
+    -> register the claim id (conditional) -> who decides the object? -> store the normalized
+    claim with the policy it was validated against -> audit -> IntakeResult
 
-The claim id is registered before the document is written, so a duplicate never overwrites
-the document of the claim that holds the id. Then, per execution, the object's decision is
-claimed (`IntakeResult.delivery`): a redelivered event's execution learns it is a duplicate.
+Idempotent on the uploaded object (DECISIONS: idempotency) by the claims table alone: the
+registration is conditional, so an object is registered once, and it names the execution that
+decides the object (`IntakeResult.delivery`). A redelivered event's execution learns it is a
+duplicate before it writes anything: the owner's document and events stay as they are. The
+owner's own retry (a Lambda retry after a failure) writes the same document and finds its
+event on the chain.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ from icpa_intake.domain.ports import (
     ClaimRegistration,
     ClaimsTable,
     DuplicateClaimIdError,
-    Idempotency,
     IntakeMetrics,
     Policies,
     Registered,
@@ -34,7 +36,6 @@ from icpa_intake.domain.ports import (
 )
 from icpa_intake.domain.problems import Problem, invalid_claim
 from icpa_intake.domain.records import (
-    idempotency_payload,
     in_progress_record,
     index_entry,
     intake_result,
@@ -72,44 +73,31 @@ class IntakeDeps:
     clock: Callable[[], datetime]
     max_file_bytes: int = 1024 * 1024
     limits: Limits = field(default_factory=Limits)
-    idempotency: Idempotency | None = None
     metrics: IntakeMetrics = field(default_factory=NoMetrics)
     codes: CodeLookup = field(default_factory=bundled_code_sets)  # wiring: ICPA_CODE_SETS_DIR
     version: str = __version__
 
 
-def accept_upload(step: StepInput, deps: IntakeDeps, *, lambda_context: Any = None) -> IntakeResult:
-    """Idempotent on the uploaded object when `deps.idempotency` is set (the Lambda always
-    sets it); the work itself is also safe to repeat (conditional writes, audit once)."""
+def accept_upload(step: StepInput, deps: IntakeDeps) -> IntakeResult:
     try:
-        if deps.idempotency is None:
-            result = _accept(step, deps)
-        else:
-            result = deps.idempotency.run(
-                key=idempotency_payload(step.state.source),
-                work=lambda: _accept(step, deps),
-                lambda_context=lambda_context,
-            )
-        return result.model_copy(update={"delivery": _delivery(step, deps, result)})
+        return _accept(step, deps)
     except InvalidClaimError:
         deps.metrics.claim_invalid()
         raise
 
 
-def _delivery(step: StepInput, deps: IntakeDeps, result: IntakeResult) -> Delivery:
-    """Per execution, outside the idempotent part: this execution owns the object's decision,
-    or another delivery of the same event does (then the workflow ends with that one's)."""
+def _delivery(step: StepInput, deps: IntakeDeps, claim_id: str, source_id: str) -> Delivery:
+    """This execution owns the object's decision, or another delivery of the same event does
+    (then the workflow ends with that one's). A registration just written answers for itself."""
     try:
-        owner = deps.claims.claim_decision(
-            result.claim_id, source_id=source_identity(step.state.source), execution_id=step.execution_id
-        )
+        owner = deps.claims.claim_decision(claim_id, source_id=source_id, execution_id=step.execution_id)
     except DuplicateClaimIdError:  # the id went to another object after this one was accepted
         raise invalid_claim([Problem(intake_reasons.DUPLICATE_CLAIM_ID, "claim_id")]) from None
     delivery = delivery_for(owner, step.execution_id)
     if delivery.role is DeliveryRole.DUPLICATE:
         get_logger().info(
             "claim.duplicate_delivery",
-            claim_id=result.claim_id,
+            claim_id=claim_id,
             reason=delivery.reason,
             owner_execution_id=delivery.owner_execution_id,
             outcome=delivery.outcome.value if delivery.outcome else None,
@@ -165,14 +153,18 @@ def _accept(step: StepInput, deps: IntakeDeps) -> IntakeResult:
         registered = deps.claims.register(registration)
     except DuplicateClaimIdError:
         raise invalid_claim([Problem(intake_reasons.DUPLICATE_CLAIM_ID, "claim_id")]) from None
+    result = intake_result(
+        claim, claim_uri=claim_uri, digest=digest, source_format=draft.source_format, version=deps.version
+    )
+    delivery = _delivery(step, deps, claim.claim_id, source_id)
+    if delivery.role is DeliveryRole.DUPLICATE:
+        # Another execution decides this object: its document (read by its later steps) and
+        # its chain are left alone, and this execution ends with its decision.
+        return result.model_copy(update={"delivery": delivery})
     # The policy it was validated against goes with it: Fraud and Adjudication decide on it
     # (DECISIONS: point-in-time policy) without reading the table again.
     snapshot = PolicySnapshot.of(policy, read_at=now) if policy is not None else None
     deps.documents.put(ClaimDocument.of(claim, snapshot))
-
-    result = intake_result(
-        claim, claim_uri=claim_uri, digest=digest, source_format=draft.source_format, version=deps.version
-    )
     event = record_once(
         deps.audit,
         version=deps.version,
@@ -185,7 +177,8 @@ def _accept(step: StepInput, deps: IntakeDeps) -> IntakeResult:
         execution_id=step.execution_id,
         new_claim=registered is Registered.NEW,
     )
-    result = result.model_copy(update={"audit_head": head_of(event)})  # Fraud appends on it
+    # Fraud appends its event on this one's head
+    result = result.model_copy(update={"audit_head": head_of(event), "delivery": delivery})
     annotate(SERVICE, claim_id=claim.claim_id, source_format=draft.source_format)
     deps.metrics.claim_accepted(draft.source_format)
     log.info(
