@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 import uuid
 from collections.abc import Callable
@@ -75,8 +76,6 @@ def _interpreter_account() -> str:
     """The account moto's Lambda responses would serve the interpreter's request in: the
     environment's, else the one owning the request's access key (moto's `get_current_account`).
     The interpreter's client signs with "ak"; unsigned (section 12), moto reads "AKIAEXAMPLE"."""
-    import os
-
     from moto.iam.models import get_account_id_from
 
     from icpa_local.moto_patches.transport import signature_unread
